@@ -1,0 +1,35 @@
+# tsssl: the two commands a fresh machine needs are `make main` and `make test`.
+# Both create .venv on first use (torch pinned to the CPU wheel unless TORCH_SPEC says otherwise)
+# and reuse it afterwards; the install re-runs only when settings.ini or setup.py change.
+SHELL := /bin/bash
+PYTHON ?= python3
+TORCH_SPEC ?= torch==2.13.0
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.tsssl-installed
+export WANDB_MODE ?= offline
+export WANDB_SILENT ?= true
+export MPLBACKEND ?= Agg
+
+.PHONY: main test setup sync docs clean-runs
+
+main: $(STAMP)  ## run the main job: the thesis pipeline on GunPoint, CPU-sized
+	$(BIN)/python -m tsssl.pipeline --out-dir runs/main < /dev/null
+
+test: $(STAMP)  ## run every library notebook and test under pytest
+	$(BIN)/python -m pytest -q -n 2 tests < /dev/null
+
+setup: $(STAMP)
+
+$(STAMP): settings.ini setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+sync: $(STAMP)  ## export notebooks to the library and clean them (run before committing)
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean
+
+clean-runs:  ## delete the git-ignored run outputs
+	rm -rf runs wandb
