@@ -14,7 +14,7 @@ export MPLBACKEND ?= Agg
 .PHONY: main test setup sync docs clean-runs
 
 main: $(STAMP)  ## run the main job: the thesis pipeline on GunPoint, CPU-sized
-	$(BIN)/python -m tsssl.pipeline --out-dir runs/main < /dev/null
+	$(BIN)/tsssl main --out-dir runs/main < /dev/null
 
 test: $(STAMP)  ## run every library notebook and test under pytest
 	$(BIN)/python -m pytest -q -n 2 tests < /dev/null
