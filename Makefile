@@ -11,7 +11,7 @@ export WANDB_MODE ?= offline
 export WANDB_SILENT ?= true
 export MPLBACKEND ?= Agg
 
-.PHONY: main test setup sync docs clean-runs
+.PHONY: main test setup sync docs clean-runs readme
 
 main: $(STAMP)  ## run the main job: the thesis pipeline on GunPoint, CPU-sized
 	$(BIN)/tsssl main --out-dir runs/main < /dev/null
@@ -24,7 +24,7 @@ setup: $(STAMP)
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q $(TORCH_SPEC)
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
@@ -33,3 +33,8 @@ sync: $(STAMP)  ## export notebooks to the library and clean them (run before co
 
 clean-runs:  ## delete the git-ignored run outputs
 	rm -rf runs wandb
+
+readme: $(STAMP)  ## regenerate README.md from nbs/index.ipynb (executed, hidden cells dropped)
+	mkdir -p runs/readme
+	cd nbs && ../$(BIN)/jupyter nbconvert --to notebook --execute index.ipynb --output-dir ../runs/readme --output index
+	$(BIN)/jupyter nbconvert --to markdown --RegexRemovePreprocessor.patterns='#\|\s*hide' runs/readme/index.ipynb --output-dir . --output README
