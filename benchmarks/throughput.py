@@ -1,0 +1,104 @@
+"""Training and generation throughput of tsssl's stage-1 tokenizers and stage-2 prior.
+
+Times the same `tsssl.train.train_step` that `fit` runs (forward under optional bf16 autocast, backward,
+AdamW), after warm-up, as the median over repeated steps; and the generation of `--n-generate` series.
+Workloads (PERF.md): a FordA-shaped synthetic set (3601 series of length 500, 2 classes; batch 128 for
+stage 1, 256 for stage 2) and GunPoint (50 series of length 150: one step per epoch).
+
+    .venv/bin/python benchmarks/throughput.py                       # everything on the default device
+    .venv/bin/python benchmarks/throughput.py --what stage1 --device cpu --precision fp32 bf16
+
+Prints one table; compare against PERF.md's reference figures on the same device.
+"""
+import argparse, statistics, time
+
+import torch
+
+from tsssl.augment import AugmentConfig
+from tsssl.core import resolve_device, seed_everything
+from tsssl.data import load_ucr
+from tsssl.maskgit import MaskGIT, MaskGITConfig, prior_loss
+from tsssl.ncvqvae import NCVQVAE, stage1_loss
+from tsssl.ssl import SSLConfig
+from tsssl.train import TrainConfig, make_optimizer, train_step
+from tsssl.vqvae import VQVAE, VQVAEConfig, n_params
+
+REFERENCE = {  # PERF.md: the reference implementation, ms per step (H100 / this kind of 2-core CPU)
+    ("stage1-vqvae", "fordA"): "26 (H100) / 410 (CPU)", ("stage1-barlowtwins", "fordA"): "47 (H100) / 1300 (CPU)",
+    ("stage1-vqvae", "GunPoint"): "232 (H100) / 65 (CPU) per epoch", ("stage1-barlowtwins", "GunPoint"): "282 (H100) / 700 (CPU) per epoch",
+    ("stage2-token", "fordA"): "48.7 (H100)", ("stage2-token", "GunPoint"): "346 (H100) per epoch",
+    ("generate-1000", "fordA"): "530 (H100)"}
+
+
+def workload(name: str, device):
+    "(x, y) on the device for a named workload."
+    if name == "fordA":
+        g = torch.Generator().manual_seed(0)
+        t = torch.linspace(0, 20, 500)
+        y = torch.randint(0, 2, (3601,), generator=g)
+        x = torch.sin(t * (1 + y[:, None])) + 0.3 * torch.randn(3601, 500, generator=g)
+        return x[:, None].to(device), y.to(device)
+    d = load_ucr(name)
+    return torch.as_tensor(d.x_train).to(device), torch.as_tensor(d.y_train).to(device)
+
+
+def time_steps(model, loss_fn, x, y, batch, precision, device, steps, warmup) -> float:
+    "Median seconds per optimiser step."
+    cfg = TrainConfig(precision=precision, device=str(device))
+    opt, g = make_optimizer(model, cfg, device), torch.Generator(device=device).manual_seed(0)
+    model.to(device).train(); times = []
+    for i in range(warmup + steps):
+        idx = torch.randint(0, len(x), (min(batch, len(x)),), generator=g, device=device)
+        t0 = time.perf_counter()
+        train_step(model, loss_fn, opt, x[idx], y[idx], g, cfg, device)
+        if device.type == "cuda": torch.cuda.synchronize()
+        if i >= warmup: times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--what", nargs="+", default=["stage1", "stage2", "generate"])
+    p.add_argument("--data", nargs="+", default=["fordA", "GunPoint"])
+    p.add_argument("--precision", nargs="+", default=["fp32", "bf16"])
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--threads", type=int, default=0, help="torch threads on the CPU (0 = torch's default)")
+    p.add_argument("--n-generate", type=int, default=1000)
+    a = p.parse_args()
+    if a.threads: torch.set_num_threads(a.threads)
+    device = resolve_device(a.device); seed_everything(0)
+    print(f"device {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else f'{torch.get_num_threads()} threads'}), torch {torch.__version__}")
+    rows = []
+    for data in a.data:
+        x, y = workload(data, device); length = x.shape[-1]
+        for prec in a.precision:
+            if "stage1" in a.what:
+                for method in ("", "barlowtwins"):
+                    torch.manual_seed(0)
+                    tok = VQVAE(VQVAEConfig(length=length))
+                    model = NCVQVAE(tok, SSLConfig(method=method), AugmentConfig()) if method else tok
+                    s = time_steps(model, stage1_loss, x, y, 128, prec, device, a.steps, a.warmup)
+                    key = f"stage1-{method or 'vqvae'}"
+                    rows.append((key, data, prec, n_params(model), s * 1e3, min(128, len(x)) / s, REFERENCE.get((key, data), "")))
+            if "stage2" in a.what or "generate" in a.what:
+                torch.manual_seed(0)
+                prior = MaskGIT(VQVAE(VQVAEConfig(length=length)).to(device), 2, MaskGITConfig()).to(device)
+                if "stage2" in a.what:
+                    s = time_steps(prior, prior_loss, x, y % 2, 256, prec, device, a.steps, a.warmup)
+                    rows.append(("stage2-token", data, prec, n_params(prior), s * 1e3, min(256, len(x)) / s, REFERENCE.get(("stage2-token", data), "")))
+                if "generate" in a.what and prec == a.precision[0]:
+                    g = torch.Generator(device=device).manual_seed(0)
+                    prior.sample(16, generator=g)  # warm-up
+                    if device.type == "cuda": torch.cuda.synchronize()
+                    t0 = time.perf_counter(); prior.sample(a.n_generate, generator=g)
+                    if device.type == "cuda": torch.cuda.synchronize()
+                    s = time.perf_counter() - t0
+                    rows.append((f"generate-{a.n_generate}", data, "fp32", n_params(prior), s * 1e3, a.n_generate / s, REFERENCE.get((f"generate-{a.n_generate}", data), "")))
+    print(f"\n{'what':<20}{'data':<10}{'prec':<6}{'params':>11}{'ms/step':>11}{'series/s':>11}   reference ms")
+    for r in rows: print(f"{r[0]:<20}{r[1]:<10}{r[2]:<6}{r[3]:>11,}{r[4]:>11.1f}{r[5]:>11.0f}   {r[6]}")
+
+
+if __name__ == "__main__":
+    main()
