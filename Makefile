@@ -31,6 +31,9 @@ $(STAMP): settings.ini setup.py
 sync: $(STAMP)  ## export notebooks to the library and clean them (run before committing)
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean
 
+docs: $(STAMP)  ## build the docs site offline from the notebooks into _docs/html; fails on a missing page or a broken link
+	$(BIN)/python docs/build.py
+
 clean-runs:  ## delete the git-ignored run outputs
 	rm -rf runs wandb
 
