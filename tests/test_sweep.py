@@ -1,0 +1,201 @@
+"""The sweep runner and the results store, end to end, on tiny stand-in notebooks (no model is trained).
+
+The stand-in notebook writes status.json / metrics.json / config.json as tsssl.runs does, fails when
+`fail=True` (unless a file named `fixed` exists in its working directory), and reports whether it found a
+checkpoint (a resumed run). Each execution costs a kernel start (~1 s); the submitit test ~4 s.
+"""
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tsssl.results import load_runs, load_wandb_runs
+from tsssl.sweep import expand_sweep, main, run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+SWEEPS = ROOT / "configs" / "sweeps"
+
+PARAMS = 'dataset = "A"\nseed = 0\nfail = False\nstage1_dir = None\nout_dir = None\nprogress = True'
+BODY = '''import json, pathlib
+d = pathlib.Path(out_dir); d.mkdir(parents=True, exist_ok=True)
+resumed = (d / "checkpoint.pt").exists()
+(d / "config.json").write_text(json.dumps({"dataset": dataset, "seed": seed, "stage1_dir": stage1_dir}))
+(d / "status.json").write_text(json.dumps({"status": "running", "started": "2026-01-01T00:00:00+00:00"}))
+(d / "checkpoint.pt").write_text("")
+if fail and not pathlib.Path("fixed").exists(): raise RuntimeError(f"asked to fail ({dataset})")
+parent = json.loads((pathlib.Path(stage1_dir) / "metrics.json").read_text())["score"] if stage1_dir else 0
+(d / "metrics.json").write_text(json.dumps({"score": parent + seed, "resumed": resumed}))
+(d / "status.json").write_text(json.dumps({"status": "finished", "started": "2026-01-01T00:00:00+00:00",
+                                           "finished": "2026-01-01T00:00:05+00:00"}))'''
+
+
+def _notebook(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell(PARAMS, metadata={"tags": ["parameters"]}), nbformat.v4.new_code_cell(BODY)]
+    nbformat.write(nb, path)
+    return path
+
+
+def _spec(d: Path, stage1_axes=None, stage2=True) -> dict:
+    _notebook(d / "fake.ipynb")
+    stages = [{"name": "stage1", "notebook": "fake.ipynb", "axes": stage1_axes or {"dataset": ["A"], "seed": [1]}}]
+    if stage2: stages.append({"name": "stage2", "notebook": "fake.ipynb", "depends_on": "stage1", "axes": {"seed": [10]}})
+    return {"name": "t", "root": "runs", "base_dir": str(d), "stages": stages}
+
+
+def _status(run_dir) -> dict:
+    return json.loads((Path(run_dir) / "status.json").read_text())
+
+
+def _by_id(summary) -> dict:
+    return {o["run_id"].rsplit("-", 1)[0]: o for o in summary.outcomes}
+
+
+# --- expansion and run ids (no execution) ---------------------------------------------------------
+
+@pytest.mark.parametrize("name,n_stage1,n_stage2", [("smoke", 4, 4), ("main_table", 84, 84), ("aug_recon_weight", 144, 0),
+                                                      ("aug_robustness", 114, 114)])
+def test_committed_sweeps_expand(name, n_stage1, n_stage2, monkeypatch, tmp_path):
+    "The committed sweeps name real notebook parameters, give distinct ids, and work from any working directory."
+    monkeypatch.chdir(tmp_path)
+    runs = expand_sweep(SWEEPS / f"{name}.yaml")
+    assert [sum(r.stage == s for r in runs) for s in ("stage1", "stage2")] == [n_stage1, n_stage2]
+    assert len({r.run_id for r in runs}) == len(runs)
+    assert all(r.cwd == ROOT and r.out_dir.parent.parent == ROOT / "runs" / "sweeps" / name for r in runs)
+    assert [r.run_id for r in runs] == [r.run_id for r in expand_sweep(SWEEPS / f"{name}.yaml")]
+    s2 = [r for r in runs if r.stage == "stage2"]
+    assert all(r.params["stage1_dir"] == r.parent.params["out_dir"] for r in s2)
+
+
+def test_run_ids_readable_deterministic_distinct(tmp_path):
+    spec = _spec(tmp_path, {"dataset": ["GunPoint", "ArrowHead"], "seed": [0, 1]})
+    runs = expand_sweep(spec)
+    ids = [r.run_id for r in runs]
+    assert [i.rsplit("-", 1)[0] for i in ids[:4]] == ["GunPoint-s0", "GunPoint-s1", "ArrowHead-s0", "ArrowHead-s1"]
+    assert all(len(i.rsplit("-", 1)[1]) == 6 for i in ids) and len(set(ids)) == len(ids) == 8
+    assert ids == [r.run_id for r in expand_sweep(_spec(tmp_path, {"dataset": ["GunPoint", "ArrowHead"], "seed": [0, 1]}))]
+    spec["stages"][0]["params"] = {"fail": False}  # any parameter change gives new ids (and new ids downstream)
+    assert not set(ids) & {r.run_id for r in expand_sweep(spec)}
+    for r in runs:
+        assert r.out_dir == tmp_path.resolve() / "runs" / r.stage / r.run_id and r.output_notebook == r.out_dir / "notebook.ipynb"
+
+
+# --- execution semantics ---------------------------------------------------------------------------
+
+def test_finished_runs_are_skipped(tmp_path):
+    spec = _spec(tmp_path, [{"dataset": ["A"], "seed": [1]}, {"dataset": ["B"], "seed": [1], "fail": [True]}], stage2=False)
+    a, b = expand_sweep(spec)
+    b.out_dir.mkdir(parents=True)  # B is finished already: it must never execute (it would fail)
+    (b.out_dir / "status.json").write_text(json.dumps({"status": "finished"}))
+    s = run_sweep(spec, log=None)
+    assert s.counts == {"finished": 2, "failed": 0, "skipped": 0, "pending": 0}
+    out = _by_id(s)
+    assert out["A-s1"]["seconds"] is not None and out["B-s1-fail"]["seconds"] is None and out["B-s1-fail"]["note"] == "finished earlier"
+    assert not b.output_notebook.exists() and a.output_notebook.is_file()
+    mtime = (a.out_dir / "metrics.json").stat().st_mtime_ns
+    s2 = run_sweep(spec, log=None)  # a second invocation runs nothing
+    assert all(o["seconds"] is None for o in s2.outcomes) and (a.out_dir / "metrics.json").stat().st_mtime_ns == mtime
+
+
+def test_failure_is_recorded_sweep_continues_dependants_skipped_then_retried(tmp_path):
+    spec = _spec(tmp_path, [{"dataset": ["A"], "seed": [1]}, {"dataset": ["B"], "seed": [2], "fail": [True]}])
+    s = run_sweep(spec, log=None)
+    out = _by_id(s)
+    assert s.counts == {"finished": 2, "failed": 1, "skipped": 1, "pending": 0}
+    bad = Path(out["B-s2-fail"]["out_dir"])
+    st = _status(bad)
+    assert st["status"] == "failed" and st["error"] == "RuntimeError: asked to fail (B)" and "asked to fail" in st["traceback"]
+    assert (bad / "notebook.ipynb").is_file()  # the executed notebook is kept, with the error in it
+    assert "asked to fail (B)" in (bad / "notebook.ipynb").read_text()
+    assert out["A-s1-s10"]["status"] == "finished"  # the stage-2 run on the good stage-1 run went on
+    skipped = Path(out["B-s2-fail-s10"]["out_dir"])
+    reason = _status(skipped)["reason"]
+    assert _status(skipped)["status"] == "skipped" and reason.startswith("its stage1 run B-s2-fail-") and "asked to fail (B)" in reason
+    # not retried by default ...
+    assert _by_id(run_sweep(spec, log=None))["B-s2-fail"]["note"].endswith("rerun with --retry-failed")
+    # ... but with retry_failed, once fixed: the failed run finishes and its dependant runs now
+    (tmp_path / "fixed").touch()
+    s = run_sweep(spec, retry_failed=True, log=None)
+    assert s.counts == {"finished": 4, "failed": 0, "skipped": 0, "pending": 0}
+    st = _status(bad)
+    assert st["status"] == "finished" and "error" not in st
+    assert json.loads((skipped / "metrics.json").read_text())["score"] == 2 + 10
+
+
+def test_killed_run_resumes(tmp_path):
+    spec = _spec(tmp_path, stage2=False)
+    (run,) = expand_sweep(spec)
+    run.out_dir.mkdir(parents=True)  # a run killed mid-way: status running, a checkpoint
+    (run.out_dir / "status.json").write_text(json.dumps({"status": "running"}))
+    (run.out_dir / "checkpoint.pt").write_text("")
+    s = run_sweep(spec, dry_run=True, log=None)
+    assert s.outcomes[0]["note"] == "would run: resume from its checkpoint" and _status(run.out_dir)["status"] == "running"
+    s = run_sweep(spec, log=None)
+    assert s.counts["finished"] == 1 and json.loads((run.out_dir / "metrics.json").read_text())["resumed"] is True
+
+
+def test_cli_exit_status_and_dry_run(tmp_path, capsys):
+    spec = _spec(tmp_path, {"dataset": ["A"], "seed": [1], "fail": [True]}, stage2=False)
+    import yaml
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({**spec, "base_dir": None}))
+    assert main([str(tmp_path / "s.yaml"), "--dry-run"]) == 0
+    assert "would run: new" in capsys.readouterr().out
+    assert main([str(tmp_path / "s.yaml")]) == 1
+    assert "1 failed" in capsys.readouterr().out
+    assert main([str(SWEEPS / "smoke.yaml"), "--dry-run"]) == 0
+    assert "sweep smoke (dry run): 8 runs" in capsys.readouterr().out
+
+
+# --- executors ---------------------------------------------------------------------------------
+
+def test_submitit_local_executor(tmp_path):
+    "The SLURM code path (submitit), with its local executor: one tiny job (a failing one: its error comes back)."
+    spec = _spec(tmp_path, {"dataset": ["B"], "seed": [1], "fail": [True]}, stage2=False)
+    t0 = time.perf_counter()
+    s = run_sweep(spec, executor="submitit-local", log=None, poll_s=0.2)
+    assert time.perf_counter() - t0 < 60
+    (o,) = s.outcomes
+    assert o["status"] == "failed" and "asked to fail (B)" in o["note"] and _status(o["out_dir"])["status"] == "failed"
+    assert Path(o["out_dir"], "notebook.ipynb").is_file() and (tmp_path / "runs" / ".submitit" / "stage1").is_dir()
+
+
+def test_local_worker_pool(tmp_path):
+    spec = _spec(tmp_path, {"dataset": ["A", "B"], "seed": [1]}, stage2=False)
+    s = run_sweep(spec, max_workers=2, log=None)
+    assert s.counts == {"finished": 2, "failed": 0, "skipped": 0, "pending": 0}
+
+
+# --- the results store on a sweep's runs -------------------------------------------------------
+
+def test_load_runs_from_a_sweep_with_broken_directories(tmp_path, monkeypatch):
+    spec = _spec(tmp_path, [{"dataset": ["A"], "seed": [1]}, {"dataset": ["B"], "seed": [2], "fail": [True]}])
+    run_sweep(spec, log=None)
+    root = tmp_path / "runs"
+    (root / "stage1" / "truncated").mkdir()
+    (root / "stage1" / "truncated" / "status.json").write_text('{"status": "runn')  # a half-written file
+    (root / "stage1" / "only-config").mkdir()
+    (root / "stage1" / "only-config" / "config.json").write_text("[1, 2]")  # not an object, and no status
+    monkeypatch.chdir(ROOT)  # the store is read from elsewhere: stage1_dir (relative) resolves through sweep.json
+    with pytest.warns(UserWarning, match="problem"):
+        df = load_runs(root)
+    st = dict(zip(df.run_id.str.rsplit("-", n=1).str[0], df.status))
+    assert st == {"A-s1": "finished", "B-s2-fail": "failed", "A-s1-s10": "finished", "B-s2-fail-s10": "skipped",
+                  "truncated": "broken", "only": "missing"}
+    rows = df.set_index(df.run_id.str.rsplit("-", n=1).str[0])
+    assert "not valid JSON" in rows.loc["truncated", "error"] and "asked to fail (B)" in rows.loc["B-s2-fail", "error"]
+    assert "asked to fail (B)" in rows.loc["B-s2-fail-s10", "error"]
+    a2 = rows.loc["A-s1-s10"]
+    assert (a2["sweep"], a2["stage"], a2["sweep.dataset"], a2["sweep.seed"], a2["score"]) == ("t", "stage2", "A", 10, 11)
+    assert (a2["stage1.status"], a2["stage1.seed"], a2["wall_time_s"]) == ("finished", 1, 5.0)
+    assert len(df.attrs["problems"]) == 3  # truncated status; only-config: no status.json, config not an object
+
+
+def test_load_wandb_runs_offline_fails_fast(monkeypatch, tmp_path):
+    for k in ("WANDB_API_KEY", "WANDB_MODE", "WANDB_BASE_URL"): monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-such-netrc"))
+    t0 = time.perf_counter()
+    with pytest.raises(RuntimeError, match="wandb login") as e:
+        load_wandb_runs("tsssl-stage1", entity="someone")
+    assert time.perf_counter() - t0 < 5 and "load_runs" in str(e.value) and "network" in str(e.value)
