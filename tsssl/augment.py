@@ -52,11 +52,11 @@ AUGMENTATION_SETS = {"warp": ("window_warp", "amplitude_resize"),
                      "slice": ("slice_and_shuffle",),
                      "gauss": ("gaussian_noise",)}
 
-def resolve_augmentations(names_or_preset: str | Sequence[str], # a preset, one augmentation name, or a list of names
+def resolve_augmentations(names_or_preset: str | Sequence[str], # a preset, one augmentation name, or a list of names and presets
                          ) -> tuple[str, ...]: # the augmentation names, in the order they are applied
-    "Turn a preset name, a single name or a list of names into a checked tuple of augmentation names."
-    names = ((AUGMENTATION_SETS.get(names_or_preset, (names_or_preset,))) if isinstance(names_or_preset, str)
-             else tuple(names_or_preset))
+    "Turn a preset, a name, or a list of names and presets into a checked tuple of augmentation names."
+    items = (names_or_preset,) if isinstance(names_or_preset, str) else tuple(names_or_preset)
+    names = tuple(n for item in items for n in AUGMENTATION_SETS.get(item, (item,)))  # presets expand in place
     bad = [n for n in names if n not in AUGMENTATION_NAMES]
     if bad: raise ValueError(f"unknown augmentation(s) {bad}; valid names are {list(AUGMENTATION_NAMES)} "
                              f"and presets {list(AUGMENTATION_SETS)}")

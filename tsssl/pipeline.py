@@ -4,10 +4,10 @@
 
 # %% ../nbs/71_pipeline.ipynb #9708033b
 from __future__ import annotations
-import argparse, sys, time
+import argparse, inspect, re, sys, time, types, typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 import pandas as pd
@@ -33,20 +33,20 @@ __all__ = ['SUMMARY_COLUMNS', 'PipelineConfig', 'summary_table', 'run_pipeline',
 @dataclass(frozen=True)
 class PipelineConfig(Config):
     "The main job's settings (the defaults fit a 2-core CPU in minutes)."
-    dataset: str = "GunPoint"
-    data_dir: str | None = None
-    ssl_method: Literal["barlowtwins", "vicreg", "vibcreg"] = "barlowtwins"
-    augmentations: tuple[str, ...] | str = "warp"
+    dataset: str = "GunPoint"  # a UCR dataset name
+    data_dir: str | None = None  # a UCR 2018 archive folder; None = $TSSSL_DATA_DIR, then aeon
+    ssl_method: Literal["barlowtwins", "vicreg", "vibcreg"] = "barlowtwins"  # the NC-VQVAE's SSL loss
+    augmentations: tuple[str, ...] | str = "warp"  # names, or a preset: "warp", "slice", "gauss"
     stage1_epochs: int = 500  # the reference: 1000
     stage2_epochs: int = 300  # the reference: 1000
     fcn_epochs: int = 300  # evaluator epochs (reference: 1000)
     cas_fcn_epochs: int = 25  # CAS classifier epochs on >= 1000 synthetic series (reference: 1000)
-    seed: int = 0
-    device: str = "auto"
-    precision: Literal["fp32", "bf16"] = "fp32"
+    seed: int = 0  # seeds every run of the pipeline
+    device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"
+    precision: Literal["fp32", "bf16"] = "fp32"  # bf16 autocast for the forward passes
     pairing: Literal["same", "paper"] = "same"  # the same prior for both tokenizers (METHOD §0), or the paper's
-    out_dir: str = "runs/main"
-    progress: bool = True
+    out_dir: str = "runs/main"  # where the runs, figures and summary table go
+    progress: bool = True  # show progress bars
 
     def stage1_params(self, ssl_method: str) -> Stage1Params:
         return Stage1Params(dataset=self.dataset, data_dir=self.data_dir, ssl_method=ssl_method, augmentations=self.augmentations,
@@ -136,15 +136,41 @@ def _has_tabulate() -> bool:
     return True
 
 # %% ../nbs/71_pipeline.ipynb #6a4db05b
+def _field_help(cls: type) -> dict[str, str]:
+    "Each field's inline `# comment` in the class source (its docments), for `--help`."
+    try: src = inspect.getsource(cls)
+    except (OSError, TypeError): return {}
+    return {m[1]: m[2].strip() for m in re.finditer(r"^\s+(\w+)\s*:[^#\n]*#\s*(.*)$", src, re.M)}
+
+def _parse_bool(s: str) -> bool:
+    if s.lower() in ("1", "true", "yes", "on"): return True
+    if s.lower() in ("0", "false", "no", "off"): return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
+
+def _arg_parser(tp) -> tuple[Callable[[str], Any], int | str | None]:
+    "How argparse reads a field annotated `tp`: (type function, nargs). Optional fields accept 'none'."
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if type(None) in args:
+            parse, nargs = _arg_parser(inner[0]) if len(inner) == 1 else (str, None)
+            return (lambda s: None if s.lower() == "none" else parse(s)), nargs
+        if any(typing.get_origin(a) in (tuple, list) for a in inner): return str, "+"  # a list, or one preset name
+        return str, None
+    if typing.get_origin(tp) in (tuple, list): return (args[0] if args and args[0] in (int, float) else str), "+"
+    if tp is bool: return _parse_bool, None
+    if tp in (int, float): return tp, None
+    return str, None
+
 def add_config_arguments(p: argparse.ArgumentParser, cls: type[Config]) -> None:
-    "One `--flag` per field of a flat config, typed by its default."
+    "One `--flag` per field of a flat config, parsed by its type annotation, with its comment as help."
+    hints, helps = typing.get_type_hints(cls), _field_help(cls)
     for name, default in cls().to_dict().items():
-        flag, kw = "--" + name.replace("_", "-"), {"default": default, "help": f"(default: {default})"}
-        if isinstance(default, bool): p.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes", "on"), **kw)
-        elif isinstance(default, int): p.add_argument(flag, type=int, **kw)
-        elif isinstance(default, float): p.add_argument(flag, type=float, **kw)
-        elif isinstance(default, list): p.add_argument(flag, nargs="+", **kw)
-        else: p.add_argument(flag, type=lambda s: None if s.lower() == "none" else s, **kw)
+        parse, nargs = _arg_parser(hints[name])
+        choices = typing.get_args(hints[name]) if typing.get_origin(hints[name]) is typing.Literal else None
+        text = f"{helps[name]} " if name in helps else ""
+        p.add_argument("--" + name.replace("_", "-"), type=parse, nargs=nargs, default=default, choices=choices,
+                       help=f"{text}(default: {default!r})".replace("%", "%%"))
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     "Command-line entry point of the main job."

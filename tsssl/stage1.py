@@ -173,23 +173,23 @@ def save_figures(figures: dict, out_dir: str | Path, dpi: int = 110) -> list[Pat
 @dataclass(frozen=True)
 class Stage1Params(Config):
     "The flat parameters of the stage-1 experiment notebook."
-    dataset: str = "GunPoint"
-    data_dir: str | None = None
+    dataset: str = "GunPoint"  # a UCR dataset name
+    data_dir: str | None = None  # a UCR 2018 archive folder (<data_dir>/<Name>/<Name>_TRAIN.tsv); None = $TSSSL_DATA_DIR, then aeon
     ssl_method: Literal["", "barlowtwins", "vicreg", "vibcreg"] = ""  # "" = plain VQ-VAE
     augmentations: tuple[str, ...] | str = "warp"  # names, or a preset: "warp", "slice", "gauss"
     aug_recon_weight: float = 0.1  # λ_aug
-    epochs: int = 30
-    batch_size: int = 128
-    lr: float = 1e-3
-    seed: int = 0
-    device: str = "auto"
-    precision: Literal["fp32", "bf16"] = "fp32"
-    codebook_size: int = 32
-    svm: str = "svc"
+    epochs: int = 30  # training epochs (the reference: 1000)
+    batch_size: int = 128  # series per step
+    lr: float = 1e-3  # AdamW peak learning rate (cosine decay to 0)
+    seed: int = 0  # seeds torch, numpy, random and every augmentation
+    device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"
+    precision: Literal["fp32", "bf16"] = "fp32"  # bf16 autocast for the forward pass
+    codebook_size: int = 32  # K codes
+    svm: Literal["svc", "linear_svc"] = "svc"  # linear-SVM probe: "svc" (libsvm, the reference) or "linear_svc" (liblinear, faster on large sets)
     out_dir: str | None = None  # None = runs/stage1/<dataset>-<method>-s<seed>
-    overwrite: bool = False
+    overwrite: bool = False  # replace a finished run in out_dir (otherwise it is an error)
     wandb_project: str | None = None  # log to wandb as well (offline unless logged in)
-    progress: bool = True
+    progress: bool = True  # show a progress bar
 
     def to_config(self) -> Stage1Config:
         "The nested run config these parameters describe."

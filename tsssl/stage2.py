@@ -177,24 +177,24 @@ def generate(run_dir: str | Path, # a finished stage-2 run directory
 class Stage2Params(Config):
     "The flat parameters of the stage-2 experiment notebook."
     stage1_dir: str = "runs/stage1/GunPoint-vqvae-s0"  # a finished stage-1 run
-    prior: Literal["token", "full_embed"] = "token"
-    finetune_codebook: bool = False  # full_embed only
-    loss_on: Literal["masked", "all"] = "masked"
+    prior: Literal["token", "full_embed"] = "token"  # learned token embeddings, or the codebook vectors as input
+    finetune_codebook: bool = False  # full_embed only: train the input copy of the codebook
+    loss_on: Literal["masked", "all"] = "masked"  # cross-entropy on masked positions, or on all (the reference)
     pairing: Literal["same", "paper"] = "same"  # "paper": the reference's prior for the stage-1 method
-    epochs: int = 30
-    batch_size: int = 256
-    lr: float = 1e-3
-    seed: int = 0
-    device: str = "auto"
-    precision: Literal["fp32", "bf16"] = "fp32"
-    guidance_scale: float = 1.0
+    epochs: int = 30  # training epochs (the reference: 1000)
+    batch_size: int = 256  # token grids per step
+    lr: float = 1e-3  # AdamW peak learning rate (cosine decay to 0)
+    seed: int = 0  # seeds training, sampling and the metrics
+    device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"
+    precision: Literal["fp32", "bf16"] = "fp32"  # bf16 autocast for the forward pass
+    guidance_scale: float = 1.0  # classifier-free guidance weight for class-conditional samples; 1 = none
     n_samples: int | None = None  # None = the test-set size
     fcn_epochs: int = 100  # evaluator epochs (reference 1000)
     cas_fcn_epochs: int | None = None  # None = fcn_epochs
     out_dir: str | None = None  # None = runs/stage2/<stage-1 run name>-<prior>-s<seed>
-    overwrite: bool = False
-    wandb_project: str | None = None
-    progress: bool = True
+    overwrite: bool = False  # replace a finished run in out_dir (otherwise it is an error)
+    wandb_project: str | None = None  # log to wandb as well (offline unless logged in)
+    progress: bool = True  # show a progress bar
 
     def to_config(self) -> Stage2Config:
         "The nested run config these parameters describe."
