@@ -8,6 +8,7 @@ from pathlib import Path
 import papermill as pm
 import pytest
 
+from tsssl.runs import execute_notebook
 from tsssl.stage1 import Stage1Params
 from tsssl.stage2 import Stage2Params
 
@@ -22,8 +23,7 @@ def _isolated_cache(tmp_path, monkeypatch):
 
 def _run(nb: str, tmp_path: Path, **params) -> Path:
     out = tmp_path / f"executed-{nb}"
-    pm.execute_notebook(str(EXP / nb), str(out), parameters=params, cwd=str(tmp_path), kernel_name="python3",
-                        progress_bar=False, log_output=False)
+    execute_notebook(EXP / nb, out, params, cwd=tmp_path, log_output=False)
     return out
 
 

@@ -2,9 +2,8 @@
 import json
 from pathlib import Path
 
-import papermill as pm
 
-from tsssl.runs import finish_run, start_run
+from tsssl.runs import execute_notebook, finish_run, start_run
 
 ROOT = Path(__file__).resolve().parents[1]
 WARP, SLICE = ["window_warp", "amplitude_resize"], ["slice_and_shuffle"]
@@ -32,10 +31,9 @@ def test_figures_notebook_on_a_fake_store(tmp_path):
                 if ssl: _run(root, "abl", "stage1", f"{ssl}-{w}-{seed}", {**common, "aug_recon_weight": w, "svm_accuracy": 0.7,
                                                                          "knn_accuracy": 0.6 + w / 10, "recon_mse_time": 0.02})
     out = tmp_path / "figs"
-    pm.execute_notebook(str(ROOT / "nbs/experiments/figures.ipynb"), str(tmp_path / "figures.ipynb"), kernel_name="python3",
-                        parameters={"sweeps_root": str(root), "main_sweeps": ["main"], "aug_recon_sweep": "abl",
-                                    "robustness_sweep": "main", "out_dir": str(out), "label": "test"},
-                        cwd=str(tmp_path), progress_bar=False)
+    execute_notebook(ROOT / "nbs/experiments/figures.ipynb", tmp_path / "figures.ipynb",
+                     {"sweeps_root": str(root), "main_sweeps": ["main"], "aug_recon_sweep": "abl", "robustness_sweep": "main",
+                      "out_dir": str(out), "label": "test"}, cwd=tmp_path)
     made = {p.name for p in out.iterdir()}
     assert {"main_table_stage1.csv", "main_table_stage2.md", "probe_svm.png", "fid.png", "aug_recon_weight.png",
             "aug_robustness_svm_accuracy.png", "aug_robustness_fid.png", "CAPTIONS.md"} <= made, made

@@ -75,8 +75,8 @@ def _evaluate(argv: list[str]) -> None:
     print(json.dumps(metrics, indent=2, default=float))
 
 def _figures(argv: list[str]) -> None:
-    import papermill as pm
     import tsssl
+    from tsssl.runs import execute_notebook
     nb = Path(tsssl.__file__).resolve().parents[1] / "nbs" / "experiments" / "figures.ipynb"
     p = argparse.ArgumentParser(prog="tsssl figures", description="Write the thesis tables and figures from stored sweep "
                                 "results (runs nbs/experiments/figures.ipynb with papermill; never trains).")
@@ -89,7 +89,7 @@ def _figures(argv: list[str]) -> None:
     a = vars(p.parse_args(argv))
     if not nb.is_file(): raise SystemExit(f"tsssl figures needs the repository's notebook {nb} (an editable install of tsssl)")
     Path(a["out_dir"]).mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(nb), str(Path(a["out_dir"]) / "figures.ipynb"), parameters=a, kernel_name="python3", progress_bar=False)
+    execute_notebook(nb, Path(a["out_dir"]) / "figures.ipynb", a)
     print(f"tables, figures and CAPTIONS.md written to {a['out_dir']}")
 
 def _sweep(argv: list[str]) -> None:

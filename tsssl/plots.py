@@ -4,7 +4,8 @@
 
 # %% ../nbs/60_plots.ipynb #1e8b96cf
 from __future__ import annotations
-from typing import Sequence
+import warnings
+from typing import Literal, Sequence
 
 import numpy as np
 import matplotlib
@@ -90,20 +91,30 @@ def plot_codebook_histograms(codebook: np.ndarray, # (K d) code vectors
 
 # %% ../nbs/60_plots.ipynb #d40d189f
 def embed_2d(features: np.ndarray, # (n d)
-             seed: int = 0) -> np.ndarray:
-    "A 2-D t-SNE of `features` (perplexity adapted to small sets)."
+             seed: int = 0,
+             method: Literal["tsne", "umap"] = "tsne", # "umap" needs the optional package umap-learn
+            ) -> np.ndarray: # (n 2)
+    "A 2-D t-SNE or UMAP of `features` (neighbourhood sizes adapted to small sets)."
     f = np.asarray(features, dtype=np.float64)
-    perplexity = float(min(30.0, max(2.0, (len(f) - 1) / 3)))
-    return TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca").fit_transform(f)
+    if method == "tsne":
+        perplexity = float(min(30.0, max(2.0, (len(f) - 1) / 3)))
+        return TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca").fit_transform(f)
+    if method != "umap": raise ValueError(f"method must be 'tsne' or 'umap', got {method!r}")
+    try: import umap
+    except ImportError as e: raise ImportError("UMAP embeddings need umap-learn: pip install umap-learn") from e
+    with warnings.catch_warnings():  # a fixed random_state makes UMAP single-threaded, and says so
+        warnings.simplefilter("ignore", UserWarning)
+        return umap.UMAP(n_neighbors=int(min(15, max(2, len(f) - 1))), random_state=seed).fit_transform(f)
 
 def plot_latent_embedding(f_train: np.ndarray, y_train: np.ndarray, # training features (n d) and labels
                           f_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
                           class_names: Sequence[str] | None = None,
                           title: str = "t-SNE of pooled latents", seed: int = 0,
+                          method: Literal["tsne", "umap"] = "tsne", # see `embed_2d`
                          ) -> Figure:
-    "t-SNE of train (dots) and test (crosses) latents, coloured by class."
+    "t-SNE (or UMAP) of train (dots) and test (crosses) latents, coloured by class."
     parts = [np.asarray(f_train)] + ([np.asarray(f_test)] if f_test is not None else [])
-    xy = embed_2d(np.concatenate(parts), seed); n = len(parts[0])
+    xy = embed_2d(np.concatenate(parts), seed, method); n = len(parts[0])
     fig, axes = _fig(1, 1, 5, 4.2); ax = axes[0, 0]
     classes = np.unique(np.concatenate([np.asarray(y_train)] + ([np.asarray(y_test)] if y_test is not None else [])))
     for i, c in enumerate(classes):
@@ -134,8 +145,9 @@ def compare_codebooks(codebooks: dict[str, np.ndarray], # name -> (K d) codebook
         sim = codebook_similarity(torch.as_tensor(e))
         im = _heatmap(axes[1, j], sim["corr"], f"correlation, mean |off-diag| {sim['mean_abs_corr_off_diagonal']:.3f}")
         d = min(max_dims, e.shape[1]); ax = axes[2, j]
-        ax.violinplot([e[:, k] for k in range(d)], showextrema=False)
-        ax.set_xlabel("dimension"); ax.set_ylabel("code value"); ax.set_title("values per dimension", fontsize=9)
+        ax.violinplot([e[:, k] for k in range(d)], positions=range(d), showextrema=False)
+        ax.set_xticks(range(0, d, max(1, d // 8)))
+        ax.set_xlabel("dimension"); ax.set_ylabel("code value"); ax.set_title(f"values per dimension (first {d})", fontsize=9)
     fig.colorbar(im, ax=axes[1, :], shrink=0.8)
     fig.suptitle(title)
     return fig

@@ -15,7 +15,7 @@ import tsssl
 from .core import atomic_write_json, read_json
 
 # %% auto #0
-__all__ = ['versions', 'run_status', 'start_run', 'finish_run', 'fail_run']
+__all__ = ['versions', 'run_status', 'start_run', 'finish_run', 'fail_run', 'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #3dd3d30c
 def versions() -> dict[str, str]:
@@ -70,3 +70,27 @@ def fail_run(run_dir: str | Path, error: BaseException) -> None:
     st = read_json(run_dir / "status.json") if (run_dir / "status.json").is_file() else {}
     atomic_write_json(run_dir / "status.json", {**st, "status": "failed", "failed": _now(), "error": repr(error),
                                                 "traceback": "".join(traceback.format_exception(error))})
+
+# %% ../nbs/70_runs.ipynb #f8851c2c
+def _kernel_manager_class():
+    "An async kernel manager that asks for transport encryption, or None where jupyter or zmq lack it."
+    import zmq
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+    if "transport_encryption" not in AsyncKernelManager.class_trait_names() or not zmq.has("curve"): return None
+    class EncryptedKernelManager(AsyncKernelManager):
+        @default("transport_encryption")
+        def _encrypted(self): return "required"
+    return EncryptedKernelManager
+
+def execute_notebook(notebook: str | Path, # the notebook to run
+                     output: str | Path, # where the executed copy goes
+                     parameters: dict | None = None, # papermill parameters
+                     cwd: str | Path | None = None, # working directory of the kernel (default: this process's)
+                     **kwargs, # further `papermill.execute_notebook` options, e.g. log_output
+                    ):
+    "Run a notebook with papermill on the `python3` kernel (encrypted sockets where supported); returns the executed notebook."
+    import papermill as pm
+    kmc = _kernel_manager_class()
+    return pm.execute_notebook(str(notebook), str(output), parameters=parameters or {}, cwd=None if cwd is None else str(cwd),
+                               kernel_name="python3", progress_bar=False, **({"kernel_manager_class": kmc} if kmc else {}), **kwargs)

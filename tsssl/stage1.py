@@ -4,7 +4,7 @@
 
 # %% ../nbs/45_stage1.ipynb #3aec810d
 from __future__ import annotations
-import time
+import importlib.util, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -160,7 +160,9 @@ def stage1_figures(result: Stage1Result) -> dict[str, "Figure"]:
         "codebook_histograms": plot_codebook_histograms(ev.codebook, title=f"{name}: codebook values per dimension"),
         "latent_embedding": plot_latent_embedding(ev.train.zq_pooled.numpy(), data.y_train, ev.test.zq_pooled.numpy(),
                                                   data.y_test, class_names=data.class_names, title=f"{name}: t-SNE of pooled z_q"),
-    }
+    } | ({"latent_umap": plot_latent_embedding(ev.train.zq_pooled.numpy(), data.y_train, ev.test.zq_pooled.numpy(), data.y_test,
+                                               class_names=data.class_names, title=f"{name}: UMAP of pooled z_q", method="umap")}
+         if importlib.util.find_spec("umap") else {})  # UMAP when umap-learn is installed (it is a requirement of tsssl)
 
 def save_figures(figures: dict, out_dir: str | Path, dpi: int = 110) -> list[Path]:
     "Save each figure as `<out_dir>/<key>.png`."

@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 
 from .core import Config, atomic_write_json, read_json
-from .runs import run_status
+from .runs import execute_notebook, run_status
 
 # %% auto #0
 __all__ = ['HASH_EXCLUDED', 'EXECUTORS', 'StageSpec', 'SweepSpec', 'load_sweep', 'as_sweep', 'axis_label', 'run_hash', 'RunSpec',
@@ -236,14 +236,12 @@ def execute_run(run: RunSpec, # the run
     if action == "done": return _outcome(run, "finished", note)
     if action == "keep": return _outcome(run, "failed", note)
     if action == "skip": _mark_skipped(run, note); return _outcome(run, "skipped", note)
-    import papermill as pm
     t0, started = time.perf_counter(), _now()
     run.out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run.out_dir / "sweep.json", _sweep_record(run))
     before, err = _status(run.out_dir), None
     try:
-        pm.execute_notebook(str(run.notebook), str(run.output_notebook), parameters=run.params, cwd=str(run.cwd),
-                            kernel_name="python3", log_output=False, progress_bar=False)
+        execute_notebook(run.notebook, run.output_notebook, run.params, cwd=run.cwd, log_output=False)
     except Exception as e: err = e  # noqa: BLE001 - any failure of the notebook is the run's, not the sweep's
     secs, after = time.perf_counter() - t0, _status(run.out_dir)
     if err is None:
