@@ -75,22 +75,26 @@ def _evaluate(argv: list[str]) -> None:
     print(json.dumps(metrics, indent=2, default=float))
 
 def _figures(argv: list[str]) -> None:
+    import ast
+    import papermill as pm
     import tsssl
     from tsssl.runs import execute_notebook
     nb = Path(tsssl.__file__).resolve().parents[1] / "nbs" / "experiments" / "figures.ipynb"
     p = argparse.ArgumentParser(prog="tsssl figures", description="Write the thesis tables and figures from stored sweep "
                                 "results (runs nbs/experiments/figures.ipynb with papermill; never trains).")
-    p.add_argument("--sweeps-root", default="runs/sweeps")
-    p.add_argument("--main-sweeps", nargs="+", default=["cpu_offline", "cpu_offline_slice"])
-    p.add_argument("--aug-recon-sweep", default="aug_recon_weight")
-    p.add_argument("--robustness-sweep", default="aug_robustness")
-    p.add_argument("--out-dir", default="figures/cpu")
-    p.add_argument("--label", default="CPU-size runs", help="how the figures' captions describe the runs")
-    a = vars(p.parse_args(argv))
     if not nb.is_file(): raise SystemExit(f"tsssl figures needs the repository's notebook {nb} (an editable install of tsssl)")
-    Path(a["out_dir"]).mkdir(parents=True, exist_ok=True)
-    execute_notebook(nb, Path(a["out_dir"]) / "figures.ipynb", a)
-    print(f"tables, figures and CAPTIONS.md written to {a['out_dir']}")
+    defaults = {k: ast.literal_eval(v["default"]) for k, v in pm.inspect_notebook(str(nb)).items()}  # one source: the notebook
+    p.add_argument("--sweeps-root", help=f"where the sweeps' run directories are (default: {defaults['sweeps_root']})")
+    p.add_argument("--main-sweeps", nargs="+", help=f"sweeps of the main table (default: {defaults['main_sweeps']})")
+    p.add_argument("--aug-recon-sweep", help=f"the λ_aug ablation's sweep (default: {defaults['aug_recon_sweep']})")
+    p.add_argument("--robustness-sweep", help=f"the augmentation-robustness sweep (default: {defaults['robustness_sweep']})")
+    p.add_argument("--out-dir", help=f"where tables, figures and CAPTIONS.md go (default: {defaults['out_dir']})")
+    p.add_argument("--label", help=f"how the captions describe the runs (default: {defaults['label']})")
+    a = {k: v for k, v in vars(p.parse_args(argv)).items() if v is not None}
+    out = Path(a.get("out_dir", defaults["out_dir"]))
+    out.mkdir(parents=True, exist_ok=True)
+    execute_notebook(nb, out / "figures.ipynb", a)
+    print(f"tables, figures and CAPTIONS.md written to {out}")
 
 def _sweep(argv: list[str]) -> None:
     from tsssl.sweep import main as sweep_main
