@@ -93,7 +93,8 @@ def _figures(argv: list[str]) -> None:
     a = {k: v for k, v in vars(p.parse_args(argv)).items() if v is not None}
     out = Path(a.get("out_dir", defaults["out_dir"]))
     out.mkdir(parents=True, exist_ok=True)
-    execute_notebook(nb, out / "figures.ipynb", a)
+    nb_path = nb.relative_to(Path.cwd()) if Path.cwd() in nb.parents else nb  # no absolute path in the executed copy
+    execute_notebook(nb_path, out / "figures.ipynb", a)
     print(f"tables, figures and CAPTIONS.md written to {out}")
 
 def _sweep(argv: list[str]) -> None:

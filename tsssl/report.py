@@ -34,6 +34,7 @@ def method_label(ssl_method: str, augmentations=None) -> str:
 def with_labels(runs: pd.DataFrame) -> pd.DataFrame:
     "Finished runs of a store with a `method` column (and `aug_recon_weight` for stage-1 and stage-2 rows alike)."
     df = runs[runs["status"] == "finished"].copy()
+    if df.empty: return df  # a sweep still running (or all failed): nothing to label yet
     df["method"] = [method_label(m, a) for m, a in zip(df["ssl_method"], df["augmentations"])]
     if "stage1.ssl.aug_recon_weight" in df:  # stage-2 rows inherit their tokenizer's λ_aug
         df["aug_recon_weight"] = df["aug_recon_weight"].fillna(df["stage1.ssl.aug_recon_weight"]) if "aug_recon_weight" in df else df["stage1.ssl.aug_recon_weight"]
@@ -53,7 +54,9 @@ def format_mean_std(agg: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     "A printable table: 'mean ± std' strings (just the mean when there is one seed)."
     cols = [c for c in agg if not c.endswith("_std") and c != "n"]
     fmt = lambda m, s: f"{m:.{digits}f}" if not np.isfinite(s) else f"{m:.{digits}f} ± {s:.{digits}f}"
-    out = pd.DataFrame({c: [fmt(m, s) for m, s in zip(agg[c], agg[f"{c}_std"])] for c in cols}, index=agg.index)
+    def constant_int(c): return bool((agg[f"{c}_std"].fillna(0) == 0).all() and (agg[c] == agg[c].round()).all())
+    out = pd.DataFrame({c: [f"{m:.0f}" if constant_int(c) else fmt(m, s) for m, s in zip(agg[c], agg[f"{c}_std"])]
+                        for c in cols}, index=agg.index)  # counts such as n_params print as integers
     out["n"] = agg["n"]
     return out
 

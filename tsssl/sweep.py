@@ -89,6 +89,7 @@ class RunSpec:
     params: dict  # the papermill parameters, out_dir included
     labels: dict  # the axis values, with the parent's
     parent: RunSpec | None = None  # the run this one depends on
+    description: str = ""  # the sweep's description (recorded in each run's sweep.json, for captions)
 
     @property
     def output_notebook(self) -> Path: return self.out_dir / "notebook.ipynb"
@@ -148,7 +149,8 @@ def _stage_runs(spec: SweepSpec, st: StageSpec, base: Path, root: Path, parents:
             params["out_dir"] = _rel(out_dir, base)
             if "progress" in known: params["progress"] = False
             if parent: params[st.parent_param] = _rel(parent.out_dir, base)
-            runs.append(RunSpec(spec.name, st.name, run_id, nb, out_dir, base, params, {**(parent.labels if parent else {}), **values}, parent))
+            runs.append(RunSpec(spec.name, st.name, run_id, nb, out_dir, base, params, {**(parent.labels if parent else {}), **values},
+                                parent, spec.description))
     ids = [r.run_id for r in runs]
     if dup := sorted({i for i in ids if ids.count(i) > 1}):
         raise ValueError(f"stage {st.name!r}: several runs have the same parameters ({dup[:3]}); is an axis value listed twice?")
@@ -215,7 +217,8 @@ def _describe(e: BaseException) -> tuple[str, str]:
     return f"{type(e).__name__}: {e}", "".join(traceback.format_exception(e))
 
 def _sweep_record(run: RunSpec) -> dict:
-    return {"sweep": run.sweep, "stage": run.stage, "run_id": run.run_id, "notebook": str(run.notebook), "base_dir": str(run.cwd),
+    return {"sweep": run.sweep, "description": run.description, "stage": run.stage, "run_id": run.run_id,
+            "notebook": str(run.notebook), "base_dir": str(run.cwd),
             "parameters": run.params, "labels": run.labels, "parent": run.parent.run_id if run.parent else None}
 
 def _mark_skipped(run: RunSpec, reason: str) -> None:
