@@ -57,7 +57,8 @@ def _by_id(summary) -> dict:
 
 @pytest.mark.parametrize("name,n_stage1,n_stage2", [("smoke", 4, 4), ("main_table", 84, 84), ("aug_recon_weight", 144, 0),
                                                       ("aug_robustness", 114, 114), ("cpu_offline", 12, 24),
-                                                      ("cpu_offline_slice", 8, 0), ("cpu_offline_osuleaf", 6, 6),
+                                                      ("cpu_offline_slice", 8, 0), ("cpu_offline_gauss", 8, 0),
+                                                      ("cpu_offline_osuleaf", 6, 6),
                                                       ("aug_recon_weight_cpu", 48, 0), ("aug_robustness_cpu", 40, 0)])
 def test_committed_sweeps_expand(name, n_stage1, n_stage2, monkeypatch, tmp_path):
     "The committed sweeps name real notebook parameters, give distinct ids, and work from any working directory."
