@@ -34,7 +34,7 @@ sync: $(STAMP)  ## export notebooks to the library and clean them (run before co
 docs: $(STAMP)  ## build the docs site offline from the notebooks into _docs/html; fails on a missing page or a broken link
 	$(BIN)/python docs/build.py
 
-CPU_SWEEPS := cpu_offline cpu_offline_slice cpu_offline_gauss cpu_offline_osuleaf aug_recon_weight_cpu aug_robustness_cpu
+CPU_SWEEPS := cpu_offline cpu_offline_slice cpu_offline_gauss cpu_offline_osuleaf aug_recon_weight_cpu aug_robustness_cpu aug_robustness_cpu_fid
 figures: $(STAMP)  ## run the CPU sweeps (finished runs are skipped; hours on 2 cores) and write figures/cpu from their results
 	for s in $(CPU_SWEEPS); do $(BIN)/tsssl-sweep configs/sweeps/$$s.yaml --max-workers 2 < /dev/null; done
 	$(BIN)/tsssl figures

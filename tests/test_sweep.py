@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from tsssl.results import load_runs, load_wandb_runs
-from tsssl.sweep import expand_sweep, main, run_sweep
+from tsssl.sweep import expand_sweep, load_sweep, main, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = ROOT / "configs" / "sweeps"
@@ -59,14 +59,16 @@ def _by_id(summary) -> dict:
                                                       ("aug_robustness", 114, 114), ("cpu_offline", 12, 24),
                                                       ("cpu_offline_slice", 8, 0), ("cpu_offline_gauss", 8, 0),
                                                       ("cpu_offline_osuleaf", 6, 6),
-                                                      ("aug_recon_weight_cpu", 48, 0), ("aug_robustness_cpu", 40, 0)])
+                                                      ("aug_recon_weight_cpu", 48, 0), ("aug_robustness_cpu", 40, 0),
+                                                      ("aug_robustness_cpu_fid", 20, 20)])
 def test_committed_sweeps_expand(name, n_stage1, n_stage2, monkeypatch, tmp_path):
     "The committed sweeps name real notebook parameters, give distinct ids, and work from any working directory."
     monkeypatch.chdir(tmp_path)
     runs = expand_sweep(SWEEPS / f"{name}.yaml")
     assert [sum(r.stage == s for r in runs) for s in ("stage1", "stage2")] == [n_stage1, n_stage2]
     assert len({r.run_id for r in runs}) == len(runs)
-    assert all(r.cwd == ROOT and r.out_dir.parent.parent == ROOT / "runs" / "sweeps" / name for r in runs)
+    root = (ROOT / load_sweep(SWEEPS / f"{name}.yaml").root).resolve()  # runs/sweeps/<name>, or a shared root
+    assert all(r.cwd == ROOT and r.out_dir.parent.parent == root for r in runs)
     assert [r.run_id for r in runs] == [r.run_id for r in expand_sweep(SWEEPS / f"{name}.yaml")]
     s2 = [r for r in runs if r.stage == "stage2"]
     assert all(r.params["stage1_dir"] == r.parent.params["out_dir"] for r in s2)

@@ -14,7 +14,7 @@ from .augment import AUGMENTATION_SETS
 
 # %% auto #0
 __all__ = ['augmentation_label', 'method_label', 'with_labels', 'aggregate', 'format_mean_std', 'plot_metric_bars',
-           'plot_aug_recon_weight', 'robustness_deltas', 'plot_aug_robustness']
+           'plot_aug_recon_weight', 'tokenizer_seed', 'robustness_deltas', 'plot_aug_robustness']
 
 # %% ../nbs/74_report.ipynb #f1d5acb2
 def augmentation_label(names) -> str:
@@ -98,13 +98,18 @@ def plot_aug_recon_weight(df: pd.DataFrame, # finished stage-1 runs with `aug_re
     return fig
 
 # %% ../nbs/74_report.ipynb #370df095
+def tokenizer_seed(df: pd.DataFrame) -> pd.Series:
+    "The seed of each run's tokenizer: a stage-2 run's stage-1 seed (its own `seed` is the prior's), else `seed`."
+    return df["stage1.train.seed"].fillna(df["seed"]) if "stage1.train.seed" in df else df["seed"]
+
 def robustness_deltas(df: pd.DataFrame, # finished runs of one stage, plain and SSL
                       metric: str,
                      ) -> pd.DataFrame:
-    "Per dataset, SSL method and augmentation: mean change of `metric` against the plain VQ-VAE (same dataset and seed)."
-    plain = df[df["ssl_method"].fillna("") == ""].groupby(["dataset", "seed"])[metric].mean().rename("plain")
+    "Per dataset, SSL method and augmentation: mean change of `metric` against the plain VQ-VAE (same dataset and tokenizer seed)."
+    df = df.assign(tokenizer_seed=tokenizer_seed(df))
+    plain = df[df["ssl_method"].fillna("") == ""].groupby(["dataset", "tokenizer_seed"])[metric].mean().rename("plain")
     ssl = df[df["ssl_method"].fillna("") != ""].copy(); ssl["aug"] = [augmentation_label(a) for a in ssl["augmentations"]]
-    ssl = ssl.join(plain, on=["dataset", "seed"]); ssl["delta"] = ssl[metric] - ssl["plain"]
+    ssl = ssl.join(plain, on=["dataset", "tokenizer_seed"]); ssl["delta"] = ssl[metric] - ssl["plain"]
     return ssl.groupby(["dataset", "ssl_method", "aug"])["delta"].agg(["mean", "std", "size"]).reset_index()
 
 def plot_aug_robustness(df: pd.DataFrame, metric: str, title: str = "") -> Figure:
