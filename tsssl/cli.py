@@ -4,13 +4,13 @@
 
 # %% ../nbs/80_cli.ipynb #58fc6fa2
 from __future__ import annotations
-import argparse, sys
+import argparse, os, sys
 from pathlib import Path
 
 import numpy as np
 
 # %% auto #0
-__all__ = ['COMMANDS', 'main']
+__all__ = ['COMMANDS', 'USER_ERRORS', 'main']
 
 # %% ../nbs/80_cli.ipynb #86ebb36d
 def _stage1(argv: list[str]) -> None:
@@ -114,8 +114,10 @@ COMMANDS = {"main": (_main_job, "run the thesis pipeline on one dataset (what `m
             "sweep": (_sweep, "run a sweep file (a grid of stage-1/stage-2 runs), locally or on SLURM"),
             "figures": (_figures, "write the thesis tables and figures from stored sweep results")}
 
+USER_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError)  # bad input: a message, not a traceback
+
 def main(argv: list[str] | None = None) -> None:
-    "The `tsssl` command."
+    "The `tsssl` command. Bad input ends with one `tsssl CMD: error: ...` line (exit 2); TSSSL_DEBUG=1 shows the traceback."
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         width = max(map(len, COMMANDS))
@@ -123,4 +125,8 @@ def main(argv: list[str] | None = None) -> None:
         print("usage: tsssl COMMAND [--help] [options]\n\ncommands:\n" + "\n".join(lines))
         if argv and argv[0] not in ("-h", "--help"): raise SystemExit(f"tsssl: unknown command {argv[0]!r}")
         return
-    COMMANDS[argv[0]][0](argv[1:])
+    try: COMMANDS[argv[0]][0](argv[1:])
+    except USER_ERRORS as e:
+        if os.environ.get("TSSSL_DEBUG"): raise
+        print(f"tsssl {argv[0]}: error: {e}\n(set TSSSL_DEBUG=1 to see the traceback)", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -303,7 +303,7 @@ def _aeon_load(name: str, split: str) -> tuple[Any, np.ndarray]:
 def _not_available(name: str, err: Exception, archive_err: Exception | None) -> str:
     "The message for a dataset that neither the archive nor aeon could provide."
     why = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
-    near = [n for n in OFFLINE_DATASETS if n.lower() == name.lower()]
+    near = [n for n in OFFLINE_DATASETS if n.lower() == name.lower()] or difflib.get_close_matches(name, OFFLINE_DATASETS, n=1, cutoff=0.8)
     return (f"UCR dataset {name!r} is not available: aeon could not load it ({type(err).__name__}: {why})."
             f"{f' Did you mean {near[0]!r}?' if near else ''} Available offline (bundled with aeon): {', '.join(OFFLINE_DATASETS)}. "
             f"For any other dataset, get the UCR 2018 archive ({_UCR_URL}) and pass data_dir=<root> to load_ucr or set "
