@@ -36,7 +36,7 @@ def test_figures_notebook_on_a_fake_store(tmp_path):
                       "out_dir": str(out), "label": "test"}, cwd=tmp_path)
     made = {p.name for p in out.iterdir()}
     assert {"main_table_stage1.csv", "main_table_stage2.md", "probe_svm.png", "fid.png", "aug_recon_weight.png",
-            "aug_robustness_svm_accuracy.png", "aug_robustness_fid.png", "CAPTIONS.md"} <= made, made
+            "aug_robustness_svm_accuracy.png", "aug_robustness_fid.png", "aug_robustness.csv", "CAPTIONS.md"} <= made, made
     captions = (out / "CAPTIONS.md").read_text()
     assert "fake main" in captions and "fake abl" in captions
     assert "0.800 ± 0.000" in (out / "main_table_stage1.md").read_text()
