@@ -5,7 +5,7 @@
 # %% ../nbs/10_data.ipynb #697437ae
 from __future__ import annotations
 import difflib, math, os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -215,6 +215,10 @@ def ucr_from_arrays(name: str, # dataset name
 # %% ../nbs/10_data.ipynb #314d9baf
 class _DatasetNotFound(FileNotFoundError): "No folder for the dataset under the archive root."
 
+def _close_names(name: str, names: Sequence[str], n: int = 3) -> list[str]:
+    "Names that `name` may have meant: the same name in another case, else up to `n` close spellings."
+    return [m for m in names if m.lower() == name.lower()] or difflib.get_close_matches(name, names, n=n, cutoff=0.75)
+
 def _listdir(p: Path) -> list[str]: return sorted(os.listdir(p)) if p.is_dir() else []
 
 def _find_split_files(root: Path, name: str) -> tuple[Path, Path]:
@@ -232,7 +236,7 @@ def _find_split_files(root: Path, name: str) -> tuple[Path, Path]:
                                             "tsssl uses the official test split, so both files are needed; copy the TEST file there")
                 return folder / f"{name}_TRAIN{ext}", folder / f"{name}_TEST{ext}"
     present = [n for p in (root, root / "UCRArchive_2018") for n in _listdir(p) if (p / n).is_dir()]
-    near = [n for n in present if n.lower() == name.lower()] or difflib.get_close_matches(name, present, n=3, cutoff=0.75)
+    near = _close_names(name, present)
     hint = f" Did you mean {' or '.join(map(repr, near))}? (names are case-sensitive)" if near else ""
     raise _DatasetNotFound(f"no UCR dataset {name!r} under {root}: looked for {name}_TRAIN.tsv (or .ts) in "
                            f"{', '.join(str(c) for c in candidates)}.{hint}")
@@ -303,7 +307,7 @@ def _aeon_load(name: str, split: str) -> tuple[Any, np.ndarray]:
 def _not_available(name: str, err: Exception, archive_err: Exception | None) -> str:
     "The message for a dataset that neither the archive nor aeon could provide."
     why = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
-    near = [n for n in OFFLINE_DATASETS if n.lower() == name.lower()] or difflib.get_close_matches(name, OFFLINE_DATASETS, n=1, cutoff=0.8)
+    near = _close_names(name, OFFLINE_DATASETS, n=1)
     return (f"UCR dataset {name!r} is not available: aeon could not load it ({type(err).__name__}: {why})."
             f"{f' Did you mean {near[0]!r}?' if near else ''} Available offline (bundled with aeon): {', '.join(OFFLINE_DATASETS)}. "
             f"For any other dataset, get the UCR 2018 archive ({_UCR_URL}) and pass data_dir=<root> to load_ucr or set "
