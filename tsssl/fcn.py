@@ -15,6 +15,7 @@ from torch import nn, Tensor
 
 import tsssl
 from .core import Config, resolve_device, seed_everything
+from .linear import Linear
 from .train import TrainConfig, fit
 
 # %% auto #0
@@ -52,7 +53,7 @@ class FCN(nn.Module):
         if in_channels < 1 or n_classes < 1: raise ValueError(f"FCN needs in_channels >= 1 and n_classes >= 1, got {in_channels}, {n_classes}")
         self.in_channels, self.n_classes = in_channels, n_classes
         self.blocks = nn.Sequential(ConvBlock(in_channels, 128, 8), ConvBlock(128, 256, 5), ConvBlock(256, self.feature_dim, 3))
-        self.head = nn.Linear(self.feature_dim, n_classes)
+        self.head = Linear(self.feature_dim, n_classes)
 
     def features(self, x: Tensor) -> Tensor:
         "The 128-d pooled feature used by FID: (b c l) -> (b 128)."

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .core import Config
+from .linear import Linear
 from .vqvae import VQVAE
 
 # %% auto #0
@@ -82,8 +83,8 @@ class Attention(nn.Module):
     def __init__(self, dim: int, heads: int, head_dim: int, dropout: float = 0.0):
         super().__init__()
         self.heads, self.dropout = heads, dropout
-        self.qkv = nn.Linear(dim, 3 * heads * head_dim, bias=False)
-        self.out = nn.Linear(heads * head_dim, dim, bias=False)
+        self.qkv = Linear(dim, 3 * heads * head_dim, bias=False)
+        self.out = Linear(heads * head_dim, dim, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
         b, n, _ = x.shape
@@ -97,7 +98,7 @@ class Block(nn.Module):
         super().__init__()
         self.norm1, self.attn = RMSNorm(dim), Attention(dim, heads, head_dim, dropout)
         self.norm2 = RMSNorm(dim)
-        self.ff = nn.Sequential(nn.Linear(dim, dim * ff_mult), nn.GELU(), nn.Dropout(dropout), nn.Linear(dim * ff_mult, dim))
+        self.ff = nn.Sequential(Linear(dim, dim * ff_mult), nn.GELU(), nn.Dropout(dropout), Linear(dim * ff_mult, dim))
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -115,7 +116,7 @@ class Transformer(nn.Module):
                  dropout: float = 0.0, # dropout probability
                 ):
         super().__init__()
-        self.proj_in, self.proj_out = nn.Linear(dim, hidden_dim), nn.Linear(hidden_dim, dim)
+        self.proj_in, self.proj_out = Linear(dim, hidden_dim), Linear(hidden_dim, dim)
         self.blocks = nn.Sequential(*[Block(hidden_dim, heads, head_dim, ff_mult, dropout) for _ in range(depth)])
         self.norm = RMSNorm(hidden_dim)
 
@@ -158,13 +159,13 @@ class MaskGIT(nn.Module):
         if cfg.variant == "token":
             self.token_emb = nn.Embedding(K + 1, d)
             with torch.no_grad(): self.token_emb.weight[:K].copy_(codebook)
-            self.head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.LayerNorm(d, eps=1e-12))
+            self.head = nn.Sequential(Linear(d, d), nn.GELU(), nn.LayerNorm(d, eps=1e-12))
             self.bias = nn.Parameter(torch.zeros(self.num_tokens, K))
         else:
             if cfg.finetune_codebook: self.codebook = nn.Parameter(codebook)
             else: self.register_buffer("codebook", codebook)
             self.mask_emb = nn.Parameter(torch.randn(d))
-            self.head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.LayerNorm(d, eps=1e-12), nn.Linear(d, K))
+            self.head = nn.Sequential(Linear(d, d), nn.GELU(), nn.LayerNorm(d, eps=1e-12), Linear(d, K))
         self.class_emb = nn.Embedding(n_classes + 1, d)
         self.pos_emb = nn.Parameter(torch.randn(self.num_tokens + 1, d))  # N(0, 1), as nn.Embedding
         self.norm, self.drop = nn.LayerNorm(d, eps=1e-12), nn.Dropout(cfg.dropout)

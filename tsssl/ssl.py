@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .core import Config
+from .linear import Linear
 
 # %% auto #0
 __all__ = ['SSLConfig', 'pool_latent', 'ViewBatchNorm1d', 'IterNorm', 'Projector', 'SSLLoss', 'barlow_twins_loss', 'vicreg_loss',
@@ -170,9 +171,9 @@ class Projector(nn.Module):
                  iternorm_iters: int = 5): # IterNorm Newton–Schulz steps
         super().__init__()
         self.in_dim, self.out_dim = in_dim, out
-        self.lin1, self.bn1 = nn.Linear(in_dim, hidden), ViewBatchNorm1d(hidden)
-        self.lin2, self.bn2 = nn.Linear(hidden, hidden), ViewBatchNorm1d(hidden)
-        self.lin3 = nn.Linear(hidden, out)
+        self.lin1, self.bn1 = Linear(in_dim, hidden), ViewBatchNorm1d(hidden)
+        self.lin2, self.bn2 = Linear(hidden, hidden), ViewBatchNorm1d(hidden)
+        self.lin3 = Linear(hidden, out)
         self.iternorm = IterNorm(out, iternorm_groups, iternorm_iters) if iternorm else None
 
     def forward(self, x: Tensor, # (v·b in_dim)
