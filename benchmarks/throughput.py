@@ -115,6 +115,8 @@ def main():
     device = resolve_device(a.device); seed_everything(0)
     print(f"device {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else f'{torch.get_num_threads()} threads'}), torch {torch.__version__}")
     print(kernel_rates(device))
+    malloc = {k: os.environ[k] for k in ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_") if k in os.environ}
+    print(f"glibc malloc settings: {malloc or 'defaults'} (the Makefile sets MALLOC_MMAP_MAX_=0 and a large MALLOC_TRIM_THRESHOLD_)")
     rows = []
     for data in a.data:
         x, y = workload(data, device); length = x.shape[-1]
