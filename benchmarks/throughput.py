@@ -134,8 +134,9 @@ def main():
                 torch.manual_seed(0)
                 prior = MaskGIT(VQVAE(VQVAEConfig(length=length)).to(device), 2, MaskGITConfig()).to(device)
                 if "stage2" in a.what:
-                    s = time_steps(prior, prior_loss, x, y % 2, 256, prec, device, a.steps, a.warmup)
-                    gf = step_gflop(prior, prior_loss, x, y % 2, 256, prec, device)
+                    z = prior.latents(x)  # as train_stage2: the frozen encoder runs once, the steps draw targets from z
+                    s = time_steps(prior, prior_loss, z, y % 2, 256, prec, device, a.steps, a.warmup)
+                    gf = step_gflop(prior, prior_loss, z, y % 2, 256, prec, device)
                     rows.append(("stage2-token", data, prec, n_params(prior), s * 1e3, min(256, len(x)) / s, gf, gf / s, REFERENCE.get(("stage2-token", data), "")))
                 if "generate" in a.what and prec == a.precision[0]:
                     g = torch.Generator(device=device).manual_seed(0)

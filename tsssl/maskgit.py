@@ -220,9 +220,10 @@ def sample_codes(z: Tensor, # (b d h w) latents
         return logits.argmax(-1) if temperature is None else sample_categorical(logits / temperature, generator)
 
 def _latents(self: MaskGIT, x: Tensor, # (b c l) series
+             chunk: int = 1024, # series encoded at a time (bounds the encoder's activation memory)
             ) -> Tensor: # (b d h w') float32 latents of the frozen encoder
     "Encode series with the frozen tokenizer."
-    with torch.no_grad(): return self.tokenizer.encode(x).float()
+    with torch.no_grad(): return torch.cat([self.tokenizer.encode(xb).float() for xb in x.split(chunk)])
 
 def _tokenize(self: MaskGIT, x: Tensor, # (b c l) series or (b d h w') latents from `latents`
               generator: torch.Generator | None = None,

@@ -60,7 +60,7 @@ class Stage2Result:
     metrics: dict[str, Any]
     figures: dict  # name -> Figure
 
-def _val_fn(x_test: torch.Tensor, seed: int):
+def _val_fn(x_test: torch.Tensor, seed: int): # x_test: (b c l) series or (b d h w') latents
     "Validation: the prior's masked cross-entropy on the test split with fixed masks."
     def val(model: MaskGIT) -> dict:
         g = torch.Generator(device=x_test.device).manual_seed(seed)
@@ -119,8 +119,9 @@ def train_stage2(cfg: Stage2Config, # the run
         torch.manual_seed(cfg.train.seed)
         prior = MaskGIT(tok, data.n_classes, cfg.prior)
         td = to_device(data, device)
-        res = fit(prior, prior_loss, td.x_train, td.y_train, cfg.train, checkpoint_path=out_dir / "checkpoint.pt",
-                  logger=logger, eval_fn=_val_fn(td.x_test, cfg.train.seed), extra_state={"config": cfg.to_dict()})
+        z_train, z_test = prior.latents(td.x_train), prior.latents(td.x_test)  # the frozen encoder runs once, not at every step
+        res = fit(prior, prior_loss, z_train, td.y_train, cfg.train, checkpoint_path=out_dir / "checkpoint.pt",
+                  logger=logger, eval_fn=_val_fn(z_test, cfg.train.seed), extra_state={"config": cfg.to_dict()})
         t0 = time.perf_counter()
         ev, figs = evaluate_prior(prior.eval(), data, cfg, device, seed=cfg.train.seed)
         metrics = {"dataset": s1.dataset, "ssl_method": s1.ssl.method, "augmentations": list(s1.augment.names),
