@@ -1,4 +1,5 @@
 "Repository hygiene that CI enforces: notebooks and library in sync, notebooks clean."
+import os
 import shutil
 import subprocess
 import sys
@@ -21,8 +22,9 @@ def test_nbdev_export_and_clean_change_nothing(tmp_path):
     for name in ("settings.ini", "setup.py", "pyproject.toml"):
         shutil.copy(ROOT / name, tmp_path / name)
     before = _snapshot(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "IN_TEST"}  # nbdev_export silently does nothing when IN_TEST is set
     for cmd in ("nbdev_export", "nbdev_clean"):
-        subprocess.run([str(BIN / cmd)], cwd=tmp_path, check=True, capture_output=True)
+        subprocess.run([str(BIN / cmd)], cwd=tmp_path, check=True, capture_output=True, env=env)
     after = _snapshot(tmp_path)
     changed = sorted(str(k) for k in set(before) | set(after) if before.get(k) != after.get(k))
     assert not changed, f"run `make sync` and commit: nbdev_export/nbdev_clean change {changed}"
