@@ -106,14 +106,24 @@ def embed_2d(features: np.ndarray, # (n d)
         warnings.simplefilter("ignore", UserWarning)
         return umap.UMAP(n_neighbors=int(min(15, max(2, len(f) - 1))), random_state=seed).fit_transform(f)
 
+def _sample(f: np.ndarray, y: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    "At most `k` rows of `f` and `y`, drawn without replacement (seeded), in their original order."
+    if len(f) <= k: return f, y
+    keep = np.sort(np.random.default_rng(seed).choice(len(f), k, replace=False))
+    return f[keep], y[keep]
+
 def plot_latent_embedding(f_train: np.ndarray, y_train: np.ndarray, # training features (n d) and labels
                           f_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
                           class_names: Sequence[str] | None = None,
                           title: str = "t-SNE of pooled latents", seed: int = 0,
                           method: Literal["tsne", "umap"] = "tsne", # see `embed_2d`
+                          max_points: int = 1500, # per split: larger splits are drawn from at random (seeded), so the figure takes seconds
                          ) -> Figure:
-    "t-SNE (or UMAP) of train (dots) and test (crosses) latents, coloured by class."
-    parts = [np.asarray(f_train)] + ([np.asarray(f_test)] if f_test is not None else [])
+    "t-SNE (or UMAP) of train (dots) and test (crosses) latents, coloured by class, on at most `max_points` of them."
+    y_train = np.asarray(y_train); y_test = None if y_test is None else np.asarray(y_test)
+    f_train, y_train = _sample(np.asarray(f_train), y_train, max_points, seed)
+    if f_test is not None: f_test, y_test = _sample(np.asarray(f_test), y_test, max_points, seed + 1)
+    parts = [f_train] + ([f_test] if f_test is not None else [])
     xy = embed_2d(np.concatenate(parts), seed, method); n = len(parts[0])
     fig, axes = _fig(1, 1, 5, 4.2); ax = axes[0, 0]
     classes = np.unique(np.concatenate([np.asarray(y_train)] + ([np.asarray(y_test)] if y_test is not None else [])))
