@@ -58,6 +58,8 @@ def _evaluate(argv: list[str]) -> None:
                                 "gets its probes, reconstruction and codebook metrics; a stage-2 run its FID, IS and CAS.")
     p.add_argument("run_dir", help="a finished stage-1 or stage-2 run directory")
     p.add_argument("--device", default="auto")
+    p.add_argument("--probe-protocol", choices=("leak_free", "both"), default="leak_free",
+                   help="stage 1: 'both' adds the thesis' train-mode probes (svm/knn_accuracy_trainmode) on a copy of the tokenizer")
     a = p.parse_args(argv)
     cfg = read_json(Path(a.run_dir) / "config.json") if (Path(a.run_dir) / "config.json").is_file() else {}
     if "stage1_dir" in cfg:
@@ -72,6 +74,9 @@ def _evaluate(argv: list[str]) -> None:
         tok, s1 = load_stage1(a.run_dir, a.device)
         td = to_device(load_ucr(s1.dataset, s1.data_dir), next(tok.parameters()).device)
         metrics = evaluate_stage1(tok, td.x_train, td.y_train, td.x_test, td.y_test, svm=s1.svm).metrics
+        if a.probe_protocol == "both":
+            from tsssl.stage1_eval import trainmode_probes
+            metrics |= trainmode_probes(tok, td.x_train, td.y_train, td.x_test, td.y_test, svm=s1.svm, seed=s1.train.seed)
     print(json.dumps(metrics, indent=2, default=float))
 
 def _figures(argv: list[str]) -> None:

@@ -20,7 +20,7 @@ from .log import JSONLLogger, MultiLogger, WandbLogger
 from .ncvqvae import NCVQVAE, stage1_loss
 from .runs import fail_run, finish_run, run_status, start_run
 from .ssl import SSLConfig
-from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1
+from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, trainmode_probes
 from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import VQVAE, VQVAEConfig, n_params
 
@@ -39,6 +39,7 @@ class Stage1Config(Config):
     augment: AugmentConfig = AugmentConfig()  # the second view (NC-VQVAE only)
     train: TrainConfig = TrainConfig()
     svm: str = "svc"  # probe SVM: "svc" (reference) or "linear_svc" (large sets)
+    probe_protocol: str = "leak_free"  # "leak_free" (eval mode), or "both": also the thesis' train-mode probes (`*_trainmode` metrics)
     vqvae_overrides: dict[str, Any] = field(default_factory=dict)  # VQVAEConfig fields to change when vqvae is None
 
     def resolve(self, data: UCRData) -> "Stage1Config":
@@ -95,6 +96,8 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
                  wandb_project: str | None = None, # also log to wandb (offline unless logged in)
                 ) -> Stage1Result:
     "Train, evaluate and save a stage-1 tokenizer; returns the trained model and its metrics."
+    if cfg.probe_protocol not in ("leak_free", "both"):
+        raise ValueError(f"probe_protocol must be 'leak_free' or 'both' (adds the thesis' train-mode probes), got {cfg.probe_protocol!r}")
     data = load_ucr(cfg.dataset, cfg.data_dir)
     cfg = cfg.resolve(data); out_dir = Path(out_dir)
     start_run(out_dir, cfg.to_dict(), overwrite=overwrite)
@@ -109,10 +112,12 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
                   logger=logger, eval_fn=_val_loss_fn(td.x_test), extra_state={"config": cfg.to_dict()})
         t0 = time.perf_counter()
         ev = evaluate_stage1(tokenizer_of(model), td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm)
+        trainmode = (trainmode_probes(tokenizer_of(model), td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm, seed=cfg.train.seed)
+                     if cfg.probe_protocol == "both" else {})
         eval_time = res.eval_time_s + time.perf_counter() - t0
         metrics = {"dataset": cfg.dataset, "ssl_method": cfg.ssl.method, "augmentations": list(cfg.augment.names),
                    "aug_recon_weight": cfg.ssl.aug_recon_weight, "seed": cfg.train.seed, "epochs": cfg.train.epochs,
-                   "steps": res.step, **ev.metrics, **res.eval_metrics, "final_train_loss": res.last_losses.get("total"),
+                   "steps": res.step, **ev.metrics, **trainmode, **res.eval_metrics, "final_train_loss": res.last_losses.get("total"),
                    "training_time_s": res.training_time_s, "eval_time_s": eval_time,
                    "n_params": n_params(model), "n_params_tokenizer": n_params(tokenizer_of(model)),
                    "num_tokens": cfg.vqvae.num_tokens, "codebook_size": cfg.vqvae.codebook_size,
@@ -188,6 +193,7 @@ class Stage1Params(Config):
     precision: Literal["fp32", "bf16"] = "fp32"  # bf16 autocast for the forward pass
     codebook_size: int = 32  # K codes
     svm: Literal["svc", "linear_svc"] = "svc"  # linear-SVM probe: "svc" (libsvm, the reference) or "linear_svc" (liblinear, faster on large sets)
+    probe_protocol: Literal["leak_free", "both"] = "leak_free"  # "both" adds the thesis' train-mode probes (svm/knn_accuracy_trainmode)
     out_dir: str | None = None  # None = runs/stage1/<dataset>-<method>-s<seed>
     overwrite: bool = False  # replace a finished run in out_dir (otherwise it is an error)
     wandb_project: str | None = None  # log to wandb as well (offline unless logged in)
@@ -200,7 +206,7 @@ class Stage1Params(Config):
                             augment=AugmentConfig(names=resolve_augmentations(self.augmentations)),
                             train=TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
                                               device=self.device, precision=self.precision, progress=self.progress),
-                            svm=self.svm, vqvae_overrides={"codebook_size": self.codebook_size})
+                            svm=self.svm, probe_protocol=self.probe_protocol, vqvae_overrides={"codebook_size": self.codebook_size})
 
     @property
     def run_dir(self) -> Path:

@@ -15,7 +15,7 @@ from sklearn.svm import SVC, LinearSVC
 
 # %% auto #0
 __all__ = ['Encoded', 'encode_split', 'probe_accuracies', 'nn1_euclidean_accuracy', 'token_counts', 'perplexity',
-           'usage_fraction', 'codebook_similarity', 'Stage1Eval', 'evaluate_stage1']
+           'usage_fraction', 'codebook_similarity', 'Stage1Eval', 'evaluate_stage1', 'trainmode_probes']
 
 # %% ../nbs/50_stage1_eval.ipynb #450ffd16
 @dataclass
@@ -150,3 +150,28 @@ def evaluate_stage1(model: nn.Module, # trained tokenizer (`VQVAE`)
                "codebook_usage": usage_fraction(ctr), "codebook_usage_test": usage_fraction(cte),
                **{k_: sim[k_] for k_ in ("mean_abs_corr_off_diagonal", "mean_abs_cos_sim_off_diagonal", "n_constant_codes", "n_zero_codes")}}
     return Stage1Eval(metrics, tr, te, ctr, cte, sim, model.vq.codebook.detach().cpu().numpy())
+
+# %% ../nbs/50_stage1_eval.ipynb #e0544ed3
+def trainmode_probes(model: nn.Module, # trained tokenizer (`VQVAE`); not modified
+                     x_train: torch.Tensor, y_train: torch.Tensor, # training split (n c l), (n,)
+                     x_test: torch.Tensor, y_test: torch.Tensor, # test split
+                     svm: str = "svc", # see `probe_accuracies`
+                     batch_size: int = 128, # the thesis' loaders' batch size
+                     seed: int = 0, # order of the shuffled train loader (and dropout)
+                    ) -> dict[str, float]:
+    "The thesis' probes: a copy of the model in training mode encodes shuffled train batches, then test batches."
+    import copy
+    m = copy.deepcopy(model).train()
+    device = next(m.parameters()).device
+    g = torch.Generator().manual_seed(seed)
+    fork = torch.random.fork_rng(devices=[device] if device.type == "cuda" else [])
+    def pooled(x: torch.Tensor, order: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        feats = [m(x[idx].to(device)).z_q.float().mean(dim=(2, 3)).cpu() for idx in order.split(batch_size)]
+        return torch.cat(feats), order
+    with fork, torch.no_grad():
+        torch.manual_seed(seed)
+        f_tr, o_tr = pooled(x_train, torch.randperm(len(x_train), generator=g))
+        f_te, o_te = pooled(x_test, torch.arange(len(x_test)))
+    p = probe_accuracies(f_tr, y_train.cpu()[o_tr], f_te, y_test.cpu()[o_te], svm=svm)
+    return {f"{k.removesuffix('_accuracy')}_accuracy_trainmode": v for k, v in p.items()}
+
