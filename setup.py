@@ -36,6 +36,7 @@ setuptools.setup(
     url=cfg["git_url"],
     packages=setuptools.find_packages(include=[cfg["lib_name"], cfg["lib_name"] + ".*"]),
     include_package_data=True,
+    package_data={cfg["lib_name"]: ["thesis_results/*.csv", "thesis_results/*.md"]},  # the thesis' recorded results (tsssl.thesis)
     install_requires=requirements,
     extras_require={"ucr": ucr_requirements, "dev": dev_requirements + ucr_requirements},
     dependency_links=cfg.get("dep_links", "").split(),

@@ -15,7 +15,7 @@ from sklearn.manifold import TSNE
 
 # %% auto #0
 __all__ = ['plot_reconstructions', 'plot_token_usage', 'plot_codebook_similarity', 'plot_codebook_histograms', 'embed_2d',
-           'plot_latent_embedding', 'compare_codebooks', 'plot_loss_curve']
+           'plot_latent_embedding', 'compare_codebooks', 'plot_loss_curve', 'plot_thesis_comparison']
 
 # %% ../nbs/60_plots.ipynb #76142fa4
 def _fig(nrows: int = 1, ncols: int = 1, w: float = 4.0, h: float = 3.0, **kw) -> tuple[Figure, np.ndarray]:
@@ -175,3 +175,31 @@ def plot_loss_curve(rows: list[dict], # `tsssl.log.read_jsonl` rows of a run
         if pts: ax.plot(*zip(*pts), label=k.removeprefix("train/"), lw=1.2 if k.endswith("total") else 0.8)
     ax.set_yscale("log"); ax.set_xlabel("step"); ax.legend(fontsize=7, ncol=2); ax.set_title(title, fontsize=10)
     return fig
+
+# %% ../nbs/60_plots.ipynb #af94fcca
+def plot_thesis_comparison(cmp, # a `tsssl.thesis.compare_with_thesis` table (pandas)
+                           metrics: Sequence[str] | None = None, # which metric labels, in order; None = all in `cmp`
+                           title: str = "tsssl beside the thesis (mean ± std over seeds)",
+                          ) -> Figure:
+    "One panel per metric: the thesis' mean ± std as grey bars, tsssl's as points (filled when |z| ≤ 1)."
+    metrics = list(dict.fromkeys(cmp["metric"])) if metrics is None else [m for m in metrics if m in set(cmp["metric"])]
+    if not metrics: raise ValueError("the comparison table holds no metric to draw: are there finished runs of the thesis' datasets?")
+    rows = list(dict.fromkeys(zip(cmp["dataset"], cmp["method"])))
+    fig, axes = _fig(1, len(metrics), 3.2, 0.9 + 0.32 * len(rows), sharey=True)
+    for ax, metric in zip(axes[0], metrics):
+        sub = cmp[cmp["metric"] == metric].set_index(["dataset", "method"])
+        for i, key in enumerate(rows):
+            if key not in sub.index: continue
+            r = sub.loc[key]
+            if np.isfinite(r["thesis_mean"]):
+                s = r["thesis_std"] if np.isfinite(r["thesis_std"]) else 0.0
+                ax.barh(i, 2 * s, left=r["thesis_mean"] - s, height=0.6, color="0.85")
+                ax.plot([r["thesis_mean"]] * 2, [i - 0.3, i + 0.3], color="0.4", lw=1)
+            inside = np.isfinite(r["z"]) and abs(r["z"]) <= 1
+            ax.errorbar(r["tsssl_mean"], i, xerr=r["tsssl_std"] if np.isfinite(r["tsssl_std"]) else None, fmt="o",
+                        color="C0" if key[1] == "regular" else "C3", mfc=None if inside else "white", ms=5, capsize=2)
+        ax.set_title(metric, fontsize=9); ax.tick_params(labelsize=7); ax.grid(axis="x", alpha=0.3)
+    axes[0, 0].set_yticks(range(len(rows)), [f"{d} · {m}" for d, m in rows]); axes[0, 0].invert_yaxis()
+    fig.suptitle(title + "\ngrey: thesis; point: tsssl (filled = inside the thesis' spread)", fontsize=9)
+    return fig
+
