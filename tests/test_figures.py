@@ -25,7 +25,7 @@ def test_figures_notebook_on_a_fake_store(tmp_path):
                  {**common, "svm_accuracy": 0.7 + 0.1 * bool(ssl), "knn_accuracy": 0.6, "recon_mse_time": 0.02, "perplexity": 12.0,
                   "aug_recon_weight": 0.1, "training_time_s": 10.0, "n_params": 1000})
             _run(root, "main", "stage2", f"{ssl or 'vqvae'}-{seed}",
-                 {**common, "fid": 5.0 - bool(ssl), "is_mean": 1.5, "cas_accuracy": 0.8, "real_fcn_accuracy": 0.95,
+                 {**common, "fid": 5.0 - bool(ssl), "is_mean": 1.5, "cas_accuracy": 0.8, "cas_fcn_epochs": 25, "real_fcn_accuracy": 0.95,
                   "prior_val_loss": 1.0, "training_time_s": 5.0})
             for w in (0.0, 0.5):
                 if ssl: _run(root, "abl", "stage1", f"{ssl}-{w}-{seed}", {**common, "aug_recon_weight": w, "svm_accuracy": 0.7,
@@ -36,7 +36,9 @@ def test_figures_notebook_on_a_fake_store(tmp_path):
                       "out_dir": str(out), "label": "test"}, cwd=tmp_path)
     made = {p.name for p in out.iterdir()}
     assert {"main_table_stage1.csv", "main_table_stage2.md", "probe_svm.png", "fid.png", "aug_recon_weight.png",
-            "aug_robustness_svm_accuracy.png", "aug_robustness_fid.png", "aug_robustness.csv", "CAPTIONS.md"} <= made, made
+            "aug_robustness_svm_accuracy.png", "aug_robustness_fid.png", "aug_robustness.csv", "CAPTIONS.md", "cas_25ep.png",
+            "aug_robustness_cas_accuracy_25ep.png"} <= made, made
+    assert "cas.png" not in made and "cas_accuracy_25ep" in (out / "main_table_stage2.md").read_text()  # a 25-epoch CAS is never called CAS
     captions = (out / "CAPTIONS.md").read_text()
     assert "fake main" in captions and "fake abl" in captions
     assert "0.800 ± 0.000" in (out / "main_table_stage1.md").read_text()

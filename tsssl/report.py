@@ -13,8 +13,9 @@ from matplotlib.figure import Figure
 from .augment import AUGMENTATION_SETS
 
 # %% auto #0
-__all__ = ['augmentation_label', 'method_label', 'with_labels', 'aggregate', 'format_mean_std', 'plot_metric_bars',
-           'plot_aug_recon_weight', 'tokenizer_seed', 'robustness_deltas', 'plot_aug_robustness']
+__all__ = ['THESIS_CAS_EPOCHS', 'augmentation_label', 'method_label', 'with_labels', 'aggregate', 'format_mean_std', 'cas_column',
+           'split_cas', 'plot_metric_bars', 'plot_aug_recon_weight', 'tokenizer_seed', 'robustness_deltas',
+           'plot_aug_robustness']
 
 # %% ../nbs/74_report.ipynb #f1d5acb2
 def augmentation_label(names) -> str:
@@ -59,6 +60,25 @@ def format_mean_std(agg: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
                         for c in cols}, index=agg.index)  # counts such as n_params print as integers
     out["n"] = agg["n"]
     return out
+
+# %% ../nbs/74_report.ipynb #9d60a760
+THESIS_CAS_EPOCHS = 1000  # the thesis' CAS classifier recipe
+
+def cas_column(epochs: float | int | None) -> str:
+    "The column a CAS from a classifier of `epochs` epochs is reported in ('cas_accuracy' only for the thesis recipe)."
+    if epochs is None or (isinstance(epochs, float) and np.isnan(epochs)) or int(epochs) == THESIS_CAS_EPOCHS: return "cas_accuracy"
+    return f"cas_accuracy_{int(epochs)}ep"
+
+def split_cas(df: pd.DataFrame) -> pd.DataFrame:
+    "`df` with each run's `cas_accuracy` moved to `cas_column(cas_fcn_epochs)` (runs without `cas_fcn_epochs` keep it)."
+    if "cas_accuracy" not in df or "cas_fcn_epochs" not in df: return df
+    df = df.copy(); cols = df["cas_fcn_epochs"].map(cas_column)
+    for col in sorted(set(cols) - {"cas_accuracy"}):
+        df[col] = df["cas_accuracy"].where(cols == col)
+    df["cas_accuracy"] = df["cas_accuracy"].where(cols == "cas_accuracy")
+    if df["cas_accuracy"].isna().all(): df = df.drop(columns="cas_accuracy")
+    return df
+
 
 # %% ../nbs/74_report.ipynb #5abfb0d5
 def plot_metric_bars(df: pd.DataFrame, metric: str, title: str = "") -> Figure:

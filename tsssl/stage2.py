@@ -44,9 +44,10 @@ class Stage2Config(Config):
 def paper_pairing(ssl_method: str, # the stage-1 run's SSL method ("" = plain VQ-VAE)
                   prior: MaskGITConfig = MaskGITConfig(),
                  ) -> MaskGITConfig:
-    "The reference's pairing (METHOD §6.1): token prior for the plain VQ-VAE, full-embed + codebook fine-tuning for NC-VQVAE."
-    if ssl_method: return prior.replace(variant="full_embed", finetune_codebook=True, loss_on="all")
-    return prior.replace(variant="token", finetune_codebook=False, loss_on="all")
+    "The thesis' pairing as it ran: token prior for the plain VQ-VAE, full-embed + codebook fine-tuning for NC-VQVAE, with its masks and class token."
+    thesis = dict(loss_on="all", mask_schedule="thesis", class_token="thesis")
+    if ssl_method: return prior.replace(variant="full_embed", finetune_codebook=True, **thesis)
+    return prior.replace(variant="token", finetune_codebook=False, **thesis)
 
 # %% ../nbs/55_stage2.ipynb #54cbcf71
 @dataclass
@@ -190,8 +191,8 @@ class Stage2Params(Config):
     precision: Literal["fp32", "bf16"] = "fp32"  # bf16 autocast for the forward pass
     guidance_scale: float = 1.0  # classifier-free guidance weight for class-conditional samples; 1 = none
     n_samples: int | None = None  # None = the test-set size
-    fcn_epochs: int = 100  # evaluator epochs (reference 1000)
-    cas_fcn_epochs: int | None = None  # None = fcn_epochs
+    fcn_epochs: int = 1000  # evaluator epochs: the thesis recipe (fewer for a quick look; the evaluator is cached per dataset and recipe)
+    cas_fcn_epochs: int | None = None  # None = fcn_epochs; a CAS from fewer than the thesis' 1000 is reported as cas_accuracy_<E>ep in tables
     out_dir: str | None = None  # None = runs/stage2/<stage-1 run name>-<prior>-s<seed>
     overwrite: bool = False  # replace a finished run in out_dir (otherwise it is an error)
     wandb_project: str | None = None  # log to wandb as well (offline unless logged in)

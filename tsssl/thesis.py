@@ -9,11 +9,11 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from .report import with_labels
+from .report import THESIS_CAS_EPOCHS, with_labels
 
 # %% auto #0
-__all__ = ['THESIS_TABLES', 'THESIS_COLUMNS', 'COMPARISONS', 'THESIS_CAS_EPOCHS', 'RECORD_COLUMNS', 'thesis_results',
-           'tsssl_long', 'compare_with_thesis', 'format_comparison', 'run_records', 'merge_records']
+__all__ = ['THESIS_TABLES', 'THESIS_COLUMNS', 'COMPARISONS', 'RECORD_COLUMNS', 'thesis_results', 'tsssl_long',
+           'compare_with_thesis', 'format_comparison', 'run_records', 'merge_records']
 
 # %% ../nbs/75_thesis.ipynb #28f414c0
 THESIS_TABLES = ("stage1", "stage2", "cas")
@@ -44,7 +44,6 @@ COMPARISONS = (  # (tsssl column, thesis metric, label)
     ("is_mean", "is_mean", "IS"),
     ("cas_accuracy", "cas_accuracy_ema", "CAS"),
 )
-THESIS_CAS_EPOCHS = 1000  # the thesis' CAS classifier recipe
 
 def _pairing(df: pd.DataFrame) -> pd.Series:
     "Each stage-2 row's prior pairing ('same' when the run did not record one)."
