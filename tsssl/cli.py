@@ -45,13 +45,14 @@ def _generate(argv: list[str]) -> None:
     p = argparse.ArgumentParser(prog="tsssl generate", description="Sample series from a finished stage-2 run, in the data's original units.")
     p.add_argument("run_dir", help="a finished stage-2 run directory")
     p.add_argument("-n", type=int, default=16, help="number of series (default 16)")
-    p.add_argument("--class-label", default=None, help="a class name or index; default: unconditional")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--class-label", default=None, help="a class name as the data spells it (e.g. 1 on GunPoint is the class named '1'); default: unconditional")
+    which.add_argument("--class-index", type=int, default=None, help="instead of a name: the class's position in the sorted class names (0-based)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("-o", "--output", default="generated.npy", help="where to write the (n, channels, length) array")
     a = p.parse_args(argv)
-    label = int(a.class_label) if a.class_label is not None and a.class_label.isdigit() else a.class_label
-    x = generate(a.run_dir, a.n, class_label=label, seed=a.seed, device=a.device)
+    x = generate(a.run_dir, a.n, class_label=a.class_label, class_index=a.class_index, seed=a.seed, device=a.device)
     np.save(a.output, x); print(f"wrote {x.shape} to {a.output}")
 
 def _evaluate(argv: list[str]) -> None:

@@ -157,17 +157,26 @@ def load_stage2(run_dir: str | Path, # a finished stage-2 run directory
 
 def generate(run_dir: str | Path, # a finished stage-2 run directory
              n: int, # how many series
-             class_label: int | str | None = None, # None = unconditional; a class index or a class name
+             class_label: str | int | None = None, # a class *name* as the data spells it ("1" and 1 both mean the class named "1"); None = unconditional
              seed: int = 0, # the samples are a function of the seed
              device: str = "auto",
              guidance_scale: float | None = None, # classifier-free guidance (default: the run's)
+             class_index: int | None = None, # instead of a name: the class's position in the run's sorted class names
             ) -> np.ndarray: # (n c l) float32, in the dataset's original units
     "Sample `n` series from a trained tsssl prior, in the original scale of its dataset."
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f"n must be a positive number of series, got {n!r}")
+    if class_label is not None and class_index is not None: raise ValueError("give class_label (a name) or class_index, not both")
     prior, cfg, info = load_stage2(run_dir, device)
-    if isinstance(class_label, str):
-        if class_label not in info["class_names"]:
-            raise ValueError(f"unknown class {class_label!r}; this run's classes are {info['class_names']}")
-        class_label = info["class_names"].index(class_label)
+    names = list(info["class_names"])
+    if class_label is not None:  # names win: a label is always looked up by its spelling, never used as a position
+        if str(class_label) not in names:
+            raise ValueError(f"unknown class {class_label!r}; this run's class names are {names} (to pick by position, "
+                             f"use class_index 0..{len(names) - 1})")
+        class_label = names.index(str(class_label))
+    elif class_index is not None:
+        if isinstance(class_index, bool) or not isinstance(class_index, (int, np.integer)) or not 0 <= class_index < len(names):
+            raise ValueError(f"class_index must be an integer in 0..{len(names) - 1} (classes {names}), got {class_index!r}")
+        class_label = int(class_index)
     dev = next(prior.parameters()).device
     g = torch.Generator(device=dev).manual_seed(seed)
     x = prior.sample(n, class_label=class_label, generator=g, guidance_scale=guidance_scale).x.float().cpu().numpy()

@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_train.ipynb #4c70b939
 from __future__ import annotations
-import contextlib, dataclasses, math, os, random, time
+import contextlib, dataclasses, math, os, pickle, random, tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal, Protocol
@@ -61,32 +61,54 @@ def cosine_lr(step: int, # optimiser steps taken so far
     return base_lr * (min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 # %% ../nbs/40_train.ipynb #50029953
+def _numpy_state() -> dict:
+    "NumPy's global RNG state as plain data (a tensor and numbers), so checkpoints load with `weights_only=True`."
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos), "has_gauss": int(has_gauss),
+            "cached_gaussian": float(cached)}
+
 def rng_states(generator: torch.Generator) -> dict:
-    "Every RNG state a run depends on."
+    "Every RNG state a run depends on, as plain data."
     return {"generator": generator.get_state(), "torch": torch.get_rng_state(),
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "numpy": np.random.get_state(), "random": random.getstate()}
+            "numpy": _numpy_state(), "random": random.getstate()}
 
 def set_rng_states(states: dict, generator: torch.Generator) -> None:
-    "Restore the states saved by `rng_states`."
+    "Restore the states saved by `rng_states` (also the NumPy tuple of checkpoints written before plain data)."
     generator.set_state(states["generator"]); torch.set_rng_state(states["torch"])
     if states["cuda"] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(states["cuda"])
-    np.random.set_state(states["numpy"]); random.setstate(states["random"])
+    s = states["numpy"]
+    np.random.set_state(s if not isinstance(s, dict) else
+                        (s["name"], s["keys"].numpy().astype(np.uint32), s["pos"], s["has_gauss"], s["cached_gaussian"]))
+    random.setstate(states["random"])
 
 def save_checkpoint(path: str | Path, **state) -> Path:
-    "Atomically `torch.save` a dict of `state` (plus the tsssl version) to `path`."
+    "Atomically `torch.save` a dict of `state` (plus the tsssl version) to `path`, through a temporary file of its own."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save({"tsssl_version": tsssl.__version__, **state}, tmp)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
+    try: torch.save({"tsssl_version": tsssl.__version__, **state}, tmp); os.replace(tmp, path)
+    except BaseException: Path(tmp).unlink(missing_ok=True); raise
     return path
 
+def _old_numpy_globals() -> list:
+    "What a checkpoint written before plain-data RNG states needs besides tensors: NumPy arrays and dtypes, nothing callable."
+    from numpy.core.multiarray import _reconstruct
+    return [_reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
-    "Load a checkpoint written by `save_checkpoint`, with a clear error when it is missing or broken."
+    "Load a checkpoint written by `save_checkpoint` as data only (never running code from it), with clear errors."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no checkpoint at {path}; train the run first (or check the run directory)")
-    try: return torch.load(path, map_location=map_location, weights_only=False)
+    try:
+        with warnings.catch_warnings(), torch.serialization.safe_globals(_old_numpy_globals()):
+            warnings.simplefilter("ignore", DeprecationWarning)  # numpy.core's rename, for old checkpoints only
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise ValueError(f"refusing to load {path}: it holds objects other than tensors and plain data (tsssl never writes such "
+                         f"checkpoints; it may have been made elsewhere or tampered with, and loading it could run code). "
+                         f"Details: {str(e).splitlines()[0]}") from None
     except Exception as e: raise RuntimeError(f"checkpoint {path} cannot be read ({e}); delete it to restart the run") from e
+
 
 # %% ../nbs/40_train.ipynb #4dc6940c
 class Logger(Protocol):
