@@ -5,6 +5,7 @@
 # %% ../nbs/10_data.ipynb #697437ae
 from __future__ import annotations
 import difflib, math, os
+from decimal import Decimal, InvalidOperation
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,15 @@ def _as_number(s: str) -> float | None:
     except ValueError: return None
     return v if math.isfinite(v) else None
 
-def _canon(v: float) -> str: return str(int(v)) if v.is_integer() else repr(v)
+def _label_number(s: str) -> Decimal | None:
+    "The exact finite number a label string spells (no rounding through float), else None."
+    try: v = Decimal(s.strip())
+    except InvalidOperation: return None
+    return v if v.is_finite() else None
+
+def _canon(v: Decimal) -> str:
+    "One spelling per number: '1', '1.0' and '1.0000000e+00' all become '1'; 0.50 becomes '0.5'."
+    return str(int(v)) if v == v.to_integral_value() else format(v.normalize(), "f")
 
 def _label_strings(y: Any, origin: Any) -> list[str]:
     "Labels as stripped strings; a missing label is an error naming its row."
@@ -70,10 +79,10 @@ def _encode_labels(y_train: Any, # train labels, any printable values
                   ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]: # codes (n,) int64 for train and test, class names
     "Encode labels as 0..C-1 with the sorted distinct train labels (numeric sort when all are numbers)."
     tr, te = _label_strings(y_train, origins[0]), _label_strings(y_test, origins[1])
-    nums = [_as_number(s) for s in tr]
+    nums = [_label_number(s) for s in tr]
     if all(v is not None for v in nums):
         names = tuple(_canon(v) for v in sorted(set(nums)))
-        canon = lambda ss: [_canon(v) if (v := _as_number(s)) is not None else s for s in ss]
+        canon = lambda ss: [_canon(v) if (v := _label_number(s)) is not None else s for s in ss]
         tr, te = canon(tr), canon(te)
     else: names = tuple(sorted(set(tr)))
     if len(names) < 2:
