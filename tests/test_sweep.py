@@ -17,7 +17,7 @@ from tsssl.sweep import expand_sweep, load_sweep, main, run_sweep
 ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = ROOT / "configs" / "sweeps"
 
-PARAMS = 'dataset = "A"\nseed = 0\nfail = False\nstage1_dir = None\nout_dir = None\nprogress = True'
+PARAMS = 'dataset = "A"\nseed = 0\nfail = False\ncrash_after = False\nstage1_dir = None\nout_dir = None\nprogress = True'
 BODY = '''import json, pathlib
 d = pathlib.Path(out_dir); d.mkdir(parents=True, exist_ok=True)
 resumed = (d / "checkpoint.pt").exists()
@@ -28,7 +28,9 @@ if fail and not pathlib.Path("fixed").exists(): raise RuntimeError(f"asked to fa
 parent = json.loads((pathlib.Path(stage1_dir) / "metrics.json").read_text())["score"] if stage1_dir else 0
 (d / "metrics.json").write_text(json.dumps({"score": parent + seed, "resumed": resumed}))
 (d / "status.json").write_text(json.dumps({"status": "finished", "started": "2026-01-01T00:00:00+00:00",
-                                           "finished": "2026-01-01T00:00:05+00:00"}))'''
+                                           "finished": "2026-01-01T00:00:05+00:00"}))
+if crash_after:  # the kernel dies after the run finished, as a segfault while drawing figures would
+    import os, signal; os.kill(os.getpid(), signal.SIGSEGV)'''
 
 
 def _notebook(path: Path) -> Path:
@@ -60,7 +62,8 @@ def _by_id(summary) -> dict:
                                                       ("cpu_offline_slice", 8, 0), ("cpu_offline_gauss", 8, 0),
                                                       ("cpu_offline_osuleaf", 6, 6),
                                                       ("aug_recon_weight_cpu", 48, 0), ("aug_robustness_cpu", 40, 0),
-                                                      ("aug_robustness_cpu_fid", 20, 20)])
+                                                      ("aug_robustness_cpu_fid", 20, 20), ("thesis_ecg5000", 6, 12),
+                                                      ("thesis_ford", 8, 0), ("thesis_grid", 112, 224)])
 def test_committed_sweeps_expand(name, n_stage1, n_stage2, monkeypatch, tmp_path):
     "The committed sweeps name real notebook parameters, give distinct ids, and work from any working directory."
     monkeypatch.chdir(tmp_path)
@@ -127,6 +130,17 @@ def test_failure_is_recorded_sweep_continues_dependants_skipped_then_retried(tmp
     st = _status(bad)
     assert st["status"] == "finished" and "error" not in st
     assert json.loads((skipped / "metrics.json").read_text())["score"] == 2 + 10
+
+
+def test_a_crash_after_a_finished_run_leaves_it_finished(tmp_path):
+    "Figures drawn after the metrics can kill the kernel; the run keeps its status and its stage-2 runs go on."
+    spec = _spec(tmp_path, {"dataset": ["A"], "seed": [1], "crash_after": [True]})
+    s = run_sweep(spec, log=None)
+    assert s.counts == {"finished": 2, "failed": 0, "skipped": 0, "pending": 0}, s.outcomes
+    (s1,) = [o for o in s.outcomes if o["stage"] == "stage1"]
+    st = _status(s1["out_dir"])
+    assert st["status"] == "finished" and "after_error" in st and "notebook failed after it" in s1["note"]
+    assert load_runs(tmp_path / "runs", warn=False)["status"].tolist() == ["finished", "finished"]
 
 
 def test_killed_run_resumes(tmp_path):

@@ -5,7 +5,7 @@
 # %% ../nbs/60_plots.ipynb #1e8b96cf
 from __future__ import annotations
 import warnings
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 import matplotlib
@@ -15,7 +15,8 @@ from sklearn.manifold import TSNE
 
 # %% auto #0
 __all__ = ['plot_reconstructions', 'plot_token_usage', 'plot_codebook_similarity', 'plot_codebook_histograms', 'embed_2d',
-           'plot_latent_embedding', 'compare_codebooks', 'plot_loss_curve', 'plot_thesis_comparison']
+           'note_figure', 'plot_latent_embedding', 'compare_codebooks', 'safe_figure', 'plot_loss_curve',
+           'plot_thesis_comparison']
 
 # %% ../nbs/60_plots.ipynb #76142fa4
 def _fig(nrows: int = 1, ncols: int = 1, w: float = 4.0, h: float = 3.0, **kw) -> tuple[Figure, np.ndarray]:
@@ -106,6 +107,19 @@ def embed_2d(features: np.ndarray, # (n d)
         warnings.simplefilter("ignore", UserWarning)
         return umap.UMAP(n_neighbors=int(min(15, max(2, len(f) - 1))), random_state=seed).fit_transform(f)
 
+def note_figure(title: str, text: str) -> Figure:
+    "A figure that says why the figure meant for its place was not drawn."
+    fig, axes = _fig(1, 1, 5, 2); ax = axes[0, 0]; ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=9); ax.set_title(title, fontsize=10)
+    return fig
+
+def _degenerate(f: np.ndarray) -> str | None:
+    "Why a 2-D embedding of the rows of `f` cannot be drawn (too few, non-finite or all equal), else None."
+    if len(f) < 3: return f"only {len(f)} point(s)"
+    if not np.isfinite(f).all(): return "the latents hold non-finite values"
+    if len(np.unique(np.round(f, 9), axis=0)) < 3: return "the latents of (almost) all series are identical: the tokenizer has collapsed"
+    return None
+
 def _sample(f: np.ndarray, y: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     "At most `k` rows of `f` and `y`, drawn without replacement (seeded), in their original order."
     if len(f) <= k: return f, y
@@ -124,6 +138,7 @@ def plot_latent_embedding(f_train: np.ndarray, y_train: np.ndarray, # training f
     f_train, y_train = _sample(np.asarray(f_train), y_train, max_points, seed)
     if f_test is not None: f_test, y_test = _sample(np.asarray(f_test), y_test, max_points, seed + 1)
     parts = [f_train] + ([f_test] if f_test is not None else [])
+    if why := _degenerate(np.concatenate(parts)): return note_figure(title, f"no {method} embedding drawn: {why}")
     xy = embed_2d(np.concatenate(parts), seed, method); n = len(parts[0])
     fig, axes = _fig(1, 1, 5, 4.2); ax = axes[0, 0]
     classes = np.unique(np.concatenate([np.asarray(y_train)] + ([np.asarray(y_test)] if y_test is not None else [])))
@@ -163,6 +178,13 @@ def compare_codebooks(codebooks: dict[str, np.ndarray], # name -> (K d) codebook
     return fig
 
 # %% ../nbs/60_plots.ipynb #a1897521
+def safe_figure(name: str, make: Callable[[], Figure]) -> Figure:
+    "`make()`, or, when it raises, a `note_figure` with the error (and a warning): a figure never ends a run."
+    try: return make()
+    except Exception as e:  # noqa: BLE001 - drawing is the last, optional step of a run
+        warnings.warn(f"figure {name!r} not drawn: {type(e).__name__}: {e}", stacklevel=2)
+        return note_figure(name, f"not drawn: {type(e).__name__}: {e}")
+
 def plot_loss_curve(rows: list[dict], # `tsssl.log.read_jsonl` rows of a run
                     keys: Sequence[str] | None = None, # which `train/...` columns; None = all
                     title: str = "training loss",

@@ -151,23 +151,24 @@ def load_stage1(run_dir: str | Path, # a stage-1 run directory
 def stage1_figures(result: Stage1Result) -> dict[str, "Figure"]:
     "All stage-1 figures of a trained run, keyed by file stem."
     from tsssl.log import read_jsonl
-    from tsssl.plots import (plot_codebook_histograms, plot_codebook_similarity, plot_latent_embedding,
+    from tsssl.plots import (plot_codebook_histograms, plot_codebook_similarity, plot_latent_embedding, safe_figure,
                              plot_loss_curve, plot_reconstructions, plot_token_usage)
     name = f"{result.config.dataset} · {result.config.ssl.method or 'VQ-VAE'}"
     tok, ev, data = result.tokenizer.eval(), result.evaluation, result.data
     x = torch.as_tensor(data.x_test[:4])
     with torch.no_grad(): x_hat = tok(x.to(next(tok.parameters()).device)).x_hat.float().cpu()
-    return {
-        "loss_curve": plot_loss_curve(read_jsonl(result.run_dir / "metrics.jsonl"), title=f"{name}: training loss"),
-        "reconstructions": plot_reconstructions(x.numpy(), x_hat.numpy(), title=f"{name}: test reconstructions"),
-        "token_usage": plot_token_usage(ev.counts_train, ev.counts_test, title=f"{name}: token usage"),
-        "codebook_similarity": plot_codebook_similarity(ev.similarity, title=f"{name}: codebook similarity"),
-        "codebook_histograms": plot_codebook_histograms(ev.codebook, title=f"{name}: codebook values per dimension"),
-        "latent_embedding": plot_latent_embedding(ev.train.zq_pooled.numpy(), data.y_train, ev.test.zq_pooled.numpy(),
-                                                  data.y_test, class_names=data.class_names, title=f"{name}: t-SNE of pooled z_q"),
-    } | ({"latent_umap": plot_latent_embedding(ev.train.zq_pooled.numpy(), data.y_train, ev.test.zq_pooled.numpy(), data.y_test,
-                                               class_names=data.class_names, title=f"{name}: UMAP of pooled z_q", method="umap")}
-         if importlib.util.find_spec("umap") else {})  # UMAP when umap-learn is installed (it is a requirement of tsssl)
+    latents = lambda method, what: (lambda: plot_latent_embedding(
+        ev.train.zq_pooled.numpy(), data.y_train, ev.test.zq_pooled.numpy(), data.y_test, class_names=data.class_names,
+        title=f"{name}: {what} of pooled z_q", method=method))
+    makers = {
+        "loss_curve": lambda: plot_loss_curve(read_jsonl(result.run_dir / "metrics.jsonl"), title=f"{name}: training loss"),
+        "reconstructions": lambda: plot_reconstructions(x.numpy(), x_hat.numpy(), title=f"{name}: test reconstructions"),
+        "token_usage": lambda: plot_token_usage(ev.counts_train, ev.counts_test, title=f"{name}: token usage"),
+        "codebook_similarity": lambda: plot_codebook_similarity(ev.similarity, title=f"{name}: codebook similarity"),
+        "codebook_histograms": lambda: plot_codebook_histograms(ev.codebook, title=f"{name}: codebook values per dimension"),
+        "latent_embedding": latents("tsne", "t-SNE"),
+    } | ({"latent_umap": latents("umap", "UMAP")} if importlib.util.find_spec("umap") else {})  # umap-learn is a requirement of tsssl
+    return {key: safe_figure(key, make) for key, make in makers.items()}  # a figure that fails says why; the run is unaffected
 
 def save_figures(figures: dict, out_dir: str | Path, dpi: int = 110) -> list[Path]:
     "Save each figure as `<out_dir>/<key>.png`."

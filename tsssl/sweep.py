@@ -203,7 +203,7 @@ def plan_run(run: RunSpec, # the run
 # %% ../nbs/73_sweep.ipynb #e5532125
 def _now() -> str: return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
-_OUTCOME_KEYS = ("error", "traceback", "reason", "failed", "skipped", "finished")
+_OUTCOME_KEYS = ("error", "traceback", "reason", "failed", "skipped", "finished", "after_error")
 
 def _set_status(d: Path, old: dict, **new) -> None:
     "Write status.json: `old` without its previous outcome, plus `new`."
@@ -251,6 +251,10 @@ def execute_run(run: RunSpec, # the run
         if after.get("status") != "finished": _set_status(run.out_dir, {"started": started, **after}, status="finished", finished=_now())
         return _outcome(run, "finished", note, secs)
     msg, tb = _describe(err)
+    if after.get("status") == "finished" and after != before and (run.out_dir / "metrics.json").is_file():
+        # the run finished and wrote its metrics in this attempt; only what came after (figures) failed: it stays finished
+        _set_status(run.out_dir, after, status="finished", finished=after.get("finished") or _now(), after_error=msg)
+        return _outcome(run, "finished", f"finished, but the notebook failed after it: {msg}", secs)
     if after.get("status") != "failed" or after == before:  # the notebook did not record this failure itself
         _set_status(run.out_dir, {"started": started, **after}, status="failed", failed=_now(), error=msg, traceback=tb)
     return _outcome(run, "failed", _status(run.out_dir).get("error") or msg, secs)
