@@ -143,6 +143,20 @@ def test_a_crash_after_a_finished_run_leaves_it_finished(tmp_path):
     assert load_runs(tmp_path / "runs", warn=False)["status"].tolist() == ["finished", "finished"]
 
 
+def test_only_some_stages(tmp_path):
+    "--stages stage2: stage-1 runs are only read; a stage-2 run runs when its parent has finished and waits otherwise."
+    spec = _spec(tmp_path, {"dataset": ["A", "B"], "seed": [1]})
+    a1, b1, a2, b2 = expand_sweep(spec)
+    run_sweep(spec, stages=["stage1"], log=None)  # both stage-1 runs finish; nothing of stage 2 runs
+    assert not a2.out_dir.exists() and not b2.out_dir.exists()
+    (b1.out_dir / "status.json").write_text(json.dumps({"status": "running"}))  # as if another process were training B
+    s = run_sweep(spec, stages=["stage2"], log=None)
+    out = _by_id(s)
+    assert out["A-s1-s10"]["status"] == "finished" and out["B-s1-s10"]["status"] == "pending" and out["B-s1"]["status"] == "pending"
+    assert not b2.out_dir.exists() and _status(b1.out_dir)["status"] == "running"  # neither touched
+    with pytest.raises(ValueError, match="unknown stage"): run_sweep(spec, stages=["stage3"], log=None)
+
+
 def test_killed_run_resumes(tmp_path):
     spec = _spec(tmp_path, stage2=False)
     (run,) = expand_sweep(spec)

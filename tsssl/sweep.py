@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, concurrent.futures as cf, contextlib, datetime as _dt, hashlib, itertools, json, multiprocessing as mp, os, re, shutil, sys, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import pandas as pd
 import yaml
@@ -390,11 +390,12 @@ EXECUTORS = ("local", "slurm", "submitit-local")
 def _log_fn(log: Callable[[str], None] | None) -> Callable[[str], None]:
     return (lambda s: None) if log is None else (lambda s: print(s, flush=True)) if log is print else log
 
-def _plan_stage(runs: list[RunSpec], outcomes: dict, retry_failed: bool, dry_run: bool) -> list[RunSpec]:
-    "Record the runs of a stage that need no execution; return those that do."
+def _plan_stage(runs: list[RunSpec], outcomes: dict, retry_failed: bool, dry_run: bool, held: frozenset = frozenset()) -> list[RunSpec]:
+    "Record the runs of a stage that need no execution; return those that do (`held`: stages planned but not run now)."
     todo = []
     for r in runs:
-        ps = "pending" if dry_run and r.parent and outcomes[r.parent.run_id]["status"] == "pending" else None
+        unrun_parent = r.parent and outcomes[r.parent.run_id]["status"] == "pending" and (dry_run or r.parent.stage in held)
+        ps = "pending" if unrun_parent else None  # its parent will not finish in this invocation: wait, do not skip
         action, note = plan_run(r, retry_failed, ps)
         if action == "run" and not dry_run: todo.append(r); continue
         if action == "skip" and not dry_run: _mark_skipped(r, note)
@@ -411,6 +412,7 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
               dry_run: bool = False, # plan and print only
               log: Callable[[str], None] | None = print, # where progress lines go (None: nowhere)
               poll_s: float | None = None, # how often submitit jobs are polled (default 0.5 s locally, 30 s on SLURM)
+              stages: Sequence[str] | None = None, # run only these stages (the others are only read); None = all
              ) -> SweepSummary:
     "Run every run of a sweep that is not finished yet, stage by stage; failures are recorded, not raised."
     if executor not in EXECUTORS: raise ValueError(f"unknown executor {executor!r}; use one of {list(EXECUTORS)}")
@@ -419,6 +421,10 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
         raise RuntimeError("executor 'slurm' needs a SLURM cluster (no sbatch on PATH here); use --executor local, "
                            "or submitit-local to run the submitit path on this machine")
     spec, log, t0 = as_sweep(spec), _log_fn(log), time.perf_counter()
+    names = [s.name for s in spec.stages]
+    if stages is not None and (bad := [s for s in stages if s not in names]):
+        raise ValueError(f"unknown stage(s) {bad}; the stages of {spec.name} are {names}")
+    held = frozenset(n for n in names if stages is not None and n not in stages)
     runs = expand_sweep(spec); root = _resolve(Path(spec.base_dir or ".").resolve(), spec.root)
     log(f"sweep {spec.name}: {len(runs)} runs under {root}; executor {executor}, {max_workers} worker(s)")
     if not dry_run: atomic_write_json(root / "sweep_spec.json", {**spec.to_dict(), "written": _now()})
@@ -427,7 +433,7 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
         pool = None  # the local worker pool, started when first needed, shared by the stages
         for st in spec.stages:
             stage_runs = [r for r in runs if r.stage == st.name]
-            todo = _plan_stage(stage_runs, outcomes, retry_failed, dry_run)
+            todo = _plan_stage(stage_runs, outcomes, retry_failed, dry_run or st.name in held, held)
             due = sum(outcomes[r.run_id]["status"] == "pending" for r in stage_runs) if dry_run else len(todo)
             log(f"{st.name}: {len(stage_runs)} runs, {due} {'would run' if dry_run else 'to run now'}")
             if not todo: continue
@@ -462,6 +468,8 @@ def main(argv: list[str] | None = None, # the arguments (default: sys.argv[1:])
     p.add_argument("--retry-failed", action="store_true", help="rerun failed runs")
     p.add_argument("--dry-run", action="store_true", help="show what would run, run nothing")
     p.add_argument("--slurm", nargs="+", type=_key_value, default=[], metavar="KEY=VALUE", help="SLURM settings, over the sweep file's")
+    p.add_argument("--stages", nargs="+", default=None, metavar="STAGE", help="run only these stages (e.g. stage2 while another "
+                   "process runs stage 1); runs of the other stages are only read")
     a = p.parse_args(sys.argv[1:] if argv is None else argv)
-    s = run_sweep(a.sweep, a.executor, a.max_workers, a.retry_failed, dict(a.slurm), a.dry_run)
+    s = run_sweep(a.sweep, a.executor, a.max_workers, a.retry_failed, dict(a.slurm), a.dry_run, stages=a.stages)
     return 1 if s.counts["failed"] else 0
