@@ -157,6 +157,24 @@ def test_only_some_stages(tmp_path):
     with pytest.raises(ValueError, match="unknown stage"): run_sweep(spec, stages=["stage3"], log=None)
 
 
+def test_a_run_held_by_another_process_is_left_alone(tmp_path):
+    "A run directory whose lock a live process holds is neither executed nor marked failed by a second sweep."
+    import subprocess, sys
+    spec = _spec(tmp_path, stage2=False)
+    (run,) = expand_sweep(spec)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom tsssl.runs import start_run\n"
+                               f"start_run({str(run.out_dir)!r}, {{'x': 1}}); print('ok', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        s = run_sweep(spec, log=None)
+        assert s.outcomes[0]["status"] == "pending" and "another process" in s.outcomes[0]["note"]
+        assert _status(run.out_dir)["status"] == "running" and not run.output_notebook.exists()
+    finally:
+        holder.kill(); holder.wait()
+    assert run_sweep(spec, log=None).counts["finished"] == 1  # once the holder is gone, the run resumes
+
+
 def test_killed_run_resumes(tmp_path):
     spec = _spec(tmp_path, stage2=False)
     (run,) = expand_sweep(spec)

@@ -8,6 +8,8 @@ import json, math, os, netrc, time
 from pathlib import Path
 from typing import Any
 
+from .core import atomic_write_text
+
 # %% auto #0
 __all__ = ['JSONLLogger', 'read_jsonl', 'wandb_mode', 'WandbLogger', 'MultiLogger']
 
@@ -23,6 +25,13 @@ class JSONLLogger:
         row = {"step": step, "time_s": round(time.time() - self._t0, 3)}
         row.update({k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in metrics.items()})
         self._f.write(json.dumps(row) + "\n"); self._f.flush()
+
+    def rewind(self, step: int) -> None:
+        "Drop the lines logged after `step` (a run resumed from a checkpoint at `step` logs them again)."
+        self._f.close()
+        keep = [r for r in read_jsonl(self.path) if r.get("step", 0) <= step] if self.path.is_file() else []
+        atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in keep))
+        self._f = open(self.path, "a", encoding="utf-8")
 
     def close(self) -> None: self._f.close()
 
@@ -78,6 +87,9 @@ class MultiLogger:
     def summary(self, metrics: dict[str, Any]) -> None:
         for l in self.loggers:
             if hasattr(l, "summary"): l.summary(metrics)
+    def rewind(self, step: int) -> None:
+        for l in self.loggers:
+            if hasattr(l, "rewind"): l.rewind(step)
     def close(self) -> None:
         for l in self.loggers:
             if hasattr(l, "close"): l.close()

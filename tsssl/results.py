@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from .core import read_json
+from .runs import run_in_use
 
 # %% auto #0
 __all__ = ['RUN_MARKERS', 'BASE_COLUMNS', 'WANDB_HOSTS', 'flatten', 'is_run_dir', 'find_run_dirs', 'run_kind', 'run_row',
@@ -107,6 +108,9 @@ def read_run(run_dir: str | Path, # one run directory
     d = Path(run_dir); problems: list[str] = []
     status = _load(d, "status.json", problems, required=True)
     st = "broken" if status is None else status.get("status", "missing")
+    if st == "running" and not run_in_use(d):  # no live process holds it: killed or crashed, not running
+        st, status = "interrupted", {**status, "reason": "no live process is writing this run (it was killed or crashed); "
+                                                         "start it again to resume from its checkpoint"}
     config = _load(d, "config.json", problems, required=st in ("running", "finished"))
     metrics = _load(d, "metrics.json", problems, required=st == "finished")
     sweep = _load(d, "sweep.json", problems, required=False)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/70_runs.ipynb #17390c0f
 from __future__ import annotations
-import datetime as _dt, json, platform, sys, traceback
+import datetime as _dt, fcntl, json, os, platform, shutil, sys, traceback
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ import tsssl
 from .core import atomic_write_json, read_json
 
 # %% auto #0
-__all__ = ['versions', 'run_status', 'start_run', 'finish_run', 'fail_run', 'execute_notebook']
+__all__ = ['LOCK_FILE', 'REPLACED_DIR', 'versions', 'run_status', 'RunInUseError', 'run_in_use', 'start_run', 'finish_run',
+           'fail_run', 'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #3dd3d30c
 def versions() -> dict[str, str]:
@@ -32,44 +33,111 @@ def run_status(run_dir: str | Path) -> str:
     try: return read_json(p).get("status", "missing")
     except ValueError: return "missing"
 
+# %% ../nbs/70_runs.ipynb #2716ada8
+LOCK_FILE = ".lock"  # held (flock) by the process writing the run; the OS releases it when that process ends, however it ends
+REPLACED_DIR = ".replaced"  # a finished run being overwritten waits here until the new one has finished
+_held: dict[Path, int] = {}  # run directories this process holds -> lock file descriptor
+
+class RunInUseError(FileExistsError):
+    "Another live process is writing this run directory."
+
+def _flock(path: Path, exclusive: bool) -> int | None:
+    "An open descriptor of `path` with the lock taken, or None when another process holds it."
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try: fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BlockingIOError: os.close(fd); return None
+    return fd
+
+def run_in_use(run_dir: str | Path) -> bool:
+    "Whether a live process (this one included) holds the run directory's lock."
+    d = Path(run_dir).resolve(); p = d / LOCK_FILE
+    if d in _held: return True
+    if not p.is_file(): return False
+    fd = _flock(p, exclusive=False)
+    if fd is None: return True
+    os.close(fd); return False
+
+def _acquire(run_dir: Path) -> None:
+    "Take the run directory's lock for this process, or raise `RunInUseError` naming the holder."
+    d = run_dir.resolve()
+    if d in _held: return
+    fd = _flock(d / LOCK_FILE, exclusive=True)
+    if fd is None:
+        holder = (d / LOCK_FILE).read_text(errors="replace").strip() or "another process"
+        raise RunInUseError(f"{run_dir} is being written by {holder}: wait for that run to end (or stop it), or choose another out_dir")
+    os.ftruncate(fd, 0); os.write(fd, f"pid {os.getpid()} on {platform.node()} since {_now()}".encode())
+    _held[d] = fd
+
+def _release(run_dir: Path) -> None:
+    fd = _held.pop(Path(run_dir).resolve(), None)
+    if fd is not None: os.close(fd)  # closing the descriptor releases the lock
+
+def _contents(d: Path) -> list[Path]: return [p for p in d.iterdir() if p.name not in (LOCK_FILE, REPLACED_DIR)]
+
+def _restore_replaced(run_dir: Path) -> bool:
+    "Put a run set aside by an overwrite back in place (dropping the unfinished replacement); whether there was one."
+    old = run_dir / REPLACED_DIR
+    if not old.is_dir(): return False
+    for p in _contents(run_dir): shutil.rmtree(p) if p.is_dir() else p.unlink()
+    for p in old.iterdir(): os.replace(p, run_dir / p.name)
+    old.rmdir(); return True
+
+
 # %% ../nbs/70_runs.ipynb #a60260bb
 def start_run(run_dir: str | Path, # the run's directory (created)
               config: dict, # the resolved config, as written to config.json
-              overwrite: bool = False, # replace a finished run's results
+              overwrite: bool = False, # replace a finished run, once the new one has finished
              ) -> Path:
-    "Claim `run_dir` for a run of `config`: check what is there, write config.json and a 'running' status."
-    run_dir = Path(run_dir); status = run_status(run_dir)
-    cfg_path = run_dir / "config.json"
-    if status == "finished" and not overwrite:
-        raise FileExistsError(f"{run_dir} already holds a finished run (see its metrics.json); choose another out_dir, "
-                              "or pass overwrite=True to replace it")
-    if cfg_path.is_file() and status != "finished":
-        old = read_json(cfg_path)
-        if json.loads(json.dumps(config)) != old and not overwrite:
-            raise FileExistsError(f"{run_dir} holds an unfinished run with a different config; choose another out_dir, "
-                                  "or pass overwrite=True to start over there")
-    if overwrite:
-        for name in ("checkpoint.pt", "metrics.json", "metrics.jsonl"): (run_dir / name).unlink(missing_ok=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(cfg_path, config)
-    atomic_write_json(run_dir / "status.json", {"status": "running", "started": _now(), "versions": versions(),
-                                                "command": " ".join(sys.argv)})
+    "Claim `run_dir` for a run of `config`: lock it, check what is there, write config.json and a 'running' status."
+    run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
+    _acquire(run_dir)
+    try:
+        _restore_replaced(run_dir)  # an overwrite whose process died: the finished run it was replacing comes back first
+        status, cfg_path = run_status(run_dir), run_dir / "config.json"
+        if status == "finished" and not overwrite:
+            raise FileExistsError(f"{run_dir} already holds a finished run (see its metrics.json); choose another out_dir, "
+                                  "or pass overwrite=True to replace it")
+        if cfg_path.is_file() and status != "finished" and not overwrite:
+            if json.loads(json.dumps(config)) != read_json(cfg_path):
+                raise FileExistsError(f"{run_dir} holds an unfinished run with a different config; choose another out_dir, "
+                                      "or pass overwrite=True to start over there")
+        if overwrite and _contents(run_dir):
+            if status == "finished":  # kept aside until the new run has finished; restored if it fails
+                (run_dir / REPLACED_DIR).mkdir()
+                for p in _contents(run_dir): os.replace(p, run_dir / REPLACED_DIR / p.name)
+            else:  # an unfinished or failed run: nothing worth keeping, start clean (no resuming from its checkpoint)
+                for p in _contents(run_dir): shutil.rmtree(p) if p.is_dir() else p.unlink()
+        atomic_write_json(cfg_path, config)
+        atomic_write_json(run_dir / "status.json", {"status": "running", "started": _now(), "versions": versions(),
+                                                    "command": " ".join(sys.argv)})
+    except BaseException:
+        _release(run_dir); raise
     return run_dir
 
 def finish_run(run_dir: str | Path, metrics: dict[str, Any]) -> Path:
-    "Write the final metrics.json, then mark the run finished (in that order: 'finished' implies metrics)."
+    "Write the final metrics.json, then mark the run finished (in that order: 'finished' implies metrics); drop a replaced run."
     run_dir = Path(run_dir)
     atomic_write_json(run_dir / "metrics.json", metrics)
     st = read_json(run_dir / "status.json") if (run_dir / "status.json").is_file() else {}
     atomic_write_json(run_dir / "status.json", {**st, "status": "finished", "finished": _now()})
+    shutil.rmtree(run_dir / REPLACED_DIR, ignore_errors=True)
+    _release(run_dir)
     return run_dir / "metrics.json"
 
 def fail_run(run_dir: str | Path, error: BaseException) -> None:
-    "Mark the run failed, keeping the error and its traceback."
+    "Mark the run failed, keeping the error and its traceback; a finished run it was replacing comes back unchanged."
     run_dir = Path(run_dir)
-    st = read_json(run_dir / "status.json") if (run_dir / "status.json").is_file() else {}
-    atomic_write_json(run_dir / "status.json", {**st, "status": "failed", "failed": _now(), "error": repr(error),
-                                                "traceback": "".join(traceback.format_exception(error))})
+    try:
+        if _restore_replaced(run_dir):
+            st = read_json(run_dir / "status.json")
+            atomic_write_json(run_dir / "status.json", {**st, "overwrite_failed": {"at": _now(), "error": repr(error)}})
+            return
+        st = read_json(run_dir / "status.json") if (run_dir / "status.json").is_file() else {}
+        atomic_write_json(run_dir / "status.json", {**st, "status": "failed", "failed": _now(), "error": repr(error),
+                                                    "traceback": "".join(traceback.format_exception(error))})
+    finally:
+        _release(run_dir)
+
 
 # %% ../nbs/70_runs.ipynb #f8851c2c
 def _kernel_manager_class():

@@ -100,6 +100,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
         raise ValueError(f"probe_protocol must be 'leak_free' or 'both' (adds the thesis' train-mode probes), got {cfg.probe_protocol!r}")
     data = load_ucr(cfg.dataset, cfg.data_dir)
     cfg = cfg.resolve(data); out_dir = Path(out_dir)
+    resolve_device(cfg.train.device)  # a device this machine lacks fails here, before the run directory is touched
     start_run(out_dir, cfg.to_dict(), overwrite=overwrite)
     atomic_write_json(out_dir / "data.json", data_description(data))
     logger = MultiLogger(JSONLLogger(out_dir / "metrics.jsonl"),

@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 
 from .core import Config, atomic_write_json, read_json
-from .runs import execute_notebook, run_status
+from .runs import execute_notebook, run_in_use, run_status
 
 # %% auto #0
 __all__ = ['HASH_EXCLUDED', 'EXECUTORS', 'StageSpec', 'SweepSpec', 'load_sweep', 'as_sweep', 'axis_label', 'run_hash', 'RunSpec',
@@ -189,6 +189,7 @@ def plan_run(run: RunSpec, # the run
     "What the sweep does with `run` now: 'done', 'keep', 'skip', 'wait' or 'run', and why."
     status = run_status(run.out_dir)
     if status == "finished": return "done", "finished earlier"
+    if run_in_use(run.out_dir): return "wait", "another process is writing it now"
     if run.parent is not None:
         ps = parent_status or run_status(run.parent.out_dir)
         if ps == "pending": return "wait", f"after its {run.parent.stage} run {run.parent.run_id}"
@@ -239,6 +240,7 @@ def execute_run(run: RunSpec, # the run
     if action == "done": return _outcome(run, "finished", note)
     if action == "keep": return _outcome(run, "failed", note)
     if action == "skip": _mark_skipped(run, note); return _outcome(run, "skipped", note)
+    if action == "wait": return _outcome(run, "pending", note)  # another process is on it, or its parent is
     t0, started = time.perf_counter(), _now()
     run.out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run.out_dir / "sweep.json", _sweep_record(run))
@@ -251,6 +253,8 @@ def execute_run(run: RunSpec, # the run
         if after.get("status") != "finished": _set_status(run.out_dir, {"started": started, **after}, status="finished", finished=_now())
         return _outcome(run, "finished", note, secs)
     msg, tb = _describe(err)
+    if run_in_use(run.out_dir):  # another process took the run first: it is theirs to finish, not ours to mark failed
+        return _outcome(run, "pending", f"another process is writing it: {msg}", secs)
     if after.get("status") == "finished" and after != before and (run.out_dir / "metrics.json").is_file():
         # the run finished and wrote its metrics in this attempt; only what came after (figures) failed: it stays finished
         _set_status(run.out_dir, after, status="finished", finished=after.get("finished") or _now(), after_error=msg)

@@ -37,7 +37,8 @@ class TrainConfig(Config):
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:N"
     precision: Literal["fp32", "bf16"] = "fp32"  # bf16 = torch.autocast(bfloat16) around the forward pass
     compile: bool = False  # torch.compile the model (pays off on CUDA for long runs)
-    checkpoint_every: int = 0  # epochs between checkpoints; 0 = only the final one
+    checkpoint_every: int | None = None  # epochs between checkpoints; None = every 10 % of the epochs; 0 = only the final one
+    checkpoint_minutes: float = 5.0  # also checkpoint after an epoch once this many minutes passed since the last checkpoint; 0 = off
     eval_every: int = 0  # epochs between calls of `eval_fn`; 0 = only after the last epoch
     log_every: int = 10  # optimiser steps between logged losses
     progress: bool = True  # show a tqdm progress bar
@@ -47,6 +48,10 @@ class TrainConfig(Config):
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1: raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0: raise ValueError(f"TrainConfig.lr must be > 0, got {self.lr}")
+        if not 0 <= self.seed < 2**32: raise ValueError(f"TrainConfig.seed must be in 0..2**32-1 (NumPy's limit), got {self.seed}")
+        if self.checkpoint_every is not None and self.checkpoint_every < 0:
+            raise ValueError(f"TrainConfig.checkpoint_every must be >= 0 or None, got {self.checkpoint_every}")
+        if self.checkpoint_minutes < 0: raise ValueError(f"TrainConfig.checkpoint_minutes must be >= 0, got {self.checkpoint_minutes}")
 
 # %% ../nbs/40_train.ipynb #ee7dae2c
 def cosine_lr(step: int, # optimiser steps taken so far
@@ -193,7 +198,8 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
     opt = make_optimizer(model, cfg, device)
     steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
     total_steps = cfg.epochs * steps_per_epoch
-    step = epoch0 = 0; train_time = eval_time = 0.0; eval_metrics: dict = {}
+    step = epoch0 = 0; train_time = eval_time = 0.0; eval_metrics: dict = {}; sums: dict[str, torch.Tensor] = {}
+    every = max(1, cfg.epochs // 10) if cfg.checkpoint_every is None else cfg.checkpoint_every
     ckpt = Path(checkpoint_path) if checkpoint_path else None
     if ckpt is not None and ckpt.is_file():  # resume
         state = load_checkpoint(ckpt, map_location=device)
@@ -202,15 +208,19 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
         train_time, eval_time = state["training_time_s"], state["eval_time_s"]
         eval_metrics = state.get("eval_metrics", {})
         set_rng_states(state["rng"], g)
+        sums = {k: torch.tensor(v, device=device) for k, v in state.get("log_sums", {}).items()}  # a log window across the checkpoint
+        if logger is not None and hasattr(logger, "rewind"): logger.rewind(step)  # what was logged after the checkpoint comes again
     step_fn = torch.compile(model) if cfg.compile else model
 
     def save(epoch: int):
         if ckpt is None: return
         save_checkpoint(ckpt, model=model.state_dict(), optimizer=opt.state_dict(), step=step, epoch=epoch,
                         train_config=cfg.to_dict(), rng=rng_states(g), training_time_s=train_time,
-                        eval_time_s=eval_time, eval_metrics=eval_metrics, extra=extra_state or {})
+                        eval_time_s=eval_time, eval_metrics=eval_metrics, extra=extra_state or {},
+                        log_sums={k: float(v) for k, v in sums.items()})
+        nonlocal saved_at; saved_at = time.perf_counter()
 
-    sums: dict[str, torch.Tensor] = {}; last: dict[str, float] = {}
+    saved_at = time.perf_counter(); last: dict[str, float] = {}
     bar = tqdm(range(epoch0, cfg.epochs), initial=epoch0, total=cfg.epochs, disable=not cfg.progress,
                desc="train", unit="epoch", dynamic_ncols=True)
     done_here = 0
@@ -233,7 +243,8 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
         if eval_fn is not None and (is_last or (cfg.eval_every and (epoch + 1) % cfg.eval_every == 0)):
             eval_metrics, dt = _run_eval(model, eval_fn); eval_time += dt
             if logger is not None: logger.log({f"eval/{k}": v for k, v in eval_metrics.items()}, step)
-        if is_last or (cfg.checkpoint_every and (epoch + 1) % cfg.checkpoint_every == 0): save(epoch + 1)
+        overdue = cfg.checkpoint_minutes > 0 and time.perf_counter() - saved_at >= 60 * cfg.checkpoint_minutes
+        if is_last or (every and (epoch + 1) % every == 0) or overdue: save(epoch + 1)
         done_here += 1
         if stop_after_epochs is not None and done_here >= stop_after_epochs and not is_last:
             bar.close(); save(epoch + 1)
