@@ -15,7 +15,7 @@ export MPLBACKEND ?= Agg
 export MALLOC_MMAP_MAX_ ?= 0
 export MALLOC_TRIM_THRESHOLD_ ?= 68719476736
 
-.PHONY: main test setup sync docs figures clean-runs readme bench
+.PHONY: main test setup sync docs figures reproduction clean-runs readme bench
 
 main: $(STAMP)  ## run the main job: the thesis pipeline on GunPoint, CPU-sized
 	$(BIN)/tsssl main --out-dir runs/main < /dev/null
@@ -45,6 +45,12 @@ CPU_SWEEPS := cpu_offline cpu_offline_slice cpu_offline_gauss cpu_offline_osulea
 figures: $(STAMP)  ## run the CPU sweeps (finished runs are skipped; hours on 2 cores) and write figures/cpu from their results
 	for s in $(CPU_SWEEPS); do $(BIN)/tsssl-sweep configs/sweeps/$$s.yaml --max-workers 2 < /dev/null; done
 	$(BIN)/tsssl figures
+
+THESIS_SWEEPS := thesis_ecg5000 thesis_ford
+reproduction: $(STAMP)  ## the thesis' own datasets on this CPU (hours; finished runs are skipped), then figures/thesis: tsssl beside the thesis
+	for s in $(THESIS_SWEEPS); do $(BIN)/tsssl-sweep configs/sweeps/$$s.yaml --max-workers 2 < /dev/null; done
+	$(BIN)/tsssl figures --main-sweeps --thesis-sweeps $(THESIS_SWEEPS) --aug-recon-sweep none --robustness-sweep none \
+		--out-dir figures/thesis --label "2-core CPU"
 
 clean-runs:  ## delete the git-ignored run outputs
 	rm -rf runs wandb

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .core import run_command
+
 # %% auto #0
-__all__ = ['COMMANDS', 'USER_ERRORS', 'main']
+__all__ = ['COMMANDS', 'main']
 
 # %% ../nbs/80_cli.ipynb #86ebb36d
 def _stage1(argv: list[str]) -> None:
@@ -94,9 +96,11 @@ def _figures(argv: list[str]) -> None:
     if not nb.is_file(): raise SystemExit(f"tsssl figures needs the repository's notebook {nb} (an editable install of tsssl)")
     defaults = {k: ast.literal_eval(v["default"]) for k, v in pm.inspect_notebook(str(nb)).items()}  # one source: the notebook
     p.add_argument("--sweeps-root", help=f"where the sweeps' run directories are (default: {defaults['sweeps_root']})")
-    p.add_argument("--main-sweeps", nargs="+", help=f"sweeps of the main table (default: {defaults['main_sweeps']})")
+    p.add_argument("--main-sweeps", nargs="*", help=f"sweeps of the main table (default: {defaults['main_sweeps']})")
     p.add_argument("--aug-recon-sweep", help=f"the λ_aug ablation's sweep (default: {defaults['aug_recon_sweep']})")
     p.add_argument("--robustness-sweep", help=f"the augmentation-robustness sweep (default: {defaults['robustness_sweep']})")
+    p.add_argument("--thesis-sweeps", nargs="*", help=f"sweeps set beside the thesis' recorded numbers (default: {defaults['thesis_sweeps']})")
+    p.add_argument("--thesis-records", help="where the reproduction's finished runs accumulate (default: <out-dir>/thesis_runs.csv)")
     p.add_argument("--out-dir", help=f"where tables, figures and CAPTIONS.md go (default: {defaults['out_dir']})")
     p.add_argument("--label", help=f"how the captions describe the runs (default: {defaults['label']})")
     a = {k: v for k, v in vars(p.parse_args(argv)).items() if v is not None}
@@ -123,8 +127,6 @@ COMMANDS = {"main": (_main_job, "run the thesis pipeline on one dataset (what `m
             "sweep": (_sweep, "run a sweep file (a grid of stage-1/stage-2 runs), locally or on SLURM"),
             "figures": (_figures, "write the thesis tables and figures from stored sweep results")}
 
-USER_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError)  # bad input: a message, not a traceback
-
 def main(argv: list[str] | None = None) -> None:
     "The `tsssl` command. Bad input ends with one `tsssl CMD: error: ...` line (exit 2); TSSSL_DEBUG=1 shows the traceback."
     argv = sys.argv[1:] if argv is None else argv
@@ -134,8 +136,4 @@ def main(argv: list[str] | None = None) -> None:
         print("usage: tsssl COMMAND [--help] [options]\n\ncommands:\n" + "\n".join(lines))
         if argv and argv[0] not in ("-h", "--help"): raise SystemExit(f"tsssl: unknown command {argv[0]!r}")
         return
-    try: COMMANDS[argv[0]][0](argv[1:])
-    except USER_ERRORS as e:
-        if os.environ.get("TSSSL_DEBUG"): raise
-        print(f"tsssl {argv[0]}: error: {e}\n(set TSSSL_DEBUG=1 to see the traceback)", file=sys.stderr)
-        raise SystemExit(2) from None
+    run_command(f"tsssl {argv[0]}", lambda: COMMANDS[argv[0]][0](argv[1:]))

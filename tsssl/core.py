@@ -4,17 +4,17 @@
 
 # %% ../nbs/00_core.ipynb #a1e12b07
 from __future__ import annotations
-import dataclasses, json, os, random, tempfile, types, typing
+import dataclasses, json, os, random, sys, tempfile, types, typing
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin, get_type_hints
+from typing import Any, Callable, Literal, get_args, get_origin, get_type_hints
 
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['seed_everything', 'resolve_device', 'atomic_write_text', 'atomic_write_json', 'read_json', 'Config',
-           'params_from_namespace']
+__all__ = ['USER_ERRORS', 'seed_everything', 'resolve_device', 'atomic_write_text', 'atomic_write_json', 'read_json', 'Config',
+           'params_from_namespace', 'error_line', 'run_command']
 
 # %% ../nbs/00_core.ipynb #a82553ec
 def seed_everything(seed: int, # the one seed of a run
@@ -143,3 +143,22 @@ def params_from_namespace(cls: type[Config], # the notebook's typed parameter co
     found = {k: v for k, v in namespace.items() if not k.startswith("_") and k not in _IPYTHON_NAMES
              and not isinstance(v, types.ModuleType) and not callable(v)}
     return cls.from_dict(found)
+
+# %% ../nbs/00_core.ipynb #eb8959cb
+USER_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError)  # become one line on the command line
+
+def error_line(prog: str, e: BaseException) -> str:
+    "The one line a command prints for the error `e`."
+    text = str(e) if isinstance(e, (ValueError, OSError)) and str(e) else f"{type(e).__name__}: {e}"
+    return f"{prog}: error: {' '.join(text.split())} (TSSSL_DEBUG=1 shows the traceback)"
+
+def run_command(prog: str, # how the command names itself, e.g. "tsssl stage1"
+                fn: Callable[[], Any], # the command's work
+               ) -> Any:
+    "Run `fn`; a user error ends the process with one `PROG: error: ...` line and status 2 (unless TSSSL_DEBUG is set)."
+    try: return fn()
+    except USER_ERRORS as e:
+        if os.environ.get("TSSSL_DEBUG"): raise
+        print(error_line(prog, e), file=sys.stderr)
+        raise SystemExit(2) from None
+

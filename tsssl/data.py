@@ -130,6 +130,12 @@ def _check_series(x: Any, # (n l) or (n c l) array, or a list of (c l) arrays (a
     if (bad := np.flatnonzero(np.isinf(x).any(axis=(1, 2)))).size:
         raise ValueError(f"{_row(origin, bad[0])} contains an infinite value: fix or remove it")
     x = x[..., : lengths[0]]
+    if (dead := np.flatnonzero(np.isnan(x).all(axis=(0, 2)))).size and x.shape[1] > 1:
+        raise ValueError(f"channel {int(dead[0])} of the {origin} is missing (NaN) in every series: it carries nothing to learn; drop it")
+    if (dead := np.flatnonzero(np.isnan(x).all(axis=(0, 1)))).size:
+        raise ValueError(f"time step {int(dead[0])} (0-based) of the {origin} is missing (NaN) in every series"
+                         f"{f', and so are {dead.size - 1} more' if dead.size > 1 else ''}: tsssl would have to invent it; "
+                         "drop that column or fill it before loading")
     if x.shape[-1] < min_length:
         raise ValueError(f"the series in the {origin} have {x.shape[-1]} time steps, fewer than min_length={min_length} "
                          "(the tokenizer's STFT window needs at least 8): use a dataset with longer series")

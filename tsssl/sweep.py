@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, Sequence
 import pandas as pd
 import yaml
 
-from .core import Config, atomic_write_json, read_json
+from .core import Config, atomic_write_json, read_json, run_command
 from .runs import execute_notebook, run_in_use, run_status
 
 # %% auto #0
@@ -475,5 +475,5 @@ def main(argv: list[str] | None = None, # the arguments (default: sys.argv[1:])
     p.add_argument("--stages", nargs="+", default=None, metavar="STAGE", help="run only these stages (e.g. stage2 while another "
                    "process runs stage 1); runs of the other stages are only read")
     a = p.parse_args(sys.argv[1:] if argv is None else argv)
-    s = run_sweep(a.sweep, a.executor, a.max_workers, a.retry_failed, dict(a.slurm), a.dry_run, stages=a.stages)
+    s = run_command(prog, lambda: run_sweep(a.sweep, a.executor, a.max_workers, a.retry_failed, dict(a.slurm), a.dry_run, stages=a.stages))
     return 1 if s.counts["failed"] else 0

@@ -109,6 +109,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             warnings.simplefilter("ignore", DeprecationWarning)  # numpy.core's rename, for old checkpoints only
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
+        if "GLOBAL" not in str(e):  # torch refused no global (class or function): the file is damaged or not a checkpoint
+            raise RuntimeError(f"checkpoint {path} cannot be read ({str(e).splitlines()[0]}); delete it to restart the run") from e
         raise ValueError(f"refusing to load {path}: it holds objects other than tensors and plain data (tsssl never writes such "
                          f"checkpoints; it may have been made elsewhere or tampered with, and loading it could run code). "
                          f"Details: {str(e).splitlines()[0]}") from None
