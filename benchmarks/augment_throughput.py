@@ -8,7 +8,8 @@ warm-up, for
 * the same after one 30 MB tensor was allocated and freed, as any training step does: that raises glibc's
   dynamic mmap threshold, so the batch's MB-sized temporaries stop being mmap'ed and page-faulted afresh each
   time (the first row shows the cost in a fresh process);
-* a re-implementation of the reference's per-sample path (METHOD §2.1), looped over the series of the batch:
+* a re-implementation of the reference's per-sample path (`Augmenter.augment` in `preprocessing/augmentations.py` of
+  github.com/erlendlokna/Generative-SSL-VQVAE-modelling), looped over the series of the batch:
   NumPy window warp with `np.interp`, amplitude resize, then the always-on STFT/ISTFT round trip
   (n_fft 32, hop 8, two-sided, Hann window) zero-padded back to length l.
 

@@ -2,7 +2,7 @@
 
 Times the same `tsssl.train.train_step` that `fit` runs (forward under optional bf16 autocast, backward,
 AdamW), after warm-up, as the median over repeated steps; and the generation of `--n-generate` series.
-Workloads (PERF.md): a FordA-shaped synthetic set (3601 series of length 500, 2 classes; batch 128 for
+Workloads (those the reference implementation was timed on): a FordA-shaped synthetic set (3601 series of length 500, 2 classes; batch 128 for
 stage 1, 256 for stage 2) and GunPoint (50 series of length 150: one step per epoch).
 
     .venv/bin/python benchmarks/throughput.py                       # everything on the default device
@@ -10,7 +10,7 @@ stage 1, 256 for stage 2) and GunPoint (50 series of length 150: one step per ep
 
 Prints the device's own matmul and convolution rates first (so a step time can be read against what the
 hardware does), then one table with each step's FLOPs (counted by torch's FlopCounterMode, forward and
-backward) and the rate it achieves; compare against PERF.md's reference figures on the same device.
+backward) and the rate it achieves; compare against the reference figures in `REFERENCE` (below) on the same kind of device.
 """
 import argparse, os, statistics, time
 
@@ -28,7 +28,12 @@ from tsssl.ssl import SSLConfig
 from tsssl.train import TrainConfig, make_optimizer, train_step
 from tsssl.vqvae import VQVAE, VQVAEConfig, n_params
 
-REFERENCE = {  # PERF.md: the reference implementation, ms per step (H100 / this kind of 2-core CPU)
+# The thesis' reference code (github.com/erlendlokna/Generative-SSL-VQVAE-modelling: PyTorch Lightning,
+# per-sample CPU augmentation in the data loader), timed in steady-state epochs with evaluation excluded,
+# in ms per step: on one NVIDIA H100 (torch 2.11, 8 loader workers) / on a shared 2-core Xeon CPU
+# (torch 2.13.0+cpu, Lightning 2.6.6, 0 loader workers, its fastest setting there). Shared CPUs are noisy:
+# compare ratios measured in one run.
+REFERENCE = {
     ("stage1-vqvae", "fordA"): "26 (H100) / 410 (CPU)", ("stage1-barlowtwins", "fordA"): "47 (H100) / 1300 (CPU)",
     ("stage1-vqvae", "GunPoint"): "232 (H100) / 65 (CPU) per epoch", ("stage1-barlowtwins", "GunPoint"): "282 (H100) / 700 (CPU) per epoch",
     ("stage2-token", "fordA"): "48.7 (H100)", ("stage2-token", "GunPoint"): "346 (H100) per epoch",

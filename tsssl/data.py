@@ -230,7 +230,7 @@ def ucr_from_arrays(name: str, # dataset name
                     min_length: int = 8, # shortest series allowed (the tokenizer's STFT window)
                     origins: tuple = ("train split", "test split"), # how errors name the splits (Paths: rows are file lines)
                    ) -> UCRData:
-    "Check, label-encode and globally z-score a train/test split (reference scaling, METHOD §1.2)."
+    "Check, label-encode and globally z-score a train/test split (the thesis code's scaling)."
     xtr, xte = _check_series(x_train, origins[0], min_length), _check_series(x_test, origins[1], min_length)
     for x, y, o in ((xtr, y_train, origins[0]), (xte, y_test, origins[1])):
         if len(x) != len(y): raise ValueError(f"the {o} has {len(x)} series but {len(y)} labels: give one label per series")

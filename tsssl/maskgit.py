@@ -25,7 +25,7 @@ __all__ = ['MaskGITConfig', 'gamma', 'random_mask', 'thesis_mask', 'RMSNorm', 'A
 # %% ../nbs/30_maskgit.ipynb #4945af5a
 @dataclass(frozen=True)
 class MaskGITConfig(Config):
-    "The stage-2 prior (defaults: the reference's token MaskGIT, METHOD §6.3)."
+    "The stage-2 prior (defaults: the reference's token MaskGIT, `models/stage2/maskgit.py`)."
     variant: Literal["token", "full_embed"] = "token"  # learned token embeddings, or the stage-1 codebook vectors as input
     finetune_codebook: bool = False  # full_embed only: train the input copy of the codebook
     dim: int = 64  # embedding dimension (must equal the codebook dimension)
@@ -321,7 +321,7 @@ MaskGIT.logits = _logits
 # %% ../nbs/30_maskgit.ipynb #4ea37ec9
 @dataclass
 class DecodeStats:
-    "Per-sample diagnostics of iterative decoding (METHOD §7.4)."
+    "Per-sample diagnostics of iterative decoding (the thesis' per-step probability and entropy statistics)."
     decided_step: Tensor  # (n N) long, the step at which each position got its final token
     token_prob: Tensor  # (n N) probability of the final token when it was chosen
     token_entropy: Tensor  # (n N) predictive entropy (nats) at that position and step

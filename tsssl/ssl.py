@@ -35,7 +35,7 @@ class SSLConfig(Config):
     cov_coeff: float | None = None  # VICReg/VIbCReg covariance coefficient; None = VICReg 1.0, VIbCReg 100.0
     iternorm_groups: int = 64  # IterNorm (VIbCReg only): number of channel groups, must divide `proj_out`
     iternorm_iters: int = 5  # IterNorm: Newton–Schulz steps T
-    aug_recon_weight: float = 0.1  # λ_aug: weight of the augmented branch's reconstruction losses (METHOD §4.2)
+    aug_recon_weight: float = 0.1  # λ_aug: weight of the augmented branch's reconstruction losses (0.1 in every thesis run)
 
     def __post_init__(self):
         super().__post_init__()
