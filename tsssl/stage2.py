@@ -41,6 +41,12 @@ class Stage2Config(Config):
     cas_minimum: int = 1000  # the CAS synthetic training set has at least this many series
     fcn_cache_dir: str | None = None  # None = $TSSSL_CACHE_DIR/fcn or ~/.cache/tsssl/fcn
 
+    def __post_init__(self):  # bad numbers fail here, before a prior and an evaluator are trained
+        super().__post_init__()
+        for name in ("n_samples", "cas_fcn_epochs"):
+            if (v := getattr(self, name)) is not None and v < 1: raise ValueError(f"Stage2Config.{name} must be >= 1 or None, got {v}")
+        if self.cas_minimum < 1: raise ValueError(f"Stage2Config.cas_minimum must be >= 1, got {self.cas_minimum}")
+
 def paper_pairing(ssl_method: str, # the stage-1 run's SSL method ("" = plain VQ-VAE)
                   prior: MaskGITConfig = MaskGITConfig(),
                  ) -> MaskGITConfig:
