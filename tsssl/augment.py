@@ -10,14 +10,13 @@ from typing import Callable, Literal, Sequence
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 
 from .core import Config, resolve_device
 
 # %% auto #0
 __all__ = ['AUGMENTATION_NAMES', 'AUGMENTATION_SETS', 'AUGMENTATIONS', 'make_generator', 'resolve_augmentations', 'AugmentConfig',
            'amplitude_resize', 'window_warp_at', 'window_warp', 'gaussian_noise', 'slice_and_shuffle', 'spline_basis',
-           'magnitude_warp', 'noise_window', 'slope', 'flip', 'Augmenter', 'plot_augmentations']
+           'magnitude_warp', 'noise_window', 'slope', 'flip', 'Augmenter']
 
 # %% ../nbs/15_augment.ipynb #943ade26
 def make_generator(seed: int, # the seed
@@ -271,27 +270,3 @@ class Augmenter:
         return x
 
     def __repr__(self): return f"Augmenter({', '.join(self.names) or 'identity'})"
-
-# %% ../nbs/15_augment.ipynb #8b53c301
-def plot_augmentations(x: torch.Tensor | np.ndarray, # (b c l) or (b l) series; the first channel is drawn
-                       names: Sequence[str] | str | None = None, # augmentations (or a preset); None: all eight
-                       g: torch.Generator | None = None, # generator on x's device (None: seed 0)
-                       n_series: int = 3, # how many series to draw in each panel
-                       cfg: AugmentConfig = AugmentConfig(), # parameters of the augmentations
-                      ) -> Figure:
-    "One panel per augmentation: a few original series in grey and their augmented views in colour."
-    x = torch.as_tensor(x, dtype=torch.float32) if isinstance(x, np.ndarray) else x.float()
-    x = (x[:, None] if x.ndim == 2 else x)[:n_series]
-    names = resolve_augmentations(AUGMENTATION_NAMES if names is None else names)
-    g = make_generator(0, x.device) if g is None else g
-    ncols = min(4, len(names)); nrows = math.ceil(len(names) / ncols)
-    fig = Figure(figsize=(3.4 * ncols, 2.5 * nrows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)).ravel()
-    for ax, name in zip(axes, names):
-        view = AUGMENTATIONS[name](x, g, cfg).cpu()
-        for i in range(len(x)):
-            ax.plot(x[i, 0].cpu(), color="0.6", lw=2.2, alpha=0.7)
-            ax.plot(view[i, 0], color=f"C{i}", lw=1.1)
-        ax.set_title(name, fontsize=10)
-    for ax in axes[len(names):]: ax.set_visible(False)
-    return fig

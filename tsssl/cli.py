@@ -73,7 +73,7 @@ def _evaluate(argv: list[str]) -> None:
         from tsssl.data import load_ucr
         prior, s2, info = load_stage2(a.run_dir, a.device)
         s1_data_dir = read_json(Path(s2.stage1_dir) / "config.json").get("data_dir")  # the data the run used, found the same way
-        metrics, _ = evaluate_prior(prior, load_ucr(info["name"], s1_data_dir), s2, next(prior.parameters()).device, seed=s2.train.seed)
+        metrics = evaluate_prior(prior, load_ucr(info["name"], s1_data_dir), s2, next(prior.parameters()).device, seed=s2.train.seed)
     else:
         from tsssl.data import load_ucr, to_device
         from tsssl.stage1 import load_stage1

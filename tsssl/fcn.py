@@ -4,7 +4,7 @@
 
 # %% ../nbs/51_fcn.ipynb #cf041bb4
 from __future__ import annotations
-import hashlib, json, os, tempfile, time, warnings
+import hashlib, json, os, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 import tsssl
-from .core import Config, resolve_device, seed_everything
+from .core import Config, atomic_write, resolve_device, seed_everything
 from .linear import Linear
 from .train import TrainConfig, fit
 
@@ -180,13 +180,6 @@ def fcn_cache_key(x_train: np.ndarray | Tensor, y_train: np.ndarray | Tensor, n_
     return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest(), desc
 
 # %% ../nbs/51_fcn.ipynb #d2ca6f14
-def _atomic_torch_save(obj: dict, path: Path) -> None:
-    "`torch.save` to a unique temporary file in the same folder, then rename it over `path`."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
-    try: torch.save(obj, tmp); os.replace(tmp, path)
-    except BaseException: Path(tmp).unlink(missing_ok=True); raise
-
 def _load_cached(path: Path, key: str) -> dict | None:
     "The cache entry at `path` if it exists, is readable and carries `key`; else None."
     if not path.is_file(): return None
@@ -220,7 +213,7 @@ def evaluator_for(x_train: np.ndarray | Tensor, # (n c l) real training series (
                  "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                  "training_time_s": time.perf_counter() - t0,
                  "test_digest": test_digest, "test_accuracy": fcn_accuracy(model, x_test, y_test)}
-        _atomic_torch_save(entry, path)
+        atomic_write(path, lambda tmp: torch.save(entry, tmp))
         return model, entry["test_accuracy"]
     model = FCN(entry["in_channels"], entry["n_classes"]); model.load_state_dict(entry["state_dict"])
     model = model.to(dev).eval()

@@ -11,6 +11,7 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from torch import Tensor, nn
 
 from .core import Config
@@ -194,12 +195,14 @@ class MaskGIT(nn.Module):
         return self
 
 # %% ../nbs/30_maskgit.ipynb #71f2e13b
-def _embed(self: MaskGIT, tokens: Tensor, # (b n) long, mask id K allowed
-          ) -> Tensor: # (b n dim)
+@patch
+def embed(self: MaskGIT, tokens: Tensor, # (b n) long, mask id K allowed
+         ) -> Tensor: # (b n dim)
     "Input vectors of a token grid (the mask id maps to the mask embedding)."
     if self.cfg.variant == "token": return self.token_emb(tokens)
     return F.embedding(tokens, torch.cat([self.codebook, self.mask_emb[None]]))
 
+@patch
 def _raw_logits(self: MaskGIT, tokens: Tensor, # (b n) long token grid, mask id K at masked positions
                 y: Tensor, # (b,) long classes, n_classes = null
                ) -> Tensor: # (b n K)
@@ -213,8 +216,6 @@ def _raw_logits(self: MaskGIT, tokens: Tensor, # (b n) long token grid, mask id 
     h = self.head(self.transformer(self.drop(h))[:, 1:])
     if self.cfg.variant == "token": return h @ self.token_emb.weight[:self.codebook_size].t() + self.bias
     return h
-
-MaskGIT.embed, MaskGIT._raw_logits = _embed, _raw_logits
 
 # %% ../nbs/30_maskgit.ipynb #b30dde14
 def sample_categorical(logits: Tensor, # (... K) unnormalised log-probabilities
@@ -238,20 +239,20 @@ def sample_codes(z: Tensor, # (b d h w) latents
         logits = 2 * flat @ e.t() - e.square().sum(1)  # −‖z − e‖² up to a per-vector constant
         return logits.argmax(-1) if temperature is None else sample_categorical(logits / temperature, generator)
 
-def _latents(self: MaskGIT, x: Tensor, # (b c l) series
-             chunk: int = 1024, # series encoded at a time (bounds the encoder's activation memory)
-            ) -> Tensor: # (b d h w') float32 latents of the frozen encoder
+@patch
+def latents(self: MaskGIT, x: Tensor, # (b c l) series
+            chunk: int = 1024, # series encoded at a time (bounds the encoder's activation memory)
+           ) -> Tensor: # (b d h w') float32 latents of the frozen encoder
     "Encode series with the frozen tokenizer."
     with torch.no_grad(): return torch.cat([self.tokenizer.encode(xb).float() for xb in x.split(chunk)])
 
-def _tokenize(self: MaskGIT, x: Tensor, # (b c l) series or (b d h w') latents from `latents`
-              generator: torch.Generator | None = None,
-             ) -> Tensor: # (b n) long target tokens
+@patch
+def tokenize(self: MaskGIT, x: Tensor, # (b c l) series or (b d h w') latents from `latents`
+             generator: torch.Generator | None = None,
+            ) -> Tensor: # (b n) long target tokens
     "The training targets of `x`: tokens sampled at `target_temperature` (or the nearest codes)."
     z = x if x.ndim == 4 else self.latents(x)
     return sample_codes(z, self.tokenizer.vq.codebook, self.cfg.target_temperature, generator)
-
-MaskGIT.latents, MaskGIT.tokenize = _latents, _tokenize
 
 # %% ../nbs/30_maskgit.ipynb #0a70f1b3
 def prior_losses(logits: Tensor, # (b n K)
@@ -268,6 +269,7 @@ def prior_losses(logits: Tensor, # (b n K)
     return PriorLosses(ce_masked if loss_on == "masked" else ce_all, ce_masked, ce_all, acc)
 
 # %% ../nbs/30_maskgit.ipynb #07be2caf
+@patch
 def _classes(self: MaskGIT, y: Tensor | None, b: int, device) -> Tensor:
     "Class labels `(b,)` or `(b 1)` (any dtype) as long indices; None = the null class."
     if y is None: return torch.full((b,), self.n_classes, dtype=torch.long, device=device)
@@ -275,10 +277,11 @@ def _classes(self: MaskGIT, y: Tensor | None, b: int, device) -> Tensor:
     if y.shape[0] != b: raise ValueError(f"expected {b} class labels, got {tuple(y.shape)}")
     return y
 
-def _forward_tokens(self: MaskGIT, tokens: Tensor, # (b n) long target tokens
-                    y: Tensor | None, # (b,) class labels; None = unconditional
-                    generator: torch.Generator | None = None, # source of the class dropout and the mask
-                   ) -> PriorOutput:
+@patch
+def forward_tokens(self: MaskGIT, tokens: Tensor, # (b n) long target tokens
+                   y: Tensor | None, # (b,) class labels; None = unconditional
+                   generator: torch.Generator | None = None, # source of the class dropout and the mask
+                  ) -> PriorOutput:
     "Mask `tokens` at random and predict them (class dropout in training mode)."
     b, n = tokens.shape
     y = self._classes(y, b, tokens.device)
@@ -290,10 +293,11 @@ def _forward_tokens(self: MaskGIT, tokens: Tensor, # (b n) long target tokens
     logits = self._raw_logits(tokens.masked_fill(mask, self.mask_id), y).float()
     return PriorOutput(logits, tokens, mask, y, prior_losses(logits, tokens, mask, self.cfg.loss_on))
 
-def _forward(self: MaskGIT, x: Tensor, # (b c l) series, or (b d h w') latents from `latents`
-             y: Tensor | None, # (b,) class labels; None = unconditional
-             generator: torch.Generator | None = None, # source of every random choice of the step
-            ) -> PriorOutput:
+@patch
+def forward(self: MaskGIT, x: Tensor, # (b c l) series, or (b d h w') latents from `latents`
+            y: Tensor | None, # (b,) class labels; None = unconditional
+            generator: torch.Generator | None = None, # source of every random choice of the step
+           ) -> PriorOutput:
     "The stage-2 training pass on series (or their latents)."
     return self.forward_tokens(self.tokenize(x, generator), y, generator)
 
@@ -301,13 +305,12 @@ def prior_loss(model: MaskGIT, x: Tensor, y: Tensor, generator: torch.Generator)
     "The loss function for `tsssl.train.fit`."
     return model(x, y, generator).losses
 
-MaskGIT._classes, MaskGIT.forward_tokens, MaskGIT.forward = _classes, _forward_tokens, _forward
-
 # %% ../nbs/30_maskgit.ipynb #4311a98a
-def _logits(self: MaskGIT, tokens: Tensor, # (b n) long token grid, mask id K at masked positions
-            y: Tensor | None, # (b,) class labels; None = unconditional
-            guidance_scale: float = 1.0, # w; 1 = plain conditional logits (one pass)
-           ) -> Tensor: # (b n K)
+@patch
+def logits(self: MaskGIT, tokens: Tensor, # (b n) long token grid, mask id K at masked positions
+           y: Tensor | None, # (b,) class labels; None = unconditional
+           guidance_scale: float = 1.0, # w; 1 = plain conditional logits (one pass)
+          ) -> Tensor: # (b n K)
     "Logits of a token grid, with classifier-free guidance when `guidance_scale != 1`."
     b = tokens.shape[0]
     y = self._classes(y, b, tokens.device)
@@ -315,8 +318,6 @@ def _logits(self: MaskGIT, tokens: Tensor, # (b n) long token grid, mask id K at
     both = self._raw_logits(tokens.repeat(2, 1), torch.cat([y, torch.full_like(y, self.n_classes)]))
     cond, null = both[:b], both[b:]
     return null + guidance_scale * (cond - null)
-
-MaskGIT.logits = _logits
 
 # %% ../nbs/30_maskgit.ipynb #4ea37ec9
 @dataclass
@@ -361,6 +362,7 @@ def decode_schedule(n: int, # tokens per sample
 def _gumbel(shape, generator, device) -> Tensor:
     return -torch.empty(shape, device=device).exponential_(generator=generator).log()  # Gumbel(0, 1)
 
+@patch
 @torch.no_grad()
 def _decode(self: MaskGIT, y: Tensor, T: int, w: float, tau: float, generator, stats: bool):
     "Iterative decoding of `len(y)` token grids; returns tokens `(b N)` and the raw statistics."
@@ -386,18 +388,17 @@ def _decode(self: MaskGIT, y: Tensor, T: int, w: float, tau: float, generator, s
             m_p[:, t], m_h[:, t] = (p_sel * u).sum(1) / u.sum(1), (ent * u).sum(1) / u.sum(1)
     return s, (step, tok_p, tok_h, m_p, m_h)
 
-MaskGIT._decode = _decode
-
 # %% ../nbs/30_maskgit.ipynb #3f50622f
-def _sample(self: MaskGIT, n: int, # number of samples
-            class_label: int | Tensor | None = None, # None: unconditional; int: one class; (n,) tensor: per sample
-            T: int | None = None, # decoding steps (default cfg.T)
-            guidance_scale: float | None = None, # w (default cfg.guidance_scale)
-            choice_temperature: float | None = None, # τ₀ (default cfg.choice_temperature)
-            generator: torch.Generator | None = None, # source of all randomness (on the model's device)
-            return_stats: bool = False, # also return `DecodeStats`
-            chunk_size: int | None = None, # samples decoded at once; None: 1024 on a GPU, 128 on the CPU (cache-friendly)
-           ) -> SampleOutput:
+@patch
+def sample(self: MaskGIT, n: int, # number of samples
+           class_label: int | Tensor | None = None, # None: unconditional; int: one class; (n,) tensor: per sample
+           T: int | None = None, # decoding steps (default cfg.T)
+           guidance_scale: float | None = None, # w (default cfg.guidance_scale)
+           choice_temperature: float | None = None, # τ₀ (default cfg.choice_temperature)
+           generator: torch.Generator | None = None, # source of all randomness (on the model's device)
+           return_stats: bool = False, # also return `DecodeStats`
+           chunk_size: int | None = None, # samples decoded at once; None: 1024 on a GPU, 128 on the CPU (cache-friendly)
+          ) -> SampleOutput:
     "Generate `n` token grids by iterative decoding and decode them to series."
     cfg, dev = self.cfg, self.pos_emb.device
     T = cfg.T if T is None else T
@@ -422,5 +423,3 @@ def _sample(self: MaskGIT, n: int, # number of samples
     finally: self.train(was_training)
     stats = DecodeStats(*(torch.cat([p[1][i] for p in parts]) for i in range(5))) if return_stats else None
     return SampleOutput(tokens, x, stats)
-
-MaskGIT.sample = _sample

@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .augment import make_generator, plot_augmentations
+from .augment import make_generator
 from .core import Config, atomic_write_json, atomic_write_text, read_json, resolve_device
 from .data import load_ucr
 from .fcn import FCNConfig
 from .maskgit import MaskGITConfig
-from .plots import compare_codebooks
+from .plots import compare_codebooks, plot_augmentations
 from .report import THESIS_CAS_EPOCHS
 from .runs import run_status
 from .ssl import SSLConfig

@@ -4,7 +4,7 @@
 
 # %% ../nbs/70_runs.ipynb #17390c0f
 from __future__ import annotations
-import datetime as _dt, fcntl, json, os, platform, shutil, sys, traceback
+import fcntl, json, os, platform, shutil, sys, traceback
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 import tsssl
-from .core import atomic_write_json, read_json
+from .core import atomic_write_json, read_json, utc_now
 
 # %% auto #0
 __all__ = ['LOCK_FILE', 'REPLACED_DIR', 'versions', 'run_status', 'RunInUseError', 'run_in_use', 'start_run', 'finish_run',
@@ -23,8 +23,6 @@ def versions() -> dict[str, str]:
     "Versions of what a result depends on."
     return {"tsssl": tsssl.__version__, "torch": torch.__version__, "numpy": np.__version__,
             "python": platform.python_version(), "cuda": torch.version.cuda or "", "platform": platform.platform()}
-
-def _now() -> str: return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 def run_status(run_dir: str | Path) -> str:
     "'finished', 'running', 'failed' or 'missing' (no status file)."
@@ -65,7 +63,7 @@ def _acquire(run_dir: Path) -> None:
     if fd is None:
         holder = (d / LOCK_FILE).read_text(errors="replace").strip() or "another process"
         raise RunInUseError(f"{run_dir} is being written by {holder}: wait for that run to end (or stop it), or choose another out_dir")
-    os.ftruncate(fd, 0); os.write(fd, f"pid {os.getpid()} on {platform.node()} since {_now()}".encode())
+    os.ftruncate(fd, 0); os.write(fd, f"pid {os.getpid()} on {platform.node()} since {utc_now()}".encode())
     _held[d] = fd
 
 def _release(run_dir: Path) -> None:
@@ -108,7 +106,7 @@ def start_run(run_dir: str | Path, # the run's directory (created)
             else:  # an unfinished or failed run: nothing worth keeping, start clean (no resuming from its checkpoint)
                 for p in _contents(run_dir): shutil.rmtree(p) if p.is_dir() else p.unlink()
         atomic_write_json(cfg_path, config)
-        atomic_write_json(run_dir / "status.json", {"status": "running", "started": _now(), "versions": versions(),
+        atomic_write_json(run_dir / "status.json", {"status": "running", "started": utc_now(), "versions": versions(),
                                                     "command": " ".join(sys.argv)})
     except BaseException:
         _release(run_dir); raise
@@ -119,7 +117,7 @@ def finish_run(run_dir: str | Path, metrics: dict[str, Any]) -> Path:
     run_dir = Path(run_dir)
     atomic_write_json(run_dir / "metrics.json", metrics)
     st = read_json(run_dir / "status.json") if (run_dir / "status.json").is_file() else {}
-    atomic_write_json(run_dir / "status.json", {**st, "status": "finished", "finished": _now()})
+    atomic_write_json(run_dir / "status.json", {**st, "status": "finished", "finished": utc_now()})
     shutil.rmtree(run_dir / REPLACED_DIR, ignore_errors=True)
     _release(run_dir)
     return run_dir / "metrics.json"
@@ -130,10 +128,10 @@ def fail_run(run_dir: str | Path, error: BaseException) -> None:
     try:
         if _restore_replaced(run_dir):
             st = read_json(run_dir / "status.json")
-            atomic_write_json(run_dir / "status.json", {**st, "overwrite_failed": {"at": _now(), "error": repr(error)}})
+            atomic_write_json(run_dir / "status.json", {**st, "overwrite_failed": {"at": utc_now(), "error": repr(error)}})
             return
         st = read_json(run_dir / "status.json") if (run_dir / "status.json").is_file() else {}
-        atomic_write_json(run_dir / "status.json", {**st, "status": "failed", "failed": _now(), "error": repr(error),
+        atomic_write_json(run_dir / "status.json", {**st, "status": "failed", "failed": utc_now(), "error": repr(error),
                                                     "traceback": "".join(traceback.format_exception(error))})
     finally:
         _release(run_dir)

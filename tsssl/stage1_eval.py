@@ -13,6 +13,8 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.svm import SVC, LinearSVC
 
+from .vq import perplexity as vq_perplexity
+
 # %% auto #0
 __all__ = ['Encoded', 'encode_split', 'probe_accuracies', 'nn1_euclidean_accuracy', 'token_counts', 'perplexity',
            'usage_fraction', 'codebook_similarity', 'Stage1Eval', 'evaluate_stage1', 'trainmode_probes']
@@ -81,15 +83,19 @@ def nn1_euclidean_accuracy(x_train: np.ndarray | torch.Tensor, y_train: np.ndarr
     return float((np.asarray(y_train)[nearest] == np.asarray(y_test)).mean())
 
 # %% ../nbs/50_stage1_eval.ipynb #8a31fc47
-def token_counts(tokens: torch.Tensor, # (n N) code indices
-                 codebook_size: int) -> np.ndarray:
-    "How often each code occurs."
-    return torch.bincount(tokens.flatten().long().cpu(), minlength=codebook_size).numpy()
+def token_counts(tokens: np.ndarray | torch.Tensor, # (n ...) code indices
+                 codebook_size: int, # K
+                 name: str = "tokens", # what the error message calls `tokens`
+                ) -> np.ndarray: # (K,) int64
+    "How often each of the K codes occurs; indices outside 0..K-1 are an error."
+    t = (tokens.detach().cpu().numpy() if isinstance(tokens, torch.Tensor) else np.asarray(tokens)).reshape(-1).astype(np.int64)
+    if len(t) and (t.min() < 0 or t.max() >= codebook_size):
+        raise ValueError(f"{name} must lie in 0..{codebook_size - 1}, got {t.min()}..{t.max()}; check K")
+    return np.bincount(t, minlength=codebook_size)
 
 def perplexity(counts: np.ndarray) -> float:
-    "exp(entropy) of the usage distribution given by `counts`."
-    p = counts / max(1, counts.sum())
-    return float(np.exp(-(p[p > 0] * np.log(p[p > 0])).sum()))
+    "exp(entropy) of the usage distribution given by `counts`: `tsssl.vq.perplexity`, on NumPy counts."
+    return float(vq_perplexity(torch.as_tensor(counts), torch.float64))
 
 def usage_fraction(counts: np.ndarray) -> float:
     "Share of codes that occur at least once."

@@ -15,18 +15,17 @@ import torch
 from .core import Config, atomic_write_json, read_json, resolve_device, seed_everything
 from .data import UCRData, load_ucr, to_device
 from .fcn import FCN, FCNConfig, evaluator_for, fcn_outputs
-from .gen_metrics import (cas, cas_class_counts, generation_metrics, plot_decoding_stats, plot_distributions,
-                               plot_real_vs_generated, plot_token_usage_real_vs_generated)
+from .gen_metrics import cas, cas_class_counts, generation_metrics
 from .log import JSONLLogger, MultiLogger, WandbLogger
-from .maskgit import MaskGIT, MaskGITConfig, prior_loss
+from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
 from .runs import fail_run, finish_run, run_status, start_run
 from .stage1 import Stage1Config, load_stage1
 from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import n_params
 
 # %% auto #0
-__all__ = ['Stage2Config', 'paper_pairing', 'Stage2Result', 'evaluate_prior', 'train_stage2', 'load_stage2', 'generate',
-           'Stage2Params']
+__all__ = ['Stage2Config', 'paper_pairing', 'Stage2Result', 'PriorDraws', 'evaluate_prior', 'stage2_figures', 'train_stage2',
+           'load_stage2', 'generate', 'Stage2Params']
 
 # %% ../nbs/55_stage2.ipynb #77e08436
 @dataclass(frozen=True)
@@ -79,9 +78,21 @@ def _val_fn(x_test: torch.Tensor, seed: int): # x_test: (b c l) series or (b d h
     return val
 
 # %% ../nbs/55_stage2.ipynb #b01d7928
-def evaluate_prior(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.device, seed: int = 0,
-                  ) -> tuple[dict, dict]:
-    "FID, IS, CAS, token usage and decoding statistics of a trained prior; returns (metrics, figures)."
+@dataclass
+class PriorDraws:
+    "What the evaluation of a prior drew, kept for `stage2_figures`."
+    fcn: FCN  # the dataset's evaluation FCN
+    x_test: torch.Tensor  # (m c l) the real test series, on the evaluation device
+    n: int  # unconditional samples drawn
+    uncond: SampleOutput  # the unconditional samples (FID and IS)
+    y_syn: torch.Tensor  # (n_cas,) the classes of the CAS training set
+    syn: SampleOutput  # the class-conditional CAS training set
+    generator: torch.Generator  # the sampling generator, where the evaluation left it
+    seed: int  # the evaluation's seed
+
+def _evaluate(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.device, seed: int = 0,
+             ) -> tuple[dict, PriorDraws]:
+    "The metrics of `evaluate_prior`, and what was drawn to compute them."
     seed_everything(seed); g = torch.Generator(device=device).manual_seed(seed)
     td = to_device(data, device)
     fcn, real_acc = evaluator_for(data.x_train, data.y_train, data.x_test, data.y_test, data.n_classes, cfg.fcn,
@@ -97,17 +108,28 @@ def evaluate_prior(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: tor
     syn = prior.sample(len(y_syn), class_label=y_syn, generator=g)
     cas_cfg = cfg.fcn if cfg.cas_fcn_epochs is None else cfg.fcn.replace(epochs=cfg.cas_fcn_epochs)
     cas_acc = cas(syn.x.float(), y_syn, td.x_test, td.y_test, data.n_classes, cas_cfg, device=device)
-    stats = prior.sample(min(100, n), generator=g, return_stats=True).stats
-    tokens_real = prior.tokenizer.tokenize(td.x_test[:n])
-    f_real, f_gen = fcn_outputs(fcn, td.x_test).features, fcn_outputs(fcn, x_gen).features
     metrics = {**gm, "cas_accuracy": cas_acc, "real_fcn_accuracy": real_acc, "n_generated": n, "n_cas_train": int(len(y_syn)),
                "fcn_epochs": cfg.fcn.epochs, "cas_fcn_epochs": cas_cfg.epochs, "sample_time_s": sample_time}
-    figs = {"real_vs_generated": plot_real_vs_generated(data.x_test, data.y_test, syn.x.float().cpu().numpy(), y_syn.cpu().numpy(),
+    return metrics, PriorDraws(fcn, td.x_test, n, uncond, y_syn, syn, g, seed)
+
+def evaluate_prior(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.device, seed: int = 0,
+                  ) -> dict:
+    "FID, IS and CAS of a trained prior, with the evaluator's own accuracy and the sampling time."
+    return _evaluate(prior, data, cfg, device, seed)[0]
+
+def stage2_figures(prior: MaskGIT, data: UCRData, draws: PriorDraws) -> dict[str, "Figure"]:
+    "The stage-2 figures of an evaluated prior, keyed by file stem: real vs generated series, token usage, distributions, decoding statistics."
+    from tsssl.plots import plot_decoding_stats, plot_distributions, plot_real_vs_generated, plot_token_usage_real_vs_generated
+    stats = prior.sample(min(100, draws.n), generator=draws.generator, return_stats=True).stats
+    tokens_real = prior.tokenizer.tokenize(draws.x_test[:draws.n])
+    x_gen = draws.uncond.x.float()
+    f_real, f_gen = fcn_outputs(draws.fcn, draws.x_test).features, fcn_outputs(draws.fcn, x_gen).features
+    return {"real_vs_generated": plot_real_vs_generated(data.x_test, data.y_test, draws.syn.x.float().cpu().numpy(), draws.y_syn.cpu().numpy(),
                                                         class_names=data.class_names),
-            "token_usage_real_vs_generated": plot_token_usage_real_vs_generated(tokens_real.cpu(), uncond.tokens.cpu(), prior.codebook_size),
-            "generated_distribution": plot_distributions(td.x_test.cpu().numpy(), x_gen.cpu().numpy(), f_real.cpu().numpy(), f_gen.cpu().numpy(), seed=seed),
+            "token_usage_real_vs_generated": plot_token_usage_real_vs_generated(tokens_real.cpu(), draws.uncond.tokens.cpu(), prior.codebook_size),
+            "generated_distribution": plot_distributions(draws.x_test.cpu().numpy(), x_gen.cpu().numpy(), f_real.cpu().numpy(), f_gen.cpu().numpy(),
+                                                         seed=draws.seed),
             "decoding_stats": plot_decoding_stats(stats.masked_prob.cpu().numpy(), stats.masked_entropy.cpu().numpy())}
-    return metrics, figs
 
 # %% ../nbs/55_stage2.ipynb #e30d19e6
 def train_stage2(cfg: Stage2Config, # the run
@@ -130,7 +152,8 @@ def train_stage2(cfg: Stage2Config, # the run
         res = fit(prior, prior_loss, z_train, td.y_train, cfg.train, checkpoint_path=out_dir / "checkpoint.pt",
                   logger=logger, eval_fn=_val_fn(z_test, cfg.train.seed), extra_state={"config": cfg.to_dict()})
         t0 = time.perf_counter()
-        ev, figs = evaluate_prior(prior.eval(), data, cfg, device, seed=cfg.train.seed)
+        ev, draws = _evaluate(prior.eval(), data, cfg, device, seed=cfg.train.seed)
+        figs = stage2_figures(prior, data, draws)
         metrics = {"dataset": s1.dataset, "ssl_method": s1.ssl.method, "augmentations": list(s1.augment.names),
                    "prior": cfg.prior.variant, "finetune_codebook": cfg.prior.finetune_codebook, "loss_on": cfg.prior.loss_on,
                    "seed": cfg.train.seed, "epochs": cfg.train.epochs, "steps": res.step, **res.eval_metrics, **ev,

@@ -4,7 +4,7 @@
 
 # %% ../nbs/73_sweep.ipynb #9dc5ab48
 from __future__ import annotations
-import argparse, concurrent.futures as cf, contextlib, datetime as _dt, hashlib, itertools, json, multiprocessing as mp, os, re, shutil, sys, time, traceback
+import argparse, concurrent.futures as cf, contextlib, hashlib, itertools, json, multiprocessing as mp, os, re, shutil, sys, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, Sequence
 import pandas as pd
 import yaml
 
-from .core import Config, atomic_write_json, read_json, run_command
+from .core import Config, atomic_write_json, read_json, run_command, utc_now
 from .runs import execute_notebook, run_in_use, run_status
 
 # %% auto #0
@@ -202,8 +202,6 @@ def plan_run(run: RunSpec, # the run
     return "run", "its parent has finished now" if status == "skipped" else "new"
 
 # %% ../nbs/73_sweep.ipynb #e5532125
-def _now() -> str: return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
 _OUTCOME_KEYS = ("error", "traceback", "reason", "failed", "skipped", "finished", "after_error")
 
 def _set_status(d: Path, old: dict, **new) -> None:
@@ -225,7 +223,7 @@ def _sweep_record(run: RunSpec) -> dict:
 def _mark_skipped(run: RunSpec, reason: str) -> None:
     run.out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run.out_dir / "sweep.json", _sweep_record(run))
-    _set_status(run.out_dir, _status(run.out_dir), status="skipped", reason=reason, skipped=_now())
+    _set_status(run.out_dir, _status(run.out_dir), status="skipped", reason=reason, skipped=utc_now())
 
 # %% ../nbs/73_sweep.ipynb #9abc8764
 def _outcome(run: RunSpec, status: str, note: str = "", seconds: float | None = None) -> dict:
@@ -241,7 +239,7 @@ def execute_run(run: RunSpec, # the run
     if action == "keep": return _outcome(run, "failed", note)
     if action == "skip": _mark_skipped(run, note); return _outcome(run, "skipped", note)
     if action == "wait": return _outcome(run, "pending", note)  # another process is on it, or its parent is
-    t0, started = time.perf_counter(), _now()
+    t0, started = time.perf_counter(), utc_now()
     run.out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(run.out_dir / "sweep.json", _sweep_record(run))
     before, err = _status(run.out_dir), None
@@ -250,17 +248,17 @@ def execute_run(run: RunSpec, # the run
     except Exception as e: err = e  # noqa: BLE001 - any failure of the notebook is the run's, not the sweep's
     secs, after = time.perf_counter() - t0, _status(run.out_dir)
     if err is None:
-        if after.get("status") != "finished": _set_status(run.out_dir, {"started": started, **after}, status="finished", finished=_now())
+        if after.get("status") != "finished": _set_status(run.out_dir, {"started": started, **after}, status="finished", finished=utc_now())
         return _outcome(run, "finished", note, secs)
     msg, tb = _describe(err)
     if run_in_use(run.out_dir):  # another process took the run first: it is theirs to finish, not ours to mark failed
         return _outcome(run, "pending", f"another process is writing it: {msg}", secs)
     if after.get("status") == "finished" and after != before and (run.out_dir / "metrics.json").is_file():
         # the run finished and wrote its metrics in this attempt; only what came after (figures) failed: it stays finished
-        _set_status(run.out_dir, after, status="finished", finished=after.get("finished") or _now(), after_error=msg)
+        _set_status(run.out_dir, after, status="finished", finished=after.get("finished") or utc_now(), after_error=msg)
         return _outcome(run, "finished", f"finished, but the notebook failed after it: {msg}", secs)
     if after.get("status") != "failed" or after == before:  # the notebook did not record this failure itself
-        _set_status(run.out_dir, {"started": started, **after}, status="failed", failed=_now(), error=msg, traceback=tb)
+        _set_status(run.out_dir, {"started": started, **after}, status="failed", failed=utc_now(), error=msg, traceback=tb)
     return _outcome(run, "failed", _status(run.out_dir).get("error") or msg, secs)
 
 # %% ../nbs/73_sweep.ipynb #1f49a35b
@@ -431,7 +429,7 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
     held = frozenset(n for n in names if stages is not None and n not in stages)
     runs = expand_sweep(spec); root = _resolve(Path(spec.base_dir or ".").resolve(), spec.root)
     log(f"sweep {spec.name}: {len(runs)} runs under {root}; executor {executor}, {max_workers} worker(s)")
-    if not dry_run: atomic_write_json(root / "sweep_spec.json", {**spec.to_dict(), "written": _now()})
+    if not dry_run: atomic_write_json(root / "sweep_spec.json", {**spec.to_dict(), "written": utc_now()})
     outcomes: dict[str, dict] = {}
     with contextlib.ExitStack() as stack:
         pool = None  # the local worker pool, started when first needed, shared by the stages

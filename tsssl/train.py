@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_train.ipynb #4c70b939
 from __future__ import annotations
-import contextlib, dataclasses, math, os, pickle, random, tempfile, time, warnings
+import contextlib, dataclasses, math, pickle, random, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal, Protocol
@@ -15,7 +15,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 import tsssl
-from .core import Config, resolve_device, seed_everything
+from .core import Config, atomic_write, resolve_device, seed_everything
 from .data import batches
 
 # %% auto #0
@@ -89,11 +89,7 @@ def set_rng_states(states: dict, generator: torch.Generator) -> None:
 
 def save_checkpoint(path: str | Path, **state) -> Path:
     "Atomically `torch.save` a dict of `state` (plus the tsssl version) to `path`, through a temporary file of its own."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"); os.close(fd)
-    try: torch.save({"tsssl_version": tsssl.__version__, **state}, tmp); os.replace(tmp, path)
-    except BaseException: Path(tmp).unlink(missing_ok=True); raise
-    return path
+    return atomic_write(path, lambda tmp: torch.save({"tsssl_version": tsssl.__version__, **state}, tmp))
 
 def _old_numpy_globals() -> list:
     "What a checkpoint written before plain-data RNG states needs besides tensors: NumPy arrays and dtypes, nothing callable."

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from torch import Tensor, nn
 
 # %% auto #0
@@ -34,10 +35,11 @@ def orthogonal_loss(embed: Tensor, # (K d) codebook
     return (e @ e.t() - torch.eye(k, device=e.device)).square().sum() / k**2
 
 def perplexity(counts: Tensor, # (K,) how many vectors each code got
-              ) -> Tensor: # () float32 perplexity
+               dtype: torch.dtype = torch.float32, # of the result; it is computed in float64
+              ) -> Tensor: # () perplexity
     "exp of the entropy of the code-usage distribution `counts / counts.sum()`."
     p = counts.double() / counts.sum().clamp(min=1)
-    return torch.exp(-torch.special.xlogy(p, p).sum()).float()
+    return torch.exp(-torch.special.xlogy(p, p).sum()).to(dtype)
 
 # %% ../nbs/21_vq.ipynb #1df3ddc9
 class VectorQuantizer(nn.Module):
@@ -151,10 +153,11 @@ def _kmeans_init(self: VectorQuantizer, flat: Tensor):
     self.initted.fill_(True)
 
 # %% ../nbs/21_vq.ipynb #16f498d9
-def _forward(self: VectorQuantizer,
-             z: Tensor, # (b d h w) latents
-             temperature: float | None = None, # None: nearest code; > 0: sample codes from softmax(−dist/temperature)
-            ) -> VQOutput:
+@patch
+def forward(self: VectorQuantizer,
+            z: Tensor, # (b d h w) latents
+            temperature: float | None = None, # None: nearest code; > 0: sample codes from softmax(−dist/temperature)
+           ) -> VQOutput:
     "Quantize `z`; in training mode also update the codebook."
     if z.ndim != 4 or z.shape[1] != self.dim:
         raise ValueError(f"expected z of shape (b {self.dim} h w), got {tuple(z.shape)}")
@@ -177,17 +180,14 @@ def _forward(self: VectorQuantizer,
             if self.dead_code_threshold > 0: _expire_dead_codes(self, flat.detach())
     return out
 
-VectorQuantizer.forward = _forward
-
 # %% ../nbs/21_vq.ipynb #8052a098
-def _lookup(self: VectorQuantizer,
-            tokens: Tensor, # (b n) long code indices, n = h·w in (h w) order
-            shape: tuple[int, int], # (h, w) of the latent grid
-           ) -> Tensor: # (b d h w) the codes
+@patch
+def lookup(self: VectorQuantizer,
+           tokens: Tensor, # (b n) long code indices, n = h·w in (h w) order
+           shape: tuple[int, int], # (h, w) of the latent grid
+          ) -> Tensor: # (b d h w) the codes
     "The codebook vectors of `tokens`, laid out on the `(h, w)` latent grid."
     h, w = shape
     if tokens.ndim != 2 or tokens.shape[1] != h * w:
         raise ValueError(f"expected tokens of shape (b {h * w}) for a {h}×{w} grid, got {tuple(tokens.shape)}")
     return F.embedding(tokens, self.embed).view(tokens.shape[0], h, w, self.dim).permute(0, 3, 1, 2)
-
-VectorQuantizer.lookup = _lookup

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from torch import Tensor, nn
 
 from .core import Config
@@ -222,8 +223,9 @@ class VQVAE(nn.Module):
         return u_hat, istft(u_hat, self.cfg.length, self.cfg.n_fft)
 
 # %% ../nbs/22_vqvae.ipynb #df26bf40
-def _vqvae_forward(self: VQVAE, x: Tensor, # (b c l) series
-                  ) -> Stage1Output:
+@patch
+def forward(self: VQVAE, x: Tensor, # (b c l) series
+           ) -> Stage1Output:
     "The stage-1 pass with its losses."
     x = self._check(x)
     u = stft(x, self.cfg.n_fft)
@@ -236,23 +238,24 @@ def _vqvae_forward(self: VQVAE, x: Tensor, # (b c l) series
     losses = VQVAELosses(rt, rtf, q.commitment_loss, q.orthogonal_loss, total)
     return Stage1Output(x_hat, u, u_hat, z, q.z_q, q.tokens, losses, q.perplexity)
 
-def _tokenize(self: VQVAE, x: Tensor, # (b c l) series
-              temperature: float | None = None, # None: nearest code; > 0: sampled codes
-             ) -> Tensor: # (b n) long tokens
+@patch
+def tokenize(self: VQVAE, x: Tensor, # (b c l) series
+             temperature: float | None = None, # None: nearest code; > 0: sampled codes
+            ) -> Tensor: # (b n) long tokens
     "The tokens of `x` (call in eval mode unless the codebook should learn from `x`)."
     return self.vq(self.encode(x), temperature).tokens
 
-def _decode_tokens(self: VQVAE, tokens: Tensor, # (b n) long tokens
-                  ) -> Tensor: # (b c l) series
+@patch
+def decode_tokens(self: VQVAE, tokens: Tensor, # (b n) long tokens
+                 ) -> Tensor: # (b c l) series
     "The series that `tokens` decode to."
     return self.decode(self.vq.lookup(tokens, self.cfg.latent_shape))[1]
 
-def _autoencode(self: VQVAE, x: Tensor, # (b c l) series
-               ) -> tuple[Tensor, Tensor, Tensor, Tensor]: # x_hat (b c l), u (b 2c h w), u_hat (b 2c h w), z (b d h w')
+@patch
+def autoencode(self: VQVAE, x: Tensor, # (b c l) series
+              ) -> tuple[Tensor, Tensor, Tensor, Tensor]: # x_hat (b c l), u (b 2c h w), u_hat (b 2c h w), z (b d h w')
     "The continuous autoencoder path, without quantization (NC-VQVAE's augmented branch)."
     u = stft(self._check(x), self.cfg.n_fft)
     z = self.encoder(u)
     u_hat, x_hat = self.decode(z)
     return x_hat, u, u_hat, z
-
-VQVAE.forward, VQVAE.tokenize, VQVAE.decode_tokens, VQVAE.autoencode = _vqvae_forward, _tokenize, _decode_tokens, _autoencode
