@@ -67,12 +67,15 @@ def _evaluate(argv: list[str]) -> None:
     p.add_argument("--probe-protocol", choices=("leak_free", "both"), default="leak_free",
                    help="stage 1: 'both' adds the thesis' train-mode probes (svm/knn_accuracy_trainmode) on a copy of the tokenizer")
     a = p.parse_args(argv)
-    cfg = read_json(Path(a.run_dir) / "config.json") if (Path(a.run_dir) / "config.json").is_file() else {}
-    if "stage1_dir" in cfg:
+    from tsssl.results import run_kind
+    from tsssl.runs import RunDir
+    rd = RunDir(a.run_dir)
+    cfg = read_json(rd.config) if rd.config.is_file() else {}
+    if run_kind(cfg, status=rd.read_status()) == "stage2":  # the kind the run recorded (older runs: from its config)
         from tsssl.stage2 import evaluate_prior, load_stage2
         from tsssl.data import load_ucr
         prior, s2, info = load_stage2(a.run_dir, a.device)
-        s1_data_dir = read_json(Path(s2.stage1_dir) / "config.json").get("data_dir")  # the data the run used, found the same way
+        s1_data_dir = read_json(RunDir(s2.stage1_dir).config).get("data_dir")  # the data the run used, found the same way
         metrics = evaluate_prior(prior, load_ucr(info["name"], s1_data_dir), s2, next(prior.parameters()).device, seed=s2.train.seed)
     else:
         from tsssl.data import load_ucr, to_device

@@ -20,7 +20,7 @@ from .fcn import FCNConfig
 from .maskgit import MaskGITConfig
 from .plots import compare_codebooks, plot_augmentations
 from .report import THESIS_CAS_EPOCHS
-from .runs import run_status
+from .runs import RunDir, run_status
 from .ssl import SSLConfig
 from .stage1 import Stage1Params, load_stage1, save_figures, stage1_figures, train_stage1
 from .stage1_eval import token_counts
@@ -102,8 +102,8 @@ def summary_table(s1_dirs: dict[str, Path], s2_dirs: dict[str, Path]) -> pd.Data
     "One row per tokenizer: stage-1 and stage-2 metrics from the runs' metrics.json."
     rows = {}
     for name in s1_dirs:
-        m1 = read_json(s1_dirs[name] / "metrics.json")
-        m2 = read_json(s2_dirs[name] / "metrics.json") if name in s2_dirs else {}
+        m1 = read_json(RunDir(s1_dirs[name]).metrics)
+        m2 = read_json(RunDir(s2_dirs[name]).metrics) if name in s2_dirs else {}
         rows[name] = {**m1, **m2, "s1_time_s": m1["training_time_s"], "s2_time_s": m2.get("training_time_s", np.nan)}
     df = pd.DataFrame.from_dict(rows, orient="index")
     return df[[c for c in SUMMARY_COLUMNS if c in df]].rename(columns=SUMMARY_COLUMNS)

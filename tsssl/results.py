@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from .core import read_json
-from .runs import run_in_use
+from .runs import CONFIG_FILE, STATUS_FILE, RunDir, run_in_use
 
 # %% auto #0
 __all__ = ['RUN_MARKERS', 'BASE_COLUMNS', 'WANDB_HOSTS', 'flatten', 'is_run_dir', 'find_run_dirs', 'run_kind', 'run_row',
@@ -33,7 +33,7 @@ def flatten(d: dict, # a nested dict (a config, metrics)
     return out
 
 # %% ../nbs/72_results.ipynb #f8d05c90
-RUN_MARKERS = ("config.json", "status.json")
+RUN_MARKERS = (CONFIG_FILE, STATUS_FILE)
 
 def is_run_dir(path: str | Path) -> bool:
     "Whether `path` is a run directory (holds a config.json or a status.json)."
@@ -51,9 +51,9 @@ def find_run_dirs(root: str | Path, # a run directory, or a folder with run dire
     return sorted(found)
 
 # %% ../nbs/72_results.ipynb #cd7d3ad6
-def _load(d: Path, name: str, problems: list[str], required: bool) -> dict | None:
-    "A JSON object from `d/name`: {} when absent, None when unreadable (both noted in `problems` as asked)."
-    p = d / name
+def _load(p: Path, problems: list[str], required: bool) -> dict | None:
+    "A JSON object from file `p`: {} when absent, None when unreadable (both noted in `problems` as asked)."
+    name = p.name
     if not p.is_file():
         if required: problems.append(f"no {name}")
         return {}
@@ -66,8 +66,13 @@ def _seconds(start: str | None, end: str | None) -> float | None:
     try: return (_dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start)).total_seconds()
     except (TypeError, ValueError): return None
 
-def run_kind(config: dict, fallback: str = "") -> str:
-    "'stage1' or 'stage2' from the shape of a run config, else `fallback`."
+def run_kind(config: dict, # config.json's content
+             fallback: str = "", # when neither the status nor the config says
+             status: dict | None = None, # status.json's content
+            ) -> str:
+    "The `kind` status.json records, else 'stage1' or 'stage2' from the shape of the config (older runs), else `fallback`."
+    kind = (status or {}).get("kind")
+    if isinstance(kind, str) and kind: return kind
     return "stage2" if config.get("stage1_dir") else "stage1" if "ssl" in config else fallback
 
 # %% ../nbs/72_results.ipynb #a6aee7b5
@@ -92,7 +97,7 @@ def run_row(run_dir: str | Path, # id of the run
     ended = status.get("finished") or status.get("failed") or status.get("skipped")
     errors = [e for e in (status.get("error") or status.get("reason"), *problems) if e]
     row = {"run_dir": str(run_dir), "run_id": Path(str(run_dir)).name,
-           "stage": run_kind(config, sweep.get("stage") or stage), "status": status.get("status", "missing"),
+           "stage": run_kind(config, sweep.get("stage") or stage, status), "status": status.get("status", "missing"),
            "error": "; ".join(map(str, errors)) or None, "sweep": sweep.get("sweep"), "started": status.get("started"),
            "ended": ended, "wall_time_s": _seconds(status.get("started"), ended)}
     row.update(flatten(sweep.get("labels", {}), "sweep."))
@@ -105,15 +110,15 @@ def run_row(run_dir: str | Path, # id of the run
 def read_run(run_dir: str | Path, # one run directory
             ) -> tuple[dict[str, Any], list[str]]: # (the row, the problems found)
     "Read a run directory into one row; never raises for bad or missing files."
-    d = Path(run_dir); problems: list[str] = []
-    status = _load(d, "status.json", problems, required=True)
+    d, rd = Path(run_dir), RunDir(run_dir); problems: list[str] = []
+    status = _load(rd.status, problems, required=True)
     st = "broken" if status is None else status.get("status", "missing")
     if st == "running" and not run_in_use(d):  # no live process holds it: killed or crashed, not running
         st, status = "interrupted", {**status, "reason": "no live process is writing this run (it was killed or crashed); "
                                                          "start it again to resume from its checkpoint"}
-    config = _load(d, "config.json", problems, required=st in ("running", "finished"))
-    metrics = _load(d, "metrics.json", problems, required=st == "finished")
-    sweep = _load(d, "sweep.json", problems, required=False)
+    config = _load(rd.config, problems, required=st in ("running", "finished"))
+    metrics = _load(rd.metrics, problems, required=st == "finished")
+    sweep = _load(rd.sweep, problems, required=False)
     row = run_row(d, {**(status or {}), "status": st}, config or {}, metrics or {}, sweep, problems, d.parent.name)
     return row, [f"{d}: {p}" for p in problems]
 
@@ -137,7 +142,7 @@ def _add_stage1_columns(rows: list[dict], bases: list[Path | None]) -> None:
         if row["stage"] != "stage2" or not isinstance(row.get("stage1_dir"), str): continue
         hit = _stage1_lookup(row, by_path, by_name, base)
         if hit is None: continue
-        try: cfg = read_json(Path(hit["run_dir"]) / "config.json")
+        try: cfg = read_json(RunDir(hit["run_dir"]).config)
         except (ValueError, OSError): cfg = {}  # its own row already reports the problem
         cfg = cfg if isinstance(cfg, dict) else {}
         row.update({"stage1.run_id": hit["run_id"], "stage1.status": hit["status"], **flatten(cfg, "stage1.")})
@@ -163,7 +168,7 @@ def load_runs(root: str | Path = "runs", # a folder of run directories (any dept
         except Exception as e:  # noqa: BLE001 - a store with one odd folder must still load
             row, probs = run_row(d, {"status": "broken"}, {}, {}, problems=[repr(e)], stage=d.parent.name), [f"{d}: {e!r}"]
         rows.append(row); problems += probs
-        sw = d / "sweep.json"
+        sw = RunDir(d).sweep
         try: bases.append(Path(read_json(sw)["base_dir"]) if sw.is_file() else None)
         except (ValueError, KeyError, TypeError, OSError): bases.append(None)
     _add_stage1_columns(rows, bases)

@@ -5,6 +5,7 @@
 # %% ../nbs/70_runs.ipynb #17390c0f
 from __future__ import annotations
 import fcntl, json, os, platform, shutil, sys, traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,61 @@ import tsssl
 from .core import atomic_write_json, read_json, utc_now
 
 # %% auto #0
-__all__ = ['LOCK_FILE', 'REPLACED_DIR', 'versions', 'run_status', 'RunInUseError', 'run_in_use', 'start_run', 'finish_run',
-           'fail_run', 'execute_notebook']
+__all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'SWEEP_FILE',
+           'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'versions', 'run_status',
+           'RunInUseError', 'run_in_use', 'start_run', 'finish_run', 'fail_run', 'execute_notebook']
+
+# %% ../nbs/70_runs.ipynb #b63fd7d6
+CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
+CHECKPOINT_FILE, LOG_FILE, DATA_FILE = "checkpoint.pt", "metrics.jsonl", "data.json"
+SWEEP_FILE, NOTEBOOK_FILE = "sweep.json", "notebook.ipynb"
+KINDS = ("stage1", "stage2")  # what a run's `kind` in status.json says
+OUTCOME_KEYS = ("error", "traceback", "reason", "failed", "skipped", "finished", "after_error")  # how the last attempt ended
+
+@dataclass(frozen=True)
+class RunDir:
+    "A run directory: where each of its files is, and the reads and writes of its status."
+    path: Path
+
+    def __post_init__(self): object.__setattr__(self, "path", Path(self.path))
+    @property
+    def config(self) -> Path: return self.path / CONFIG_FILE
+    @property
+    def status(self) -> Path: return self.path / STATUS_FILE
+    @property
+    def metrics(self) -> Path: return self.path / METRICS_FILE
+    @property
+    def checkpoint(self) -> Path: return self.path / CHECKPOINT_FILE
+    @property
+    def log(self) -> Path: return self.path / LOG_FILE
+    @property
+    def data(self) -> Path: return self.path / DATA_FILE
+    @property
+    def sweep(self) -> Path: return self.path / SWEEP_FILE
+    @property
+    def notebook(self) -> Path: return self.path / NOTEBOOK_FILE
+
+    def read_status(self) -> dict:
+        "status.json's content; {} when it is missing, unreadable or not a JSON object."
+        try: s = read_json(self.status)
+        except (ValueError, OSError): return {}
+        return s if isinstance(s, dict) else {}
+
+    def write_status(self, content: dict) -> None:
+        "Replace status.json, atomically."
+        atomic_write_json(self.status, content)
+
+    def set_status(self, status: str, # the new status: 'running', 'finished', 'failed', 'skipped'
+                   old: dict | None = None, # the status it replaces (default: status.json now)
+                   **fields, # the outcome: times, error, reason, ...
+                  ) -> None:
+        "Record a new outcome: `old` without its previous outcome (`OUTCOME_KEYS`), then `status` and `fields`."
+        old = self.read_status() if old is None else old
+        self.write_status({**{k: v for k, v in old.items() if k not in OUTCOME_KEYS}, "status": status, **fields})
+
+    def mark_skipped(self, reason: str) -> None:
+        "Status 'skipped' (the sweep did not start the run), with the reason."
+        self.set_status("skipped", reason=reason, skipped=utc_now())
 
 # %% ../nbs/70_runs.ipynb #3dd3d30c
 def versions() -> dict[str, str]:
@@ -25,11 +79,8 @@ def versions() -> dict[str, str]:
             "python": platform.python_version(), "cuda": torch.version.cuda or "", "platform": platform.platform()}
 
 def run_status(run_dir: str | Path) -> str:
-    "'finished', 'running', 'failed' or 'missing' (no status file)."
-    p = Path(run_dir) / "status.json"
-    if not p.is_file(): return "missing"
-    try: return read_json(p).get("status", "missing")
-    except ValueError: return "missing"
+    "'finished', 'running', 'failed', 'skipped' or 'missing' (no readable status file)."
+    return RunDir(run_dir).read_status().get("status", "missing")
 
 # %% ../nbs/70_runs.ipynb #2716ada8
 LOCK_FILE = ".lock"  # held (flock) by the process writing the run; the OS releases it when that process ends, however it ends
@@ -85,18 +136,22 @@ def _restore_replaced(run_dir: Path) -> bool:
 def start_run(run_dir: str | Path, # the run's directory (created)
               config: dict, # the resolved config, as written to config.json
               overwrite: bool = False, # replace a finished run, once the new one has finished
+              kind: str | None = None, # 'stage1' or 'stage2', recorded in status.json
+              parent: str | Path | None = None, # the run directory this run builds on (a stage-2 run's stage-1 run), recorded
              ) -> Path:
     "Claim `run_dir` for a run of `config`: lock it, check what is there, write config.json and a 'running' status."
+    if kind is not None and kind not in KINDS: raise ValueError(f"kind must be one of {KINDS} (or None), got {kind!r}")
     run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
+    rd = RunDir(run_dir)
     _acquire(run_dir)
     try:
         _restore_replaced(run_dir)  # an overwrite whose process died: the finished run it was replacing comes back first
-        status, cfg_path = run_status(run_dir), run_dir / "config.json"
+        status = run_status(run_dir)
         if status == "finished" and not overwrite:
-            raise FileExistsError(f"{run_dir} already holds a finished run (see its metrics.json); choose another out_dir, "
+            raise FileExistsError(f"{run_dir} already holds a finished run (see its {METRICS_FILE}); choose another out_dir, "
                                   "or pass overwrite=True to replace it")
-        if cfg_path.is_file() and status != "finished" and not overwrite:
-            if json.loads(json.dumps(config)) != read_json(cfg_path):
+        if rd.config.is_file() and status != "finished" and not overwrite:
+            if json.loads(json.dumps(config)) != read_json(rd.config):
                 raise FileExistsError(f"{run_dir} holds an unfinished run with a different config; choose another out_dir, "
                                       "or pass overwrite=True to start over there")
         if overwrite and _contents(run_dir):
@@ -105,34 +160,30 @@ def start_run(run_dir: str | Path, # the run's directory (created)
                 for p in _contents(run_dir): os.replace(p, run_dir / REPLACED_DIR / p.name)
             else:  # an unfinished or failed run: nothing worth keeping, start clean (no resuming from its checkpoint)
                 for p in _contents(run_dir): shutil.rmtree(p) if p.is_dir() else p.unlink()
-        atomic_write_json(cfg_path, config)
-        atomic_write_json(run_dir / "status.json", {"status": "running", "started": utc_now(), "versions": versions(),
-                                                    "command": " ".join(sys.argv)})
+        atomic_write_json(rd.config, config)
+        rd.write_status({"status": "running", "started": utc_now(), "versions": versions(), "command": " ".join(sys.argv),
+                         **({"kind": kind} if kind else {}), **({"parent": str(parent)} if parent is not None else {})})
     except BaseException:
         _release(run_dir); raise
     return run_dir
 
 def finish_run(run_dir: str | Path, metrics: dict[str, Any]) -> Path:
     "Write the final metrics.json, then mark the run finished (in that order: 'finished' implies metrics); drop a replaced run."
-    run_dir = Path(run_dir)
-    atomic_write_json(run_dir / "metrics.json", metrics)
-    st = read_json(run_dir / "status.json") if (run_dir / "status.json").is_file() else {}
-    atomic_write_json(run_dir / "status.json", {**st, "status": "finished", "finished": utc_now()})
+    run_dir, rd = Path(run_dir), RunDir(run_dir)
+    atomic_write_json(rd.metrics, metrics)
+    rd.set_status("finished", finished=utc_now())
     shutil.rmtree(run_dir / REPLACED_DIR, ignore_errors=True)
     _release(run_dir)
-    return run_dir / "metrics.json"
+    return rd.metrics
 
 def fail_run(run_dir: str | Path, error: BaseException) -> None:
     "Mark the run failed, keeping the error and its traceback; a finished run it was replacing comes back unchanged."
-    run_dir = Path(run_dir)
+    run_dir, rd = Path(run_dir), RunDir(run_dir)
     try:
         if _restore_replaced(run_dir):
-            st = read_json(run_dir / "status.json")
-            atomic_write_json(run_dir / "status.json", {**st, "overwrite_failed": {"at": utc_now(), "error": repr(error)}})
+            rd.write_status({**rd.read_status(), "overwrite_failed": {"at": utc_now(), "error": repr(error)}})
             return
-        st = read_json(run_dir / "status.json") if (run_dir / "status.json").is_file() else {}
-        atomic_write_json(run_dir / "status.json", {**st, "status": "failed", "failed": utc_now(), "error": repr(error),
-                                                    "traceback": "".join(traceback.format_exception(error))})
+        rd.set_status("failed", failed=utc_now(), error=repr(error), traceback="".join(traceback.format_exception(error)))
     finally:
         _release(run_dir)
 

@@ -18,7 +18,7 @@ from .core import Config, atomic_write_json, read_json, resolve_device
 from .data import UCRData, load_ucr, to_device
 from .log import JSONLLogger, MultiLogger, WandbLogger
 from .ncvqvae import NCVQVAE, stage1_loss
-from .runs import fail_run, finish_run, run_status, start_run
+from .runs import RunDir, fail_run, finish_run, run_status, start_run
 from .ssl import SSLConfig
 from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, trainmode_probes
 from .train import FitResult, TrainConfig, fit, load_checkpoint
@@ -101,15 +101,15 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
     data = load_ucr(cfg.dataset, cfg.data_dir)
     cfg = cfg.resolve(data); out_dir = Path(out_dir)
     resolve_device(cfg.train.device)  # a device this machine lacks fails here, before the run directory is touched
-    start_run(out_dir, cfg.to_dict(), overwrite=overwrite)
-    atomic_write_json(out_dir / "data.json", data_description(data))
-    logger = MultiLogger(JSONLLogger(out_dir / "metrics.jsonl"),
+    start_run(out_dir, cfg.to_dict(), overwrite=overwrite, kind="stage1"); rd = RunDir(out_dir)
+    atomic_write_json(rd.data, data_description(data))
+    logger = MultiLogger(JSONLLogger(rd.log),
                          WandbLogger(wandb_project, cfg.to_dict(), dir=out_dir, name=out_dir.name) if wandb_project else None)
     try:
         torch.manual_seed(cfg.train.seed)  # the model's initial weights follow the run's seed
         model = build_stage1_model(cfg)
         td = to_device(data, resolve_device(cfg.train.device))
-        res = fit(model, stage1_loss, td.x_train, td.y_train, cfg.train, checkpoint_path=out_dir / "checkpoint.pt",
+        res = fit(model, stage1_loss, td.x_train, td.y_train, cfg.train, checkpoint_path=rd.checkpoint,
                   logger=logger, eval_fn=_val_loss_fn(td.x_test), extra_state={"config": cfg.to_dict()})
         t0 = time.perf_counter()
         ev = evaluate_stage1(tokenizer_of(model), td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm)
@@ -136,14 +136,14 @@ def load_stage1(run_dir: str | Path, # a stage-1 run directory
                 device: str = "cpu",
                ) -> tuple[VQVAE, Stage1Config]:
     "The frozen (eval-mode) tokenizer of a finished stage-1 run, and its resolved config."
-    run_dir = Path(run_dir)
+    run_dir, rd = Path(run_dir), RunDir(run_dir)
     if not run_dir.is_dir(): raise FileNotFoundError(f"stage-1 run directory {run_dir} does not exist; train one with train_stage1 or nbs/experiments/stage1.ipynb")
-    missing = [n for n in ("config.json", "checkpoint.pt") if not (run_dir / n).is_file()]
+    missing = [p.name for p in (rd.config, rd.checkpoint) if not p.is_file()]
     if missing: raise FileNotFoundError(f"{run_dir} is not a complete stage-1 run: {missing} missing")
     if run_status(run_dir) != "finished":
         raise RuntimeError(f"the stage-1 run in {run_dir} is '{run_status(run_dir)}', not finished; finish (resume) it first")
-    cfg = Stage1Config.from_dict(read_json(run_dir / "config.json"))
-    state = load_checkpoint(run_dir / "checkpoint.pt")["model"]
+    cfg = Stage1Config.from_dict(read_json(rd.config))
+    state = load_checkpoint(rd.checkpoint)["model"]
     if cfg.ssl.enabled: state = {k[len("vqvae."):]: v for k, v in state.items() if k.startswith("vqvae.")}
     tok = VQVAE(cfg.vqvae); tok.load_state_dict(state)
     return tok.to(resolve_device(device)).eval(), cfg
@@ -162,7 +162,7 @@ def stage1_figures(result: Stage1Result) -> dict[str, "Figure"]:
         ev.train.zq_pooled.numpy(), data.y_train, ev.test.zq_pooled.numpy(), data.y_test, class_names=data.class_names,
         title=f"{name}: {what} of pooled z_q", method=method))
     makers = {
-        "loss_curve": lambda: plot_loss_curve(read_jsonl(result.run_dir / "metrics.jsonl"), title=f"{name}: training loss"),
+        "loss_curve": lambda: plot_loss_curve(read_jsonl(RunDir(result.run_dir).log), title=f"{name}: training loss"),
         "reconstructions": lambda: plot_reconstructions(x.numpy(), x_hat.numpy(), title=f"{name}: test reconstructions"),
         "token_usage": lambda: plot_token_usage(ev.counts_train, ev.counts_test, title=f"{name}: token usage"),
         "codebook_similarity": lambda: plot_codebook_similarity(ev.similarity, title=f"{name}: codebook similarity"),

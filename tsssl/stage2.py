@@ -18,7 +18,7 @@ from .fcn import FCN, FCNConfig, evaluator_for, fcn_outputs
 from .gen_metrics import cas, cas_class_counts, generation_metrics
 from .log import JSONLLogger, MultiLogger, WandbLogger
 from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
-from .runs import fail_run, finish_run, run_status, start_run
+from .runs import RunDir, fail_run, finish_run, run_status, start_run
 from .stage1 import Stage1Config, load_stage1
 from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import n_params
@@ -141,15 +141,15 @@ def train_stage2(cfg: Stage2Config, # the run
     device = resolve_device(cfg.train.device)
     tok, s1 = load_stage1(cfg.stage1_dir, device=device)
     data = load_ucr(s1.dataset, s1.data_dir); out_dir = Path(out_dir)
-    start_run(out_dir, cfg.to_dict(), overwrite=overwrite)
-    logger = MultiLogger(JSONLLogger(out_dir / "metrics.jsonl"),
+    start_run(out_dir, cfg.to_dict(), overwrite=overwrite, kind="stage2", parent=cfg.stage1_dir); rd = RunDir(out_dir)
+    logger = MultiLogger(JSONLLogger(rd.log),
                          WandbLogger(wandb_project, cfg.to_dict(), dir=out_dir, name=out_dir.name) if wandb_project else None)
     try:
         torch.manual_seed(cfg.train.seed)
         prior = MaskGIT(tok, data.n_classes, cfg.prior)
         td = to_device(data, device)
         z_train, z_test = prior.latents(td.x_train), prior.latents(td.x_test)  # the frozen encoder runs once, not at every step
-        res = fit(prior, prior_loss, z_train, td.y_train, cfg.train, checkpoint_path=out_dir / "checkpoint.pt",
+        res = fit(prior, prior_loss, z_train, td.y_train, cfg.train, checkpoint_path=rd.checkpoint,
                   logger=logger, eval_fn=_val_fn(z_test, cfg.train.seed), extra_state={"config": cfg.to_dict()})
         t0 = time.perf_counter()
         ev, draws = _evaluate(prior.eval(), data, cfg, device, seed=cfg.train.seed)
@@ -172,16 +172,16 @@ def load_stage2(run_dir: str | Path, # a finished stage-2 run directory
                 device: str = "auto",
                ) -> tuple[MaskGIT, Stage2Config, dict]:
     "The trained prior (eval mode) of a stage-2 run, its config, and the data description of its stage-1 run."
-    run_dir = Path(run_dir)
+    run_dir, rd = Path(run_dir), RunDir(run_dir)
     if not run_dir.is_dir(): raise FileNotFoundError(f"stage-2 run directory {run_dir} does not exist")
     if run_status(run_dir) != "finished":
         raise RuntimeError(f"the stage-2 run in {run_dir} is '{run_status(run_dir)}', not finished; finish (resume) it first")
-    cfg = Stage2Config.from_dict(read_json(run_dir / "config.json"))
+    cfg = Stage2Config.from_dict(read_json(rd.config))
     dev = resolve_device(device)
     tok, s1 = load_stage1(cfg.stage1_dir, device=dev)
-    info = read_json(Path(cfg.stage1_dir) / "data.json")
+    info = read_json(RunDir(cfg.stage1_dir).data)
     prior = MaskGIT(tok, len(info["class_names"]), cfg.prior).to(dev)
-    prior.load_state_dict(load_checkpoint(run_dir / "checkpoint.pt", map_location=dev)["model"])
+    prior.load_state_dict(load_checkpoint(rd.checkpoint, map_location=dev)["model"])
     return prior.eval(), cfg, info
 
 def generate(run_dir: str | Path, # a finished stage-2 run directory
@@ -241,7 +241,7 @@ class Stage2Params(Config):
         prior = MaskGITConfig(variant=self.prior, finetune_codebook=self.finetune_codebook, loss_on=self.loss_on,
                               guidance_scale=self.guidance_scale)
         if self.pairing == "paper":
-            cfg_path = Path(self.stage1_dir) / "config.json"
+            cfg_path = RunDir(self.stage1_dir).config
             if not cfg_path.is_file(): raise FileNotFoundError(f"{cfg_path} not found: is {self.stage1_dir} a stage-1 run directory?")
             prior = paper_pairing(Stage1Config.from_dict(read_json(cfg_path)).ssl.method, prior)
         return Stage2Config(stage1_dir=self.stage1_dir, prior=prior,

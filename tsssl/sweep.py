@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 
 from .core import Config, atomic_write_json, read_json, run_command, utc_now
-from .runs import execute_notebook, run_in_use, run_status
+from .runs import RunDir, execute_notebook, run_in_use, run_status
 
 # %% auto #0
 __all__ = ['HASH_EXCLUDED', 'EXECUTORS', 'StageSpec', 'SweepSpec', 'load_sweep', 'as_sweep', 'axis_label', 'run_hash', 'RunSpec',
@@ -92,7 +92,7 @@ class RunSpec:
     description: str = ""  # the sweep's description (recorded in each run's sweep.json, for captions)
 
     @property
-    def output_notebook(self) -> Path: return self.out_dir / "notebook.ipynb"
+    def output_notebook(self) -> Path: return RunDir(self.out_dir).notebook
 
 def _resolve(base: Path, p: str | Path) -> Path:
     p = Path(p).expanduser(); return p if p.is_absolute() else (base / p).resolve()
@@ -167,11 +167,6 @@ def expand_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or it
     return [r for runs in done.values() for r in runs]
 
 # %% ../nbs/73_sweep.ipynb #9fc91649
-def _status(d: Path) -> dict:
-    try: s = read_json(d / "status.json")
-    except (ValueError, OSError): return {}
-    return s if isinstance(s, dict) else {}
-
 def _one_line(s: Any, n: int = 160) -> str:
     s = " ".join(str(s or "").split()); return s if len(s) <= n else s[:n - 1] + "…"
 
@@ -179,7 +174,7 @@ _STATE_WORDS = {"failed": "failed", "skipped": "was skipped", "running": "did no
                 "missing": "never ran", "pending": "has not run yet"}
 
 def _parent_reason(parent: RunSpec, status: str) -> str:
-    why = _status(parent.out_dir).get("error") or _status(parent.out_dir).get("reason")
+    st = RunDir(parent.out_dir).read_status(); why = st.get("error") or st.get("reason")
     return f"its {parent.stage} run {parent.run_id} {_STATE_WORDS.get(status, status)}" + (f": {_one_line(why)}" if why else "")
 
 def plan_run(run: RunSpec, # the run
@@ -195,19 +190,13 @@ def plan_run(run: RunSpec, # the run
         if ps == "pending": return "wait", f"after its {run.parent.stage} run {run.parent.run_id}"
         if ps != "finished": return "skip", _parent_reason(run.parent, ps)
     if status == "failed":
-        err = _one_line(_status(run.out_dir).get("error"))
+        err = _one_line(RunDir(run.out_dir).read_status().get("error"))
         return ("run", f"retry (failed earlier: {err})") if retry_failed else ("keep", f"failed earlier: {err}; rerun with --retry-failed")
     if status == "running":
-        return "run", "resume from its checkpoint" if (run.out_dir / "checkpoint.pt").is_file() else "restart (it was running, no checkpoint)"
+        return "run", "resume from its checkpoint" if RunDir(run.out_dir).checkpoint.is_file() else "restart (it was running, no checkpoint)"
     return "run", "its parent has finished now" if status == "skipped" else "new"
 
 # %% ../nbs/73_sweep.ipynb #e5532125
-_OUTCOME_KEYS = ("error", "traceback", "reason", "failed", "skipped", "finished", "after_error")
-
-def _set_status(d: Path, old: dict, **new) -> None:
-    "Write status.json: `old` without its previous outcome, plus `new`."
-    atomic_write_json(d / "status.json", {**{k: v for k, v in old.items() if k not in _OUTCOME_KEYS}, **new})
-
 def _describe(e: BaseException) -> tuple[str, str]:
     "A one-line error and its traceback (papermill's errors carry the notebook's)."
     if hasattr(e, "ename") and hasattr(e, "evalue"):
@@ -221,9 +210,8 @@ def _sweep_record(run: RunSpec) -> dict:
             "parameters": run.params, "labels": run.labels, "parent": run.parent.run_id if run.parent else None}
 
 def _mark_skipped(run: RunSpec, reason: str) -> None:
-    run.out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(run.out_dir / "sweep.json", _sweep_record(run))
-    _set_status(run.out_dir, _status(run.out_dir), status="skipped", reason=reason, skipped=utc_now())
+    rd = RunDir(run.out_dir)
+    atomic_write_json(rd.sweep, _sweep_record(run)); rd.mark_skipped(reason)
 
 # %% ../nbs/73_sweep.ipynb #9abc8764
 def _outcome(run: RunSpec, status: str, note: str = "", seconds: float | None = None) -> dict:
@@ -239,27 +227,27 @@ def execute_run(run: RunSpec, # the run
     if action == "keep": return _outcome(run, "failed", note)
     if action == "skip": _mark_skipped(run, note); return _outcome(run, "skipped", note)
     if action == "wait": return _outcome(run, "pending", note)  # another process is on it, or its parent is
-    t0, started = time.perf_counter(), utc_now()
+    t0, started, rd = time.perf_counter(), utc_now(), RunDir(run.out_dir)
     run.out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(run.out_dir / "sweep.json", _sweep_record(run))
-    before, err = _status(run.out_dir), None
+    atomic_write_json(rd.sweep, _sweep_record(run))
+    before, err = rd.read_status(), None
     try:
         execute_notebook(run.notebook, run.output_notebook, run.params, cwd=run.cwd, log_output=False)
     except Exception as e: err = e  # noqa: BLE001 - any failure of the notebook is the run's, not the sweep's
-    secs, after = time.perf_counter() - t0, _status(run.out_dir)
+    secs, after = time.perf_counter() - t0, rd.read_status()
     if err is None:
-        if after.get("status") != "finished": _set_status(run.out_dir, {"started": started, **after}, status="finished", finished=utc_now())
+        if after.get("status") != "finished": rd.set_status("finished", {"started": started, **after}, finished=utc_now())
         return _outcome(run, "finished", note, secs)
     msg, tb = _describe(err)
     if run_in_use(run.out_dir):  # another process took the run first: it is theirs to finish, not ours to mark failed
         return _outcome(run, "pending", f"another process is writing it: {msg}", secs)
-    if after.get("status") == "finished" and after != before and (run.out_dir / "metrics.json").is_file():
+    if after.get("status") == "finished" and after != before and rd.metrics.is_file():
         # the run finished and wrote its metrics in this attempt; only what came after (figures) failed: it stays finished
-        _set_status(run.out_dir, after, status="finished", finished=after.get("finished") or utc_now(), after_error=msg)
+        rd.set_status("finished", after, finished=after.get("finished") or utc_now(), after_error=msg)
         return _outcome(run, "finished", f"finished, but the notebook failed after it: {msg}", secs)
     if after.get("status") != "failed" or after == before:  # the notebook did not record this failure itself
-        _set_status(run.out_dir, {"started": started, **after}, status="failed", failed=utc_now(), error=msg, traceback=tb)
-    return _outcome(run, "failed", _status(run.out_dir).get("error") or msg, secs)
+        rd.set_status("failed", {"started": started, **after}, failed=utc_now(), error=msg, traceback=tb)
+    return _outcome(run, "failed", rd.read_status().get("error") or msg, secs)
 
 # %% ../nbs/73_sweep.ipynb #1f49a35b
 _SLURM_ALIASES = {"partition": "slurm_partition", "time": "timeout_min", "mem": "mem_gb", "gpus_per_node": "gpus_per_node",
