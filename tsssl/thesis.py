@@ -92,7 +92,8 @@ def compare_with_thesis(runs: pd.DataFrame, # a results store (`tsssl.results.lo
         ref = pd.Series([base.get((d, m), np.nan) for d, m in zip(out["dataset"], out["metric"])], index=out.index)
         out[f"gain_{side}"] = (out[f"{side}_mean"] - ref).where(out["method"] != "regular")
     order = {label: i for i, (_, _, label) in enumerate(COMPARISONS)}
-    out = out.assign(_o=out["metric"].map(order).fillna(len(order))).sort_values(["dataset", "_o", "method"]).drop(columns="_o")
+    out = out.assign(_o=out["metric"].map(order).fillna(len(order)), _m=out["method"] != "regular")  # the plain VQ-VAE first
+    out = out.sort_values(["dataset", "_o", "_m", "method"]).drop(columns=["_o", "_m"])
     return out[cols].reset_index(drop=True)
 
 # %% ../nbs/75_thesis.ipynb #d0eb38fc
