@@ -132,6 +132,17 @@ def stage2_figures(prior: MaskGIT, data: UCRData, draws: PriorDraws) -> dict[str
             "decoding_stats": plot_decoding_stats(stats.masked_prob.cpu().numpy(), stats.masked_entropy.cpu().numpy())}
 
 # %% ../nbs/55_stage2.ipynb #e30d19e6
+def _check_same_data(stage1_dir: str | Path, data: UCRData) -> None:
+    "Refuse data that differs from what the stage-1 run was trained on (its data.json), naming both."
+    p = RunDir(stage1_dir).data
+    if not p.is_file(): return  # a run from before data.json was written
+    was, now = read_json(p), data.summary()
+    keys = ("name", "n_channels", "length", "class_names", "n_train")
+    if any(was.get(k) != now[k] for k in keys):
+        show = lambda d: f"{d.get('name')} ({d.get('n_train')} train series, {d.get('n_channels')} channel(s) of length {d.get('length')}, classes {d.get('class_names')})"
+        raise ValueError(f"the stage-1 run {stage1_dir} was trained on {show(was)}, but the data found now is {show(now)} "
+                         f"from {now['source']}: give stage 2 the data its tokenizer was trained on (the stage-1 run's data_dir)")
+
 def train_stage2(cfg: Stage2Config, # the run
                  out_dir: str | Path, # the run directory
                  overwrite: bool = False, # replace a finished run in out_dir
@@ -141,6 +152,7 @@ def train_stage2(cfg: Stage2Config, # the run
     device = resolve_device(cfg.train.device)
     tok, s1 = load_stage1(cfg.stage1_dir, device=device)
     data = load_ucr(s1.dataset, s1.data_dir); out_dir = Path(out_dir)
+    _check_same_data(cfg.stage1_dir, data)  # before the run directory is touched
     start_run(out_dir, cfg.to_dict(), overwrite=overwrite, kind="stage2", parent=cfg.stage1_dir); rd = RunDir(out_dir)
     logger = MultiLogger(JSONLLogger(rd.log),
                          WandbLogger(wandb_project, cfg.to_dict(), dir=out_dir, name=out_dir.name) if wandb_project else None)
