@@ -176,6 +176,25 @@ def test_a_run_held_by_another_process_is_left_alone(tmp_path):
     assert run_sweep(spec, log=None).counts["finished"] == 1  # once the holder is gone, the run resumes
 
 
+def test_pool_workers_end_with_their_sweep(tmp_path):
+    "A killed sweep process leaves no pool worker behind to start further runs."
+    import os, signal, subprocess, sys
+    code = ("import os, time\nfrom tsssl.sweep import local_pool\np = local_pool(2)\n"
+            "pids = {p.submit(os.getpid).result() for _ in range(8)} | {p.submit(time.sleep, 0.2) and p.submit(os.getpid).result()}\n"
+            "print(*sorted(pids), flush=True)\ntime.sleep(60)")
+    sweep = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(x) for x in sweep.stdout.readline().split()]
+        assert workers and all(os.path.exists(f"/proc/{w}") for w in workers)
+        sweep.send_signal(signal.SIGKILL); sweep.wait()
+        deadline = time.time() + 15
+        while time.time() < deadline and any(os.path.exists(f"/proc/{w}") for w in workers): time.sleep(0.2)
+        alive = [w for w in workers if os.path.exists(f"/proc/{w}") and "Z" not in open(f"/proc/{w}/stat").read().split()[2]]
+        assert not alive, f"workers {alive} outlived their sweep"
+    finally:
+        sweep.kill()
+
+
 def test_killed_run_resumes(tmp_path):
     spec = _spec(tmp_path, stage2=False)
     (run,) = expand_sweep(spec)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/73_sweep.ipynb #9dc5ab48
 from __future__ import annotations
-import argparse, concurrent.futures as cf, contextlib, hashlib, itertools, json, multiprocessing as mp, os, re, shutil, sys, time, traceback
+import argparse, concurrent.futures as cf, contextlib, hashlib, itertools, json, multiprocessing as mp, os, re, shutil, sys, threading, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -285,11 +285,19 @@ def visible_gpus() -> list[str]:
     import torch
     return [str(i) for i in range(torch.cuda.device_count())]
 
-def _init_worker(slots, threads: int) -> None:
-    "Pool worker start: claim a GPU slot, and a fair share of the cores."
+def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    "Watch the sweep process; when it is gone (killed, say), end this worker so that it starts no further run."
+    def watch():
+        while os.getppid() == parent: time.sleep(every_s)
+        os._exit(0)  # a run already in its kernel finishes on its own, holding its run directory's lock
+    threading.Thread(target=watch, daemon=True).start()
+
+def _init_worker(slots, threads: int, parent: int) -> None:
+    "Pool worker start: claim a GPU slot and a fair share of the cores, and end with the sweep process."
     gpu = slots.get()
     if gpu is not None: os.environ["CUDA_VISIBLE_DEVICES"] = gpu
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    _exit_with_parent(parent)
 
 def local_pool(max_workers: int) -> cf.ProcessPoolExecutor:
     "A pool of `max_workers` fresh processes, each with its own GPU when there are GPUs."
@@ -297,7 +305,7 @@ def local_pool(max_workers: int) -> cf.ProcessPoolExecutor:
     slots = ctx.Queue()
     for i in range(max_workers): slots.put(gpus[i % len(gpus)] if gpus else None)
     threads = max(1, (os.cpu_count() or 1) // max_workers)
-    return cf.ProcessPoolExecutor(max_workers, mp_context=ctx, initializer=_init_worker, initargs=(slots, threads))
+    return cf.ProcessPoolExecutor(max_workers, mp_context=ctx, initializer=_init_worker, initargs=(slots, threads, os.getpid()))
 
 def _run_local(runs: list[RunSpec], retry_failed: bool, pool: cf.ProcessPoolExecutor | None) -> Iterator[dict]:
     "Execute runs here, one after another, or in `pool`; yield outcomes as they end."
