@@ -9,7 +9,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from .report import THESIS_CAS_EPOCHS, with_labels
+from .report import cas_column, with_labels
 
 # %% auto #0
 __all__ = ['THESIS_TABLES', 'THESIS_COLUMNS', 'COMPARISONS', 'RECORD_COLUMNS', 'thesis_results', 'tsssl_long',
@@ -63,8 +63,8 @@ def tsssl_long(runs: pd.DataFrame, # a results store (`tsssl.results.load_runs`)
         sub = df[df[col].notna()]
         labels = pd.Series(label, index=sub.index)
         if col == "cas_accuracy" and "cas_fcn_epochs" in sub:  # a shortened classifier says so in its name
-            e = sub["cas_fcn_epochs"].fillna(THESIS_CAS_EPOCHS).astype(int)
-            labels = labels.where(e == THESIS_CAS_EPOCHS, "CAS, " + e.astype(str) + "-epoch classifier")
+            thesis_recipe = sub["cas_fcn_epochs"].map(cas_column) == "cas_accuracy"  # the one rule for naming a CAS
+            labels = labels.where(thesis_recipe, "CAS, " + sub["cas_fcn_epochs"].astype("Int64").astype(str) + "-epoch classifier")
         rows.append(pd.DataFrame({"dataset": sub["dataset"], "method": sub["method"], "metric": labels,
                                   "thesis_metric": thesis_metric, "value": sub[col].astype(float), "seed": sub.get("seed")}))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["dataset", "method", "metric", "thesis_metric", "value", "seed"])
