@@ -25,7 +25,9 @@ def _stage1(argv: list[str]) -> None:
     r = train_stage1(params.to_config(), params.run_dir, overwrite=params.overwrite, wandb_project=params.wandb_project)
     save_figures(stage1_figures(r), r.run_dir)
     print(f"run directory: {r.run_dir}")
-    for k in ("svm_accuracy", "knn_accuracy", "recon_mse_time", "perplexity", "training_time_s"): print(f"{k:>16}: {r.metrics[k]:.4f}")
+    if not r.metrics["labeled"]: print(f"probes skipped: {r.metrics['probes_skipped']}")
+    for k in ("svm_accuracy", "knn_accuracy", "recon_mse_time", "perplexity", "training_time_s"):
+        if k in r.metrics: print(f"{k:>16}: {r.metrics[k]:.4f}")
 
 def _stage2(argv: list[str]) -> None:
     from tsssl.pipeline import add_config_arguments
@@ -38,9 +40,12 @@ def _stage2(argv: list[str]) -> None:
     save_figures(r.figures, r.run_dir)
     print(f"run directory: {r.run_dir}")
     from tsssl.report import cas_column
-    shown = {"fid": "fid", "is_mean": "is_mean", cas_column(r.metrics["cas_fcn_epochs"]): "cas_accuracy",  # a shortened CAS says so
-             "real_fcn_accuracy": "real_fcn_accuracy", "prior_val_loss": "prior_val_loss"}
-    for name, k in shown.items(): print(f"{name:>18}: {r.metrics[k]:.4f}")
+    shown = {"fid": "fid", "is_mean": "is_mean", cas_column(r.metrics.get("cas_fcn_epochs", 1000)): "cas_accuracy",  # a shortened CAS says so
+             "real_fcn_accuracy": "real_fcn_accuracy", "discriminative_score": "discriminative_score",
+             "predictive_score": "predictive_score", "context_fid": "context_fid", "prior_val_loss": "prior_val_loss"}
+    if not r.metrics["labeled"]: print(f"skipped: {r.metrics['fid_is_cas_skipped']}")
+    for name, k in shown.items():
+        if k in r.metrics: print(f"{name:>20}: {r.metrics[k]:.4f}")
 
 def _generate(argv: list[str]) -> None:
     from tsssl.stage2 import generate
@@ -72,19 +77,21 @@ def _evaluate(argv: list[str]) -> None:
     rd = RunDir(a.run_dir)
     cfg = read_json(rd.config) if rd.config.is_file() else {}
     if run_kind(cfg, status=rd.read_status()) == "stage2":  # the kind the run recorded (older runs: from its config)
+        from tsssl.stage1 import Stage1Config
         from tsssl.stage2 import evaluate_prior, load_stage2
-        from tsssl.data import load_ucr
         prior, s2, info = load_stage2(a.run_dir, a.device)
-        s1_data_dir = read_json(RunDir(s2.stage1_dir).config).get("data_dir")  # the data the run used, found the same way
-        metrics = evaluate_prior(prior, load_ucr(info["name"], s1_data_dir), s2, next(prior.parameters()).device, seed=s2.train.seed)
+        data = Stage1Config.from_dict(read_json(RunDir(s2.stage1_dir).config)).load_data()  # the data the run used, found the same way
+        metrics = evaluate_prior(prior, data, s2, next(prior.parameters()).device, seed=s2.train.seed)
     else:
-        from tsssl.data import load_ucr, to_device
+        from tsssl.data import to_device
         from tsssl.stage1 import load_stage1
         from tsssl.stage1_eval import evaluate_stage1
         tok, s1 = load_stage1(a.run_dir, a.device)
-        td = to_device(load_ucr(s1.dataset, s1.data_dir), next(tok.parameters()).device)
-        metrics = evaluate_stage1(tok, td.x_train, td.y_train, td.x_test, td.y_test, svm=s1.svm).metrics
-        if a.probe_protocol == "both":
+        data = s1.load_data()
+        td = to_device(data, next(tok.parameters()).device)
+        labels = (td.y_train, td.y_test) if data.labeled else (None, None)
+        metrics = evaluate_stage1(tok, td.x_train, labels[0], td.x_test, labels[1], svm=s1.svm).metrics
+        if a.probe_protocol == "both" and data.labeled:
             from tsssl.stage1_eval import trainmode_probes
             metrics |= trainmode_probes(tok, td.x_train, td.y_train, td.x_test, td.y_test, svm=s1.svm, seed=s1.train.seed)
     print(json.dumps(metrics, indent=2, default=float))

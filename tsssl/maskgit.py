@@ -161,13 +161,13 @@ class PriorOutput:
 class MaskGIT(nn.Module):
     "Class-conditional masked-token prior over the token grid of a frozen `VQVAE`."
     def __init__(self, tokenizer: VQVAE, # the trained stage-1 tokenizer (frozen here)
-                 n_classes: int, # number of classes; class `n_classes` is the null class
+                 n_classes: int, # number of classes; class `n_classes` is the null class (0: unlabelled data, unconditional only)
                  cfg: MaskGITConfig = MaskGITConfig()):
         super().__init__()
         tc = tokenizer.cfg
         if cfg.dim != tc.dim:
             raise ValueError(f"MaskGITConfig.dim ({cfg.dim}) must equal the tokenizer's codebook dimension ({tc.dim})")
-        if n_classes < 1: raise ValueError(f"n_classes must be >= 1, got {n_classes}")
+        if n_classes < 0: raise ValueError(f"n_classes must be >= 0 (0: an unconditional prior for unlabelled data), got {n_classes}")
         self.cfg, self.n_classes = cfg, n_classes
         self.num_tokens, self.codebook_size, self.latent_shape = tc.num_tokens, tc.codebook_size, tc.latent_shape
         self.mask_id, d, K = tc.codebook_size, cfg.dim, tc.codebook_size
@@ -408,6 +408,7 @@ def sample(self: MaskGIT, n: int, # number of samples
     if n < 1 or T < 1 or chunk_size < 1: raise ValueError(f"n, T and chunk_size must be >= 1, got {n}, {T}, {chunk_size}")
     if class_label is None: y, w = torch.full((n,), self.n_classes, dtype=torch.long, device=dev), 1.0
     else:
+        if self.n_classes == 0: raise ValueError("this prior was trained without labels: it samples unconditionally only (class_label=None)")
         y = torch.as_tensor(class_label, dtype=torch.long, device=dev).reshape(-1)
         if y.numel() not in (1, n): raise ValueError(f"class_label must be an int or a tensor of {n} labels, got shape {tuple(y.shape)}")
         y = y.expand(n).clone()

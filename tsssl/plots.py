@@ -157,7 +157,7 @@ def _sample(f: np.ndarray, y: np.ndarray, k: int, seed: int) -> tuple[np.ndarray
     keep = np.sort(np.random.default_rng(seed).choice(len(f), k, replace=False))
     return f[keep], y[keep]
 
-def plot_latent_embedding(f_train: np.ndarray, y_train: np.ndarray, # training features (n d) and labels
+def plot_latent_embedding(f_train: np.ndarray, y_train: np.ndarray | None, # training features (n d) and labels (None: unlabelled, one colour)
                           f_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
                           class_names: Sequence[str] | None = None,
                           title: str = "t-SNE of pooled latents", seed: int = 0,
@@ -165,6 +165,9 @@ def plot_latent_embedding(f_train: np.ndarray, y_train: np.ndarray, # training f
                           max_points: int = 1500, # per split: larger splits are drawn from at random (seeded), so the figure takes seconds
                          ) -> Figure:
     "t-SNE (or UMAP) of train (dots) and test (crosses) latents, coloured by class, on at most `max_points` of them."
+    if y_train is None:  # unlabelled data: every series in one group
+        y_train, class_names = np.zeros(len(f_train), int), ["all series"]
+        y_test = None if f_test is None else np.zeros(len(f_test), int)
     y_train = np.asarray(y_train); y_test = None if y_test is None else np.asarray(y_test)
     f_train, y_train = _sample(np.asarray(f_train), y_train, max_points, seed)
     if f_test is not None: f_test, y_test = _sample(np.asarray(f_test), y_test, max_points, seed + 1)
@@ -327,12 +330,13 @@ def plot_distributions(x_real: np.ndarray | Tensor, # (n c l) real series
                        f_gen: np.ndarray | Tensor, # (m d) FCN features of the generated series
                        max_points: int = 1000,
                        seed: int = 0,
+                       feature_space: str = "FCN feature space", # what f_real and f_gen are (the right column's title)
                       ) -> Figure:
-    "A 2×2 grid: PCA and t-SNE (rows) in data and FCN-feature space (columns)."
+    "A 2×2 grid: PCA and t-SNE (rows) in data and feature space (columns)."
     fig, axes = _fig(2, 2, 4.0, 3.4)
     for i, method in enumerate(("pca", "tsne")):
         _draw_distribution(axes[i, 0], x_real, x_gen, "data space", method, max_points, seed)
-        _draw_distribution(axes[i, 1], f_real, f_gen, "FCN feature space", method, max_points, seed)
+        _draw_distribution(axes[i, 1], f_real, f_gen, feature_space, method, max_points, seed)
     return fig
 
 # %% ../nbs/60_plots.ipynb #cc98215e

@@ -16,6 +16,7 @@ from torch import nn
 from .augment import AugmentConfig, resolve_augmentations
 from .core import Config, atomic_write_json, read_json, resolve_device
 from .data import UCRData, load_ucr, to_device
+from .sources import is_file_source, load_data
 from .log import JSONLLogger, MultiLogger, WandbLogger
 from .ncvqvae import NCVQVAE, stage1_loss
 from .runs import RunDir, fail_run, finish_run, run_status, start_run
@@ -32,8 +33,14 @@ __all__ = ['Stage1Config', 'build_stage1_model', 'tokenizer_of', 'Stage1Result',
 @dataclass(frozen=True)
 class Stage1Config(Config):
     "Everything that defines a stage-1 run."
-    dataset: str = "GunPoint"  # a UCR dataset name
+    dataset: str = "GunPoint"  # a UCR dataset name, or a file of your own series (CSV, TSV, Parquet, .npy, .npz; see `tsssl.sources`)
     data_dir: str | None = None  # a UCR 2018 archive folder; None = $TSSSL_DATA_DIR, then aeon
+    label_column: int | str | None = None  # files only: the column of class labels (0-based position or header name); None = unlabeled
+    test_path: str | None = None  # files only: a second file holding the test split; None = a seeded split of `dataset`
+    test_fraction: float = 0.2  # files only: share of the series held out for testing when test_path is None
+    split_seed: int = 0  # files only: seeds that split (stratified by class when labelled); fixed across run seeds
+    unequal: Literal["error", "resample", "pad"] = "error"  # series of unequal length: refuse, resample each to `length`, or pad
+    length: int | None = None  # target length for "resample" / "pad"; None = the longest series
     vqvae: VQVAEConfig | None = None  # None = the reference tokenizer for this dataset's length
     ssl: SSLConfig = SSLConfig()  # method "" = plain VQ-VAE
     augment: AugmentConfig = AugmentConfig()  # the second view (NC-VQVAE only)
@@ -41,6 +48,11 @@ class Stage1Config(Config):
     svm: str = "svc"  # probe SVM: "svc" (reference) or "linear_svc" (large sets)
     probe_protocol: str = "leak_free"  # "leak_free" (eval mode), or "both": also the thesis' train-mode probes (`*_trainmode` metrics)
     vqvae_overrides: dict[str, Any] = field(default_factory=dict)  # VQVAEConfig fields to change when vqvae is None
+
+    def load_data(self) -> UCRData:
+        "The run's data, through the one door for UCR names and files (`tsssl.sources.load_data`)."
+        return load_data(self.dataset, self.data_dir, label_column=self.label_column, test_path=self.test_path,
+                         test_fraction=self.test_fraction, split_seed=self.split_seed, unequal=self.unequal, length=self.length)
 
     def resolve(self, data: UCRData) -> "Stage1Config":
         "Fill in the tokenizer's length and channels from `data` (and check a given one matches)."
@@ -98,7 +110,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
     "Train, evaluate and save a stage-1 tokenizer; returns the trained model and its metrics."
     if cfg.probe_protocol not in ("leak_free", "both"):
         raise ValueError(f"probe_protocol must be 'leak_free' or 'both' (adds the thesis' train-mode probes), got {cfg.probe_protocol!r}")
-    data = load_ucr(cfg.dataset, cfg.data_dir)
+    data = cfg.load_data()
     cfg = cfg.resolve(data); out_dir = Path(out_dir)
     resolve_device(cfg.train.device)  # a device this machine lacks fails here, before the run directory is touched
     start_run(out_dir, cfg.to_dict(), overwrite=overwrite, kind="stage1"); rd = RunDir(out_dir)
@@ -112,11 +124,12 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
         res = fit(model, stage1_loss, td.x_train, td.y_train, cfg.train, checkpoint_path=rd.checkpoint,
                   logger=logger, eval_fn=_val_loss_fn(td.x_test), extra_state={"config": cfg.to_dict()})
         t0 = time.perf_counter()
-        ev = evaluate_stage1(tokenizer_of(model), td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm)
+        y_train, y_test = (td.y_train, td.y_test) if data.labeled else (None, None)  # no labels: the probes are skipped
+        ev = evaluate_stage1(tokenizer_of(model), td.x_train, y_train, td.x_test, y_test, svm=cfg.svm)
         trainmode = (trainmode_probes(tokenizer_of(model), td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm, seed=cfg.train.seed)
-                     if cfg.probe_protocol == "both" else {})
+                     if cfg.probe_protocol == "both" and data.labeled else {})
         eval_time = res.eval_time_s + time.perf_counter() - t0
-        metrics = {"dataset": cfg.dataset, "ssl_method": cfg.ssl.method, "augmentations": list(cfg.augment.names),
+        metrics = {"dataset": data.name, "labeled": data.labeled, "ssl_method": cfg.ssl.method, "augmentations": list(cfg.augment.names),
                    "aug_recon_weight": cfg.ssl.aug_recon_weight, "seed": cfg.train.seed, "epochs": cfg.train.epochs,
                    "steps": res.step, **ev.metrics, **trainmode, **res.eval_metrics, "final_train_loss": res.last_losses.get("total"),
                    "training_time_s": res.training_time_s, "eval_time_s": eval_time,
@@ -154,12 +167,13 @@ def stage1_figures(result: Stage1Result) -> dict[str, "Figure"]:
     from tsssl.log import read_jsonl
     from tsssl.plots import (plot_codebook_histograms, plot_codebook_similarity, plot_latent_embedding, safe_figure,
                              plot_loss_curve, plot_reconstructions, plot_token_usage)
-    name = f"{result.config.dataset} · {result.config.ssl.method or 'VQ-VAE'}"
+    name = f"{result.data.name} · {result.config.ssl.method or 'VQ-VAE'}"
     tok, ev, data = result.tokenizer.eval(), result.evaluation, result.data
     x = torch.as_tensor(data.x_test[:4])
     with torch.no_grad(): x_hat = tok(x.to(next(tok.parameters()).device)).x_hat.float().cpu()
     latents = lambda method, what: (lambda: plot_latent_embedding(
-        ev.train.zq_pooled.numpy(), data.y_train, ev.test.zq_pooled.numpy(), data.y_test, class_names=data.class_names,
+        ev.train.zq_pooled.numpy(), data.y_train if data.labeled else None, ev.test.zq_pooled.numpy(),
+        data.y_test if data.labeled else None, class_names=data.class_names,
         title=f"{name}: {what} of pooled z_q", method=method))
     makers = {
         "loss_curve": lambda: plot_loss_curve(read_jsonl(RunDir(result.run_dir).log), title=f"{name}: training loss"),
@@ -182,8 +196,14 @@ def save_figures(figures: dict, out_dir: str | Path, dpi: int = 110) -> list[Pat
 @dataclass(frozen=True)
 class Stage1Params(Config):
     "The flat parameters of the stage-1 experiment notebook."
-    dataset: str = "GunPoint"  # a UCR dataset name
+    dataset: str = "GunPoint"  # a UCR dataset name, or a file of your own series: CSV, TSV, Parquet, .npy or .npz (layouts: tsssl.sources)
     data_dir: str | None = None  # a UCR 2018 archive folder (<data_dir>/<Name>/<Name>_TRAIN.tsv); None = $TSSSL_DATA_DIR, then aeon
+    label_column: str | None = None  # files only: the column of class labels, a 0-based position ("0") or a header name; None = unlabeled
+    test_path: str | None = None  # files only: a second file with the test split; None = a seeded split of the dataset file
+    test_fraction: float = 0.2  # files only: share of the series held out for testing when test_path is None
+    split_seed: int = 0  # files only: seeds that split (stratified by class when labelled)
+    unequal: Literal["error", "resample", "pad"] = "error"  # files only: series of unequal length are refused, resampled or padded
+    length: int | None = None  # files only: target length for resample or pad; None = the longest series
     ssl_method: Literal["", "barlowtwins", "vicreg", "vibcreg"] = ""  # "" = plain VQ-VAE
     augmentations: tuple[str, ...] | str = "warp"  # names, or a preset: "warp", "slice", "gauss"
     aug_recon_weight: float = 0.1  # λ_aug
@@ -203,7 +223,9 @@ class Stage1Params(Config):
 
     def to_config(self) -> Stage1Config:
         "The nested run config these parameters describe."
-        return Stage1Config(dataset=self.dataset, data_dir=self.data_dir,
+        column = int(self.label_column) if self.label_column is not None and self.label_column.isdigit() else self.label_column
+        return Stage1Config(dataset=self.dataset, data_dir=self.data_dir, label_column=column, test_path=self.test_path,
+                            test_fraction=self.test_fraction, split_seed=self.split_seed, unequal=self.unequal, length=self.length,
                             ssl=SSLConfig(method=self.ssl_method, aug_recon_weight=self.aug_recon_weight),
                             augment=AugmentConfig(names=resolve_augmentations(self.augmentations)),
                             train=TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
@@ -213,4 +235,5 @@ class Stage1Params(Config):
     @property
     def run_dir(self) -> Path:
         "Where the run goes."
-        return Path(self.out_dir or f"runs/stage1/{self.dataset}-{self.ssl_method or 'vqvae'}-s{self.seed}")
+        name = Path(self.dataset).stem if is_file_source(self.dataset) else self.dataset  # a file's runs are named by its stem
+        return Path(self.out_dir or f"runs/stage1/{name}-{self.ssl_method or 'vqvae'}-s{self.seed}")

@@ -136,22 +136,25 @@ class Stage1Eval:
     codebook: np.ndarray  # (K d)
 
 def evaluate_stage1(model: nn.Module, # trained tokenizer (`VQVAE`)
-                    x_train: torch.Tensor, y_train: torch.Tensor, # training split (n c l), (n,)
-                    x_test: torch.Tensor, y_test: torch.Tensor, # test split
+                    x_train: torch.Tensor, y_train: torch.Tensor | None, # training split (n c l), (n,); labels None = unlabelled data
+                    x_test: torch.Tensor, y_test: torch.Tensor | None, # test split
                     svm: str = "svc", # see `probe_accuracies`
                     batch_size: int = 512,
                    ) -> Stage1Eval:
     "All stage-1 measurements of the thesis on a trained tokenizer (probes, usage, codebook similarity), leak-free."
+    if (y_train is None) != (y_test is None): raise ValueError("give labels for both splits, or for neither (unlabelled data)")
     tr, te = encode_split(model, x_train, batch_size), encode_split(model, x_test, batch_size)
     k = model.vq.codebook_size
     ctr, cte = token_counts(tr.tokens, k), token_counts(te.tokens, k)
     sim = codebook_similarity(model.vq.codebook)
-    ytr, yte = y_train.cpu().numpy(), y_test.cpu().numpy()
-    pq, pz = probe_accuracies(tr.zq_pooled, ytr, te.zq_pooled, yte, svm=svm), probe_accuracies(tr.z_pooled, ytr, te.z_pooled, yte, svm=svm)
-    metrics = {"raw_1nn_accuracy": nn1_euclidean_accuracy(x_train.cpu(), ytr, x_test.cpu(), yte),
-               "recon_mse_time": te.recon_mse_time, "recon_mse_timefreq": te.recon_mse_timefreq,
-               "recon_mse_time_train": tr.recon_mse_time, **pq,
-               "knn_accuracy_z": pz["knn_accuracy"], "svm_accuracy_z": pz["svm_accuracy"],
+    if y_train is None: probes = {"probes_skipped": "the data has no labels: the SVM, KNN and 1-NN probes need classes"}
+    else:
+        ytr, yte = y_train.cpu().numpy(), y_test.cpu().numpy()
+        pq, pz = probe_accuracies(tr.zq_pooled, ytr, te.zq_pooled, yte, svm=svm), probe_accuracies(tr.z_pooled, ytr, te.z_pooled, yte, svm=svm)
+        probes = {"raw_1nn_accuracy": nn1_euclidean_accuracy(x_train.cpu(), ytr, x_test.cpu(), yte), **pq,
+                  "knn_accuracy_z": pz["knn_accuracy"], "svm_accuracy_z": pz["svm_accuracy"]}
+    metrics = {**probes, "recon_mse_time": te.recon_mse_time, "recon_mse_timefreq": te.recon_mse_timefreq,
+               "recon_mse_time_train": tr.recon_mse_time,
                "perplexity": perplexity(ctr), "perplexity_test": perplexity(cte),
                "codebook_usage": usage_fraction(ctr), "codebook_usage_test": usage_fraction(cte),
                **{k_: sim[k_] for k_ in ("mean_abs_corr_off_diagonal", "mean_abs_cos_sim_off_diagonal", "n_constant_codes", "n_zero_codes")}}

@@ -13,9 +13,10 @@ import numpy as np
 import torch
 
 from .core import Config, atomic_write_json, read_json, resolve_device, seed_everything
-from .data import UCRData, load_ucr, to_device
+from .data import TensorData, UCRData, to_device
 from .fcn import FCN, FCNConfig, evaluator_for, fcn_outputs
 from .gen_metrics import cas, cas_class_counts, generation_metrics
+from .labelfree import LabelFreeConfig, label_free_metrics
 from .log import JSONLLogger, MultiLogger, WandbLogger
 from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
 from .runs import RunDir, fail_run, finish_run, run_status, start_run
@@ -39,6 +40,8 @@ class Stage2Config(Config):
     n_samples: int | None = None  # unconditional samples for FID/IS; None = the test-set size
     cas_minimum: int = 1000  # the CAS synthetic training set has at least this many series
     fcn_cache_dir: str | None = None  # None = $TSSSL_CACHE_DIR/fcn or ~/.cache/tsssl/fcn
+    label_free: LabelFreeConfig | None = LabelFreeConfig()  # discriminative, predictive and Context-FID recipes; None = skip them
+    label_free_cache_dir: str | None = None  # the Context-FID encoder cache; None = $TSSSL_CACHE_DIR/context_encoder or ~/.cache/tsssl/context_encoder
 
     def __post_init__(self):  # bad numbers fail here, before a prior and an evaluator are trained
         super().__post_init__()
@@ -81,40 +84,53 @@ def _val_fn(x_test: torch.Tensor, seed: int): # x_test: (b c l) series or (b d h
 @dataclass
 class PriorDraws:
     "What the evaluation of a prior drew, kept for `stage2_figures`."
-    fcn: FCN  # the dataset's evaluation FCN
+    fcn: FCN | None  # the dataset's evaluation FCN (None: unlabelled data)
     x_test: torch.Tensor  # (m c l) the real test series, on the evaluation device
     n: int  # unconditional samples drawn
-    uncond: SampleOutput  # the unconditional samples (FID and IS)
-    y_syn: torch.Tensor  # (n_cas,) the classes of the CAS training set
-    syn: SampleOutput  # the class-conditional CAS training set
+    uncond: SampleOutput  # the unconditional samples (FID, IS and the label-free metrics)
+    y_syn: torch.Tensor | None  # (n_cas,) the classes of the CAS training set (None: unlabelled data)
+    syn: SampleOutput | None  # the class-conditional CAS training set
     generator: torch.Generator  # the sampling generator, where the evaluation left it
     seed: int  # the evaluation's seed
 
-def _evaluate(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.device, seed: int = 0,
-             ) -> tuple[dict, PriorDraws]:
-    "The metrics of `evaluate_prior`, and what was drawn to compute them."
-    seed_everything(seed); g = torch.Generator(device=device).manual_seed(seed)
-    td = to_device(data, device)
+def _labelled_metrics(prior: MaskGIT, data: UCRData, td: TensorData, cfg: Stage2Config, n: int, seed: int, g: torch.Generator,
+                     ) -> tuple[dict, FCN, SampleOutput, float, torch.Tensor, SampleOutput]:
+    "FID, IS and CAS: the evaluation FCN is trained (or loaded) first, then `n` unconditional and the CAS samples are drawn."
+    device = td.device
     fcn, real_acc = evaluator_for(data.x_train, data.y_train, data.x_test, data.y_test, data.n_classes, cfg.fcn,
                                   cache_dir=cfg.fcn_cache_dir, device=device)
-    n = cfg.n_samples or len(data.x_test)
     t0 = time.perf_counter()
     uncond = prior.sample(n, generator=g)
     sample_time = time.perf_counter() - t0
-    x_gen = uncond.x.float()
-    gm = generation_metrics(fcn, td.x_test, x_gen, data.n_classes, seed=seed)
+    gm = generation_metrics(fcn, td.x_test, uncond.x.float(), data.n_classes, seed=seed)
     counts = cas_class_counts(data.y_train, data.n_classes, minimum=cfg.cas_minimum)
     y_syn = torch.repeat_interleave(torch.arange(data.n_classes, device=device), torch.as_tensor(counts, device=device))
     syn = prior.sample(len(y_syn), class_label=y_syn, generator=g)
     cas_cfg = cfg.fcn if cfg.cas_fcn_epochs is None else cfg.fcn.replace(epochs=cfg.cas_fcn_epochs)
     cas_acc = cas(syn.x.float(), y_syn, td.x_test, td.y_test, data.n_classes, cas_cfg, device=device)
-    metrics = {**gm, "cas_accuracy": cas_acc, "real_fcn_accuracy": real_acc, "n_generated": n, "n_cas_train": int(len(y_syn)),
-               "fcn_epochs": cfg.fcn.epochs, "cas_fcn_epochs": cas_cfg.epochs, "sample_time_s": sample_time}
+    metrics = {**gm, "cas_accuracy": cas_acc, "real_fcn_accuracy": real_acc, "n_cas_train": int(len(y_syn)),
+               "fcn_epochs": cfg.fcn.epochs, "cas_fcn_epochs": cas_cfg.epochs}
+    return metrics, fcn, uncond, sample_time, y_syn, syn
+
+def _evaluate(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.device, seed: int = 0,
+             ) -> tuple[dict, PriorDraws]:
+    "The metrics of `evaluate_prior`, and what was drawn to compute them."
+    seed_everything(seed); g = torch.Generator(device=device).manual_seed(seed)
+    td, n = to_device(data, device), cfg.n_samples or len(data.x_test)
+    if data.labeled: metrics, fcn, uncond, sample_time, y_syn, syn = _labelled_metrics(prior, data, td, cfg, n, seed, g)
+    else:
+        t0 = time.perf_counter(); uncond = prior.sample(n, generator=g); sample_time = time.perf_counter() - t0
+        fcn = y_syn = syn = None
+        metrics = {"fid_is_cas_skipped": "the data has no labels: FID, IS and CAS need a classifier trained on classes"}
+    if cfg.label_free is not None:
+        metrics |= label_free_metrics(td.x_train, td.x_test, uncond.x.float(), cfg.label_free, seed=seed, device=device,
+                                      cache_dir=cfg.label_free_cache_dir)
+    metrics |= {"n_generated": n, "sample_time_s": sample_time}
     return metrics, PriorDraws(fcn, td.x_test, n, uncond, y_syn, syn, g, seed)
 
 def evaluate_prior(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.device, seed: int = 0,
                   ) -> dict:
-    "FID, IS and CAS of a trained prior, with the evaluator's own accuracy and the sampling time."
+    "FID, IS and CAS (labelled data) and the label-free metrics of a trained prior, with the evaluator's accuracy and the sampling time."
     return _evaluate(prior, data, cfg, device, seed)[0]
 
 def stage2_figures(prior: MaskGIT, data: UCRData, draws: PriorDraws) -> dict[str, "Figure"]:
@@ -123,12 +139,16 @@ def stage2_figures(prior: MaskGIT, data: UCRData, draws: PriorDraws) -> dict[str
     stats = prior.sample(min(100, draws.n), generator=draws.generator, return_stats=True).stats
     tokens_real = prior.tokenizer.tokenize(draws.x_test[:draws.n])
     x_gen = draws.uncond.x.float()
-    f_real, f_gen = fcn_outputs(draws.fcn, draws.x_test).features, fcn_outputs(draws.fcn, x_gen).features
-    return {"real_vs_generated": plot_real_vs_generated(data.x_test, data.y_test, draws.syn.x.float().cpu().numpy(), draws.y_syn.cpu().numpy(),
-                                                        class_names=data.class_names),
+    if draws.syn is not None:  # class by class, from the CAS training set
+        real_vs_gen = plot_real_vs_generated(data.x_test, data.y_test, draws.syn.x.float().cpu().numpy(), draws.y_syn.cpu().numpy(),
+                                             class_names=data.class_names)
+    else: real_vs_gen = plot_real_vs_generated(data.x_test, None, x_gen.cpu().numpy(), None)
+    feats = (lambda x: fcn_outputs(draws.fcn, x).features) if draws.fcn is not None else (lambda x: x.flatten(1))
+    return {"real_vs_generated": real_vs_gen,
             "token_usage_real_vs_generated": plot_token_usage_real_vs_generated(tokens_real.cpu(), draws.uncond.tokens.cpu(), prior.codebook_size),
-            "generated_distribution": plot_distributions(draws.x_test.cpu().numpy(), x_gen.cpu().numpy(), f_real.cpu().numpy(), f_gen.cpu().numpy(),
-                                                         seed=draws.seed),
+            "generated_distribution": plot_distributions(draws.x_test.cpu().numpy(), x_gen.cpu().numpy(), feats(draws.x_test).cpu().numpy(),
+                                                         feats(x_gen).cpu().numpy(), seed=draws.seed,
+                                                         feature_space="FCN feature space" if draws.fcn is not None else "all channels, flattened"),
             "decoding_stats": plot_decoding_stats(stats.masked_prob.cpu().numpy(), stats.masked_entropy.cpu().numpy())}
 
 # %% ../nbs/55_stage2.ipynb #e30d19e6
@@ -151,7 +171,7 @@ def train_stage2(cfg: Stage2Config, # the run
     "Train a prior on a stage-1 run's tokens, evaluate its samples and save everything to `out_dir`."
     device = resolve_device(cfg.train.device)
     tok, s1 = load_stage1(cfg.stage1_dir, device=device)
-    data = load_ucr(s1.dataset, s1.data_dir); out_dir = Path(out_dir)
+    data = s1.load_data(); out_dir = Path(out_dir)
     _check_same_data(cfg.stage1_dir, data)  # before the run directory is touched
     start_run(out_dir, cfg.to_dict(), overwrite=overwrite, kind="stage2", parent=cfg.stage1_dir); rd = RunDir(out_dir)
     logger = MultiLogger(JSONLLogger(rd.log),
@@ -161,12 +181,13 @@ def train_stage2(cfg: Stage2Config, # the run
         prior = MaskGIT(tok, data.n_classes, cfg.prior)
         td = to_device(data, device)
         z_train, z_test = prior.latents(td.x_train), prior.latents(td.x_test)  # the frozen encoder runs once, not at every step
-        res = fit(prior, prior_loss, z_train, td.y_train, cfg.train, checkpoint_path=rd.checkpoint,
+        y_train = td.y_train if data.labeled else torch.zeros_like(td.y_train)  # unlabelled: class 0 = n_classes is the null class
+        res = fit(prior, prior_loss, z_train, y_train, cfg.train, checkpoint_path=rd.checkpoint,
                   logger=logger, eval_fn=_val_fn(z_test, cfg.train.seed), extra_state={"config": cfg.to_dict()})
         t0 = time.perf_counter()
         ev, draws = _evaluate(prior.eval(), data, cfg, device, seed=cfg.train.seed)
         figs = stage2_figures(prior, data, draws)
-        metrics = {"dataset": s1.dataset, "ssl_method": s1.ssl.method, "augmentations": list(s1.augment.names),
+        metrics = {"dataset": data.name, "labeled": data.labeled, "ssl_method": s1.ssl.method, "augmentations": list(s1.augment.names),
                    "prior": cfg.prior.variant, "finetune_codebook": cfg.prior.finetune_codebook, "loss_on": cfg.prior.loss_on,
                    "seed": cfg.train.seed, "epochs": cfg.train.epochs, "steps": res.step, **res.eval_metrics, **ev,
                    "training_time_s": res.training_time_s, "eval_time_s": res.eval_time_s + time.perf_counter() - t0,
@@ -209,6 +230,8 @@ def generate(run_dir: str | Path, # a finished stage-2 run directory
     if class_label is not None and class_index is not None: raise ValueError("give class_label (a name) or class_index, not both")
     prior, cfg, info = load_stage2(run_dir, device)
     names = list(info["class_names"])
+    if not names and (class_label is not None or class_index is not None):
+        raise ValueError(f"the run {run_dir} was trained on data without labels: it generates unconditionally only (leave out the class)")
     if class_label is not None:  # names win: a label is always looked up by its spelling, never used as a position
         if str(class_label) not in names:
             raise ValueError(f"unknown class {class_label!r}; this run's class names are {names} (to pick by position, "
@@ -243,6 +266,7 @@ class Stage2Params(Config):
     n_samples: int | None = None  # None = the test-set size
     fcn_epochs: int = 1000  # evaluator epochs: the thesis recipe (fewer for a quick look; the evaluator is cached per dataset and recipe)
     cas_fcn_epochs: int | None = None  # None = fcn_epochs; a CAS from fewer than the thesis' 1000 is reported as cas_accuracy_<E>ep in tables
+    label_free_metrics: bool = True  # also the discriminative and predictive scores and Context-FID (tsssl.labelfree)
     out_dir: str | None = None  # None = runs/stage2/<stage-1 run name>-<prior>-s<seed>
     overwrite: bool = False  # replace a finished run in out_dir (otherwise it is an error)
     wandb_project: str | None = None  # log to wandb as well (offline unless logged in)
@@ -259,7 +283,8 @@ class Stage2Params(Config):
         return Stage2Config(stage1_dir=self.stage1_dir, prior=prior,
                             train=TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
                                               device=self.device, precision=self.precision, progress=self.progress),
-                            fcn=FCNConfig(epochs=self.fcn_epochs), cas_fcn_epochs=self.cas_fcn_epochs, n_samples=self.n_samples)
+                            fcn=FCNConfig(epochs=self.fcn_epochs), cas_fcn_epochs=self.cas_fcn_epochs, n_samples=self.n_samples,
+                            label_free=LabelFreeConfig() if self.label_free_metrics else None)
 
     @property
     def run_dir(self) -> Path:
