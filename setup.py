@@ -1,6 +1,10 @@
 """Packaging for tsssl. Every setting lives in settings.ini (nbdev 2); this file only reads it."""
+import shutil
 from configparser import ConfigParser
+from pathlib import Path
+
 import setuptools
+from setuptools.command.build_py import build_py
 
 cfg = ConfigParser(delimiters=["="])
 cfg.read("settings.ini", encoding="utf-8")
@@ -24,7 +28,17 @@ dev_requirements = cfg.get("dev_requirements", "").split()
 ucr_requirements = cfg.get("ucr_requirements", "").split()  # the offline UCR sets A-G (FordA, ECG5000, ...)
 scripts = [s.strip() for s in cfg.get("console_scripts", "").split()]
 
+class BuildWithExperiments(build_py):
+    "Also ship the papermill notebooks of nbs/experiments as tsssl/experiments, so `tsssl figures` runs from any install."
+    def run(self):
+        super().run()
+        if getattr(self, "editable_mode", False): return  # an editable install reads them from the repository
+        dest = Path(self.build_lib) / cfg["lib_name"] / "experiments"
+        dest.mkdir(parents=True, exist_ok=True)
+        for nb in sorted(Path("nbs/experiments").glob("*.ipynb")): shutil.copy2(nb, dest / nb.name)
+
 setuptools.setup(
+    cmdclass={"build_py": BuildWithExperiments},
     name=cfg["lib_name"],
     version=cfg["version"],
     license=lic[0],

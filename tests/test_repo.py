@@ -28,3 +28,25 @@ def test_nbdev_export_and_clean_change_nothing(tmp_path):
     after = _snapshot(tmp_path)
     changed = sorted(str(k) for k in set(before) | set(after) if before.get(k) != after.get(k))
     assert not changed, f"run `make sync` and commit: nbdev_export/nbdev_clean change {changed}"
+
+
+def test_wheel_ships_the_experiment_notebooks(tmp_path):
+    "A plain (non-editable) install finds the papermill notebooks in the package, so `tsssl figures` runs from it."
+    src = tmp_path / "src"
+    for name in ("nbs", "tsssl"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "_scratch", "*.egg-info"))
+    for name in ("settings.ini", "setup.py", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", ".", "-w", str(tmp_path / "whl")],
+                   cwd=src, check=True, capture_output=True)
+    wheel = next((tmp_path / "whl").glob("tsssl-*.whl"))
+    site = tmp_path / "site"
+    shutil.unpack_archive(wheel, site, format="zip")
+    for name in ("stage1", "stage2", "figures"):
+        assert (site / "tsssl" / "experiments" / f"{name}.ipynb").read_bytes() == (ROOT / "nbs" / "experiments" / f"{name}.ipynb").read_bytes()
+    code = ("import tsssl; from tsssl.cli import experiment_notebook, main; print(experiment_notebook('figures')); "
+            "main(['figures', '--help'])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(site)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == str(site / "tsssl" / "experiments" / "figures.ipynb") and "--thesis-sweeps" in out.stdout

@@ -12,7 +12,7 @@ import numpy as np
 from .core import run_command
 
 # %% auto #0
-__all__ = ['COMMANDS', 'main']
+__all__ = ['COMMANDS', 'experiment_notebook', 'main']
 
 # %% ../nbs/80_cli.ipynb #86ebb36d
 def _stage1(argv: list[str]) -> None:
@@ -96,15 +96,23 @@ def _evaluate(argv: list[str]) -> None:
             metrics |= trainmode_probes(tok, td.x_train, td.y_train, td.x_test, td.y_test, svm=s1.svm, seed=s1.train.seed)
     print(json.dumps(metrics, indent=2, default=float))
 
+def experiment_notebook(name: str, # "stage1", "stage2" or "figures"
+                       ) -> Path:
+    "An experiment notebook: the repository's nbs/experiments copy (editable install), else the one shipped in the package."
+    import tsssl
+    pkg = Path(tsssl.__file__).resolve().parent
+    for nb in (pkg.parent / "nbs" / "experiments" / f"{name}.ipynb", pkg / "experiments" / f"{name}.ipynb"):
+        if nb.is_file(): return nb
+    raise FileNotFoundError(f"no experiment notebook {name!r}: looked in {pkg.parent / 'nbs' / 'experiments'} and {pkg / 'experiments'} "
+                            "(reinstall tsssl: its wheel ships them)")
+
 def _figures(argv: list[str]) -> None:
     import ast
     import papermill as pm
-    import tsssl
     from tsssl.runs import execute_notebook
-    nb = Path(tsssl.__file__).resolve().parents[1] / "nbs" / "experiments" / "figures.ipynb"
+    nb = experiment_notebook("figures")
     p = argparse.ArgumentParser(prog="tsssl figures", description="Write the thesis tables and figures from stored sweep "
                                 "results (runs nbs/experiments/figures.ipynb with papermill; never trains).")
-    if not nb.is_file(): raise SystemExit(f"tsssl figures needs the repository's notebook {nb} (an editable install of tsssl)")
     defaults = {k: ast.literal_eval(v["default"]) for k, v in pm.inspect_notebook(str(nb)).items()}  # one source: the notebook
     p.add_argument("--sweeps-root", help=f"where the sweeps' run directories are (default: {defaults['sweeps_root']})")
     p.add_argument("--main-sweeps", nargs="*", help=f"sweeps of the main table (default: {defaults['main_sweeps']})")

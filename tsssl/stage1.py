@@ -129,7 +129,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
         trainmode = (trainmode_probes(tokenizer_of(model), td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm, seed=cfg.train.seed)
                      if cfg.probe_protocol == "both" and data.labeled else {})
         eval_time = res.eval_time_s + time.perf_counter() - t0
-        metrics = {"dataset": data.name, "labeled": data.labeled, "ssl_method": cfg.ssl.method, "augmentations": list(cfg.augment.names),
+        metrics = {"dataset": cfg.dataset, "labeled": data.labeled, "ssl_method": cfg.ssl.method, "augmentations": list(cfg.augment.names),
                    "aug_recon_weight": cfg.ssl.aug_recon_weight, "seed": cfg.train.seed, "epochs": cfg.train.epochs,
                    "steps": res.step, **ev.metrics, **trainmode, **res.eval_metrics, "final_train_loss": res.last_losses.get("total"),
                    "training_time_s": res.training_time_s, "eval_time_s": eval_time,

@@ -187,7 +187,7 @@ def train_stage2(cfg: Stage2Config, # the run
         t0 = time.perf_counter()
         ev, draws = _evaluate(prior.eval(), data, cfg, device, seed=cfg.train.seed)
         figs = stage2_figures(prior, data, draws)
-        metrics = {"dataset": data.name, "labeled": data.labeled, "ssl_method": s1.ssl.method, "augmentations": list(s1.augment.names),
+        metrics = {"dataset": s1.dataset, "labeled": data.labeled, "ssl_method": s1.ssl.method, "augmentations": list(s1.augment.names),
                    "prior": cfg.prior.variant, "finetune_codebook": cfg.prior.finetune_codebook, "loss_on": cfg.prior.loss_on,
                    "seed": cfg.train.seed, "epochs": cfg.train.epochs, "steps": res.step, **res.eval_metrics, **ev,
                    "training_time_s": res.training_time_s, "eval_time_s": res.eval_time_s + time.perf_counter() - t0,
