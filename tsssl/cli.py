@@ -17,7 +17,7 @@ __all__ = ['COMMANDS', 'experiment_notebook', 'main']
 # %% ../nbs/80_cli.ipynb #86ebb36d
 def _stage1(argv: list[str]) -> None:
     from tsssl.core import params_from_namespace
-    from tsssl.pipeline import add_config_arguments
+    from tsssl.core import add_config_arguments
     from tsssl.stage1 import Stage1Params, save_figures, stage1_figures, train_stage1
     p = argparse.ArgumentParser(prog="tsssl stage1", description="Train and evaluate a stage-1 tokenizer (plain VQ-VAE or NC-VQVAE).")
     add_config_arguments(p, Stage1Params)
@@ -30,7 +30,7 @@ def _stage1(argv: list[str]) -> None:
         if k in r.metrics: print(f"{k:>16}: {r.metrics[k]:.4f}")
 
 def _stage2(argv: list[str]) -> None:
-    from tsssl.pipeline import add_config_arguments
+    from tsssl.core import add_config_arguments
     from tsssl.stage1 import save_figures
     from tsssl.stage2 import Stage2Params, train_stage2
     p = argparse.ArgumentParser(prog="tsssl stage2", description="Train a MaskGIT prior on a stage-1 run and evaluate FID, IS and CAS.")

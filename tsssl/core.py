@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a1e12b07
 from __future__ import annotations
-import dataclasses, datetime as _dt, json, os, random, sys, tempfile, types, typing
+import argparse, dataclasses, datetime as _dt, inspect, json, os, random, re, sys, tempfile, types, typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Literal, get_args, get_origin, get_type_hints
@@ -14,7 +14,8 @@ import torch
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'seed_everything', 'resolve_device', 'atomic_write', 'atomic_write_text', 'atomic_write_json',
-           'read_json', 'utc_now', 'Config', 'params_from_namespace', 'error_line', 'run_command']
+           'read_json', 'utc_now', 'Config', 'params_from_namespace', 'add_config_arguments', 'error_line',
+           'run_command']
 
 # %% ../nbs/00_core.ipynb #a82553ec
 def seed_everything(seed: int, # the one seed of a run
@@ -155,6 +156,43 @@ def params_from_namespace(cls: type[Config], # the notebook's typed parameter co
     found = {k: v for k, v in namespace.items() if not k.startswith("_") and k not in _IPYTHON_NAMES
              and not isinstance(v, types.ModuleType) and not callable(v)}
     return cls.from_dict(found)
+
+# %% ../nbs/00_core.ipynb #413a0fcf
+def _field_help(cls: type) -> dict[str, str]:
+    "Each field's inline `# comment` in the class source (its docments), for `--help`."
+    try: src = inspect.getsource(cls)
+    except (OSError, TypeError): return {}
+    return {m[1]: m[2].strip() for m in re.finditer(r"^\s+(\w+)\s*:[^#\n]*#\s*(.*)$", src, re.M)}
+
+def _parse_bool(s: str) -> bool:
+    if s.lower() in ("1", "true", "yes", "on"): return True
+    if s.lower() in ("0", "false", "no", "off"): return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
+
+def _arg_parser(tp) -> tuple[Callable[[str], Any], int | str | None]:
+    "How argparse reads a field annotated `tp`: (type function, nargs). Optional fields accept 'none'."
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if type(None) in args:
+            parse, nargs = _arg_parser(inner[0]) if len(inner) == 1 else (str, None)
+            return (lambda s: None if s.lower() == "none" else parse(s)), nargs
+        if any(typing.get_origin(a) in (tuple, list) for a in inner): return str, "+"  # a list, or one preset name
+        return str, None
+    if typing.get_origin(tp) in (tuple, list): return (args[0] if args and args[0] in (int, float) else str), "+"
+    if tp is bool: return _parse_bool, None
+    if tp in (int, float): return tp, None
+    return str, None
+
+def add_config_arguments(p: argparse.ArgumentParser, cls: type[Config]) -> None:
+    "One `--flag` per field of a flat config, parsed by its type annotation, with its comment as help."
+    hints, helps = typing.get_type_hints(cls), _field_help(cls)
+    for name, default in cls().to_dict().items():
+        parse, nargs = _arg_parser(hints[name])
+        choices = typing.get_args(hints[name]) if typing.get_origin(hints[name]) is typing.Literal else None
+        text = f"{helps[name]} " if name in helps else ""
+        p.add_argument("--" + name.replace("_", "-"), type=parse, nargs=nargs, default=default, choices=choices,
+                       help=f"{text}(default: {default!r})".replace("%", "%%"))
 
 # %% ../nbs/00_core.ipynb #eb8959cb
 USER_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError)  # become one line on the command line

@@ -4,31 +4,27 @@
 
 # %% ../nbs/71_pipeline.ipynb #9708033b
 from __future__ import annotations
-import argparse, inspect, re, sys, time, types, typing
+import argparse, sys, time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import torch
 
 from .augment import make_generator
-from .core import Config, atomic_write_json, atomic_write_text, read_json, resolve_device
+from .core import Config, add_config_arguments, atomic_write_json, atomic_write_text, read_json, resolve_device
 from .data import load_ucr
-from .fcn import FCNConfig
-from .maskgit import MaskGITConfig
 from .plots import compare_codebooks, plot_augmentations
 from .report import THESIS_CAS_EPOCHS
 from .runs import RunDir, run_status
-from .ssl import SSLConfig
 from .stage1 import Stage1Params, load_stage1, save_figures, stage1_figures, train_stage1
 from .stage1_eval import token_counts
-from .stage2 import Stage2Config, paper_pairing, train_stage2
-from .train import TrainConfig
+from .stage2 import Stage2Params, train_stage2
 
 # %% auto #0
-__all__ = ['SUMMARY_COLUMNS', 'PipelineConfig', 'summary_table', 'run_pipeline', 'add_config_arguments', 'main']
+__all__ = ['SUMMARY_COLUMNS', 'PipelineConfig', 'summary_table', 'run_pipeline', 'main']
 
 # %% ../nbs/71_pipeline.ipynb #378cfad7
 @dataclass(frozen=True)
@@ -54,6 +50,11 @@ class PipelineConfig(Config):
                             epochs=self.stage1_epochs, seed=self.seed, device=self.device, precision=self.precision,
                             progress=self.progress)
 
+    def stage2_params(self, stage1_dir: str | Path) -> Stage2Params:
+        return Stage2Params(stage1_dir=str(stage1_dir), pairing=self.pairing, epochs=self.stage2_epochs, seed=self.seed,
+                            device=self.device, precision=self.precision, fcn_epochs=self.fcn_epochs,
+                            cas_fcn_epochs=self.cas_fcn_epochs, progress=self.progress)
+
 # %% ../nbs/71_pipeline.ipynb #322c9e3a
 def _log(msg: str) -> None: print(f"[tsssl] {msg}", flush=True)
 
@@ -70,11 +71,7 @@ def _stage1(cfg: PipelineConfig, method: str, out: Path) -> Path:
 def _stage2(cfg: PipelineConfig, method: str, s1_dir: Path, out: Path) -> Path:
     "Train (or reuse) the prior on one tokenizer; returns its run directory."
     run_dir = out / "stage2" / (method or "vqvae")
-    prior = paper_pairing(method) if cfg.pairing == "paper" else MaskGITConfig()
-    s2 = Stage2Config(stage1_dir=str(s1_dir), prior=prior,
-                      train=TrainConfig(epochs=cfg.stage2_epochs, batch_size=256, seed=cfg.seed, device=cfg.device,
-                                        precision=cfg.precision, progress=cfg.progress),
-                      fcn=FCNConfig(epochs=cfg.fcn_epochs, seed=cfg.seed), cas_fcn_epochs=cfg.cas_fcn_epochs)
+    s2 = cfg.stage2_params(s1_dir).to_config()  # the same door as the notebook and `tsssl stage2`
     if run_status(run_dir) == "finished": _log(f"stage 2 {method or 'vqvae'}: finished run found in {run_dir}, reused")
     else:
         _log(f"stage 2 {method or 'vqvae'}: training {cfg.stage2_epochs} epochs and evaluating -> {run_dir}")
@@ -142,42 +139,6 @@ def _has_tabulate() -> bool:
     return True
 
 # %% ../nbs/71_pipeline.ipynb #6a4db05b
-def _field_help(cls: type) -> dict[str, str]:
-    "Each field's inline `# comment` in the class source (its docments), for `--help`."
-    try: src = inspect.getsource(cls)
-    except (OSError, TypeError): return {}
-    return {m[1]: m[2].strip() for m in re.finditer(r"^\s+(\w+)\s*:[^#\n]*#\s*(.*)$", src, re.M)}
-
-def _parse_bool(s: str) -> bool:
-    if s.lower() in ("1", "true", "yes", "on"): return True
-    if s.lower() in ("0", "false", "no", "off"): return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
-
-def _arg_parser(tp) -> tuple[Callable[[str], Any], int | str | None]:
-    "How argparse reads a field annotated `tp`: (type function, nargs). Optional fields accept 'none'."
-    args = typing.get_args(tp)
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        inner = [a for a in args if a is not type(None)]
-        if type(None) in args:
-            parse, nargs = _arg_parser(inner[0]) if len(inner) == 1 else (str, None)
-            return (lambda s: None if s.lower() == "none" else parse(s)), nargs
-        if any(typing.get_origin(a) in (tuple, list) for a in inner): return str, "+"  # a list, or one preset name
-        return str, None
-    if typing.get_origin(tp) in (tuple, list): return (args[0] if args and args[0] in (int, float) else str), "+"
-    if tp is bool: return _parse_bool, None
-    if tp in (int, float): return tp, None
-    return str, None
-
-def add_config_arguments(p: argparse.ArgumentParser, cls: type[Config]) -> None:
-    "One `--flag` per field of a flat config, parsed by its type annotation, with its comment as help."
-    hints, helps = typing.get_type_hints(cls), _field_help(cls)
-    for name, default in cls().to_dict().items():
-        parse, nargs = _arg_parser(hints[name])
-        choices = typing.get_args(hints[name]) if typing.get_origin(hints[name]) is typing.Literal else None
-        text = f"{helps[name]} " if name in helps else ""
-        p.add_argument("--" + name.replace("_", "-"), type=parse, nargs=nargs, default=default, choices=choices,
-                       help=f"{text}(default: {default!r})".replace("%", "%%"))
-
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     "Command-line entry point of the main job."
     p = argparse.ArgumentParser(prog="tsssl main", description="Run the thesis pipeline on one dataset (both tokenizers, "
