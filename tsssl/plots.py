@@ -231,18 +231,16 @@ def plot_loss_curve(rows: list[dict], # `tsssl.log.read_jsonl` rows of a run
     ax.set_yscale("log"); ax.set_xlabel("step"); ax.legend(fontsize=7, ncol=2); ax.set_title(title, fontsize=10)
     return fig
 
-# %% ../nbs/60_plots.ipynb #08936bbb
-def _first_channel(x: np.ndarray | Tensor) -> np.ndarray:
-    "(n l) or the first channel of (n c l), as NumPy."
+# %% ../nbs/60_plots.ipynb #16385e6c
+def _as_ncl(x: np.ndarray | Tensor) -> np.ndarray:
+    "(n l) or (n c l) series as a NumPy (n c l) array."
     if isinstance(x, Tensor): x = x.detach().cpu().numpy()
     x = np.asarray(x)
-    if x.ndim == 3: return x[:, 0]
-    if x.ndim == 2: return x
+    if x.ndim == 2: return x[:, None]
+    if x.ndim == 3: return x
     raise ValueError(f"series must have shape (n l) or (n c l), got {x.shape}")
 
 _REAL, _GEN = "C0", "C1"
-
-# %% ../nbs/60_plots.ipynb #16385e6c
 def plot_real_vs_generated(x_real: np.ndarray | Tensor, # (n c l) or (n l) real series
                            y_real: np.ndarray | Tensor | None, # (n,) their labels, or None
                            x_gen: np.ndarray | Tensor, # (m c l) or (m l) generated series
@@ -251,23 +249,29 @@ def plot_real_vs_generated(x_real: np.ndarray | Tensor, # (n c l) or (n l) real 
                            n: int = 50, # series of each kind per panel
                            alpha: float = 0.15,
                            seed: int = 0, # picks the series shown
+                           max_channels: int = 6, # several channels: one row each, up to this many
                           ) -> Figure:
-    "Real (blue) and generated (orange) series overlaid, one panel per class or one unconditional panel."
-    xr, xg = _first_channel(x_real), _first_channel(x_gen); rng = np.random.default_rng(seed)
+    "Real (blue) and generated (orange) series overlaid, one panel per class (or one unconditional panel), a row per channel."
+    xr, xg = _as_ncl(x_real), _as_ncl(x_gen); rng = np.random.default_rng(seed)
     if y_real is None or y_gen is None:
         panels = [("unconditional" if y_gen is None else "all classes", np.arange(len(xr)), np.arange(len(xg)))]
     else:
         yr, yg = np.asarray(y_real).reshape(-1), np.asarray(y_gen).reshape(-1)
         name = lambda c: class_names[c] if class_names is not None else f"class {c}"
         panels = [(name(int(c)), np.flatnonzero(yr == c), np.flatnonzero(yg == c)) for c in np.union1d(yr, yg)]
-    ncols = min(4, len(panels)); nrows = math.ceil(len(panels) / ncols)
-    fig, axes = _fig(nrows, ncols, 3.2, 2.4, sharex=True, sharey=True)
-    for ax, (title, ir, ig) in zip(axes.flat, panels):
-        for x, idx, colour in ((xr, ir, _REAL), (xg, ig, _GEN)):
-            idx = rng.choice(idx, min(n, len(idx)), replace=False)
-            if len(idx): ax.plot(x[np.sort(idx)].T, color=colour, alpha=alpha, lw=0.8)
-        ax.set_title(f"{title} (real {len(ir)}, gen. {len(ig)})", fontsize=9)
-    for ax in axes.flat[len(panels):]: fig.delaxes(ax)
+    shown = [[np.sort(rng.choice(idx, min(n, len(idx)), replace=False)) for idx in (ir, ig)] for _, ir, ig in panels]  # the same series in every row
+    channels = min(xr.shape[1], max_channels)
+    if channels == 1: ncols = min(4, len(panels)); nrows = math.ceil(len(panels) / ncols)
+    else: ncols, nrows = len(panels), channels
+    fig, axes = _fig(nrows, ncols, 3.2, 2.4 if channels == 1 else 1.6, sharex=True, sharey=True if channels == 1 else "row")
+    cells = [(p, 0) for p in range(len(panels))] if channels == 1 else [(p, ch) for ch in range(channels) for p in range(len(panels))]
+    for ax, (p, ch) in zip(axes.flat, cells):
+        title, ir, ig = panels[p]
+        for x, idx, colour in ((xr, shown[p][0], _REAL), (xg, shown[p][1], _GEN)):
+            if len(idx): ax.plot(x[idx, ch].T, color=colour, alpha=alpha, lw=0.8)
+        if ch == 0: ax.set_title(f"{title} (real {len(ir)}, gen. {len(ig)})", fontsize=9)
+        if channels > 1 and p == 0: ax.set_ylabel(f"channel {ch}", fontsize=8)
+    for ax in axes.flat[len(cells):]: fig.delaxes(ax)
     axes[0, 0].legend([Line2D([], [], color=_REAL), Line2D([], [], color=_GEN)], ["real", "generated"], fontsize=8)
     return fig
 
