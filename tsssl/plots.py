@@ -61,13 +61,17 @@ def plot_reconstructions(x: np.ndarray, # (n c l) originals
                          x_hat: np.ndarray, # (n c l) reconstructions
                          n: int = 4, # series to show
                          title: str = "",
+                         max_channels: int = 6, # several channels: one row each, up to this many
                         ) -> Figure:
-    "Originals (grey) and reconstructions (colour), one panel per series (first channel)."
+    "Originals (grey) and reconstructions (colour), one panel per series, a row per channel."
     x, x_hat = np.asarray(x), np.asarray(x_hat)
-    n = min(n, len(x)); fig, axes = _fig(1, n, 3.2, 2.4, sharey=True)
-    for i, ax in enumerate(axes[0]):
-        ax.plot(x[i, 0], color="0.6", lw=2, label="x"); ax.plot(x_hat[i, 0], color="C0", lw=1, label="x̂")
-        ax.set_title(f"series {i}", fontsize=9)
+    n, channels = min(n, len(x)), min(x.shape[1], max_channels)
+    fig, axes = _fig(channels, n, 3.2, 2.4 if channels == 1 else 1.6, sharey="row")
+    for ch in range(channels):
+        for i, ax in enumerate(axes[ch]):
+            ax.plot(x[i, ch], color="0.6", lw=2, label="x"); ax.plot(x_hat[i, ch], color="C0", lw=1, label="x̂")
+            if ch == 0: ax.set_title(f"series {i}", fontsize=9)
+            if channels > 1 and i == 0: ax.set_ylabel(f"channel {ch}", fontsize=8)
     axes[0, 0].legend(fontsize=8)
     if title: fig.suptitle(title)
     return fig
