@@ -41,6 +41,8 @@ class Stage1Config(Config):
     split_seed: int = 0  # files only: seeds that split (stratified by class when labelled); fixed across run seeds
     unequal: Literal["error", "resample", "pad"] = "error"  # series of unequal length: refuse, resample each to `length`, or pad
     length: int | None = None  # target length for "resample" / "pad"; None = the longest series
+    id_column: str | None = None  # files only: long format, the column naming the series a row belongs to
+    time_column: str | None = None  # files only: long format, the column ordering a series' rows (default: row order)
     vqvae: VQVAEConfig | None = None  # None = the reference tokenizer for this dataset's length
     ssl: SSLConfig = SSLConfig()  # method "" = plain VQ-VAE
     augment: AugmentConfig = AugmentConfig()  # the second view (NC-VQVAE only)
@@ -52,7 +54,8 @@ class Stage1Config(Config):
     def load_data(self) -> UCRData:
         "The run's data, through the one door for UCR names and files (`tsssl.sources.load_data`)."
         return load_data(self.dataset, self.data_dir, label_column=self.label_column, test_path=self.test_path,
-                         test_fraction=self.test_fraction, split_seed=self.split_seed, unequal=self.unequal, length=self.length)
+                         test_fraction=self.test_fraction, split_seed=self.split_seed, unequal=self.unequal, length=self.length,
+                         id_column=self.id_column, time_column=self.time_column)
 
     def resolve(self, data: UCRData) -> "Stage1Config":
         "Fill in the tokenizer's length and channels from `data` (and check a given one matches)."
@@ -198,12 +201,14 @@ class Stage1Params(Config):
     "The flat parameters of the stage-1 experiment notebook."
     dataset: str = "GunPoint"  # a UCR dataset name, or a file of your own series: CSV, TSV, Parquet, .npy or .npz (layouts: tsssl.sources)
     data_dir: str | None = None  # a UCR 2018 archive folder (<data_dir>/<Name>/<Name>_TRAIN.tsv); None = $TSSSL_DATA_DIR, then aeon
-    label_column: str | None = None  # files only: the column of class labels, a 0-based position ("0") or a header name; None = unlabeled
+    label_column: int | str | None = None  # files only: the column of class labels, a 0-based position (0) or a header name; None = unlabeled
     test_path: str | None = None  # files only: a second file with the test split; None = a seeded split of the dataset file
     test_fraction: float = 0.2  # files only: share of the series held out for testing when test_path is None
     split_seed: int = 0  # files only: seeds that split (stratified by class when labelled)
     unequal: Literal["error", "resample", "pad"] = "error"  # files only: series of unequal length are refused, resampled or padded
     length: int | None = None  # files only: target length for resample or pad; None = the longest series
+    id_column: str | None = None  # files only: long format (one row per observation), the column naming each row's series
+    time_column: str | None = None  # files only: long format, the column ordering a series' rows; None = row order
     ssl_method: Literal["", "barlowtwins", "vicreg", "vibcreg"] = ""  # "" = plain VQ-VAE
     augmentations: tuple[str, ...] | str = "warp"  # names, or a preset: "warp", "slice", "gauss"
     aug_recon_weight: float = 0.1  # λ_aug
@@ -223,9 +228,11 @@ class Stage1Params(Config):
 
     def to_config(self) -> Stage1Config:
         "The nested run config these parameters describe."
-        column = int(self.label_column) if self.label_column is not None and self.label_column.isdigit() else self.label_column
+        column = self.label_column  # from the command line a position arrives as text ("0")
+        if isinstance(column, str) and column.isdigit(): column = int(column)
         return Stage1Config(dataset=self.dataset, data_dir=self.data_dir, label_column=column, test_path=self.test_path,
                             test_fraction=self.test_fraction, split_seed=self.split_seed, unequal=self.unequal, length=self.length,
+                            id_column=self.id_column, time_column=self.time_column,
                             ssl=SSLConfig(method=self.ssl_method, aug_recon_weight=self.aug_recon_weight),
                             augment=AugmentConfig(names=resolve_augmentations(self.augmentations)),
                             train=TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
