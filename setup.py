@@ -26,6 +26,7 @@ lic = licenses.get(cfg["license"].lower(), (cfg["license"], None))
 requirements = cfg.get("requirements", "").split()
 dev_requirements = cfg.get("dev_requirements", "").split()
 ucr_requirements = cfg.get("ucr_requirements", "").split()  # the offline UCR sets A-G (FordA, ECG5000, ...)
+parquet_requirements = cfg.get("parquet_requirements", "").split()  # reading your own series from Parquet files (tsssl.sources)
 scripts = [s.strip() for s in cfg.get("console_scripts", "").split()]
 
 class BuildWithExperiments(build_py):
@@ -52,7 +53,8 @@ setuptools.setup(
     include_package_data=True,
     package_data={cfg["lib_name"]: ["thesis_results/*.csv", "thesis_results/*.md"]},  # the thesis' recorded results (tsssl.thesis)
     install_requires=requirements,
-    extras_require={"ucr": ucr_requirements, "dev": dev_requirements + ucr_requirements},
+    extras_require={"ucr": ucr_requirements, "parquet": parquet_requirements,
+                    "dev": dev_requirements + ucr_requirements + parquet_requirements},
     dependency_links=cfg.get("dep_links", "").split(),
     python_requires=">=" + min_python,
     long_description=open("README.md", encoding="utf-8").read(),

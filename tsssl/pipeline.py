@@ -18,7 +18,7 @@ from .core import Config, add_config_arguments, atomic_write_json, atomic_write_
 from .data import load_ucr
 from .plots import compare_codebooks, plot_augmentations
 from .report import THESIS_CAS_EPOCHS
-from .runs import RunDir, run_status
+from .runs import RunDir, run_name, run_status
 from .stage1 import Stage1Params, load_stage1, save_figures, stage1_figures, train_stage1
 from .stage1_eval import token_counts
 from .stage2 import Stage2Params, train_stage2
@@ -60,7 +60,7 @@ def _log(msg: str) -> None: print(f"[tsssl] {msg}", flush=True)
 
 def _stage1(cfg: PipelineConfig, method: str, out: Path) -> Path:
     "Train (or reuse) one tokenizer; returns its run directory."
-    run_dir = out / "stage1" / (method or "vqvae")
+    run_dir = out / "stage1" / run_name({"ssl_method": method})
     if run_status(run_dir) == "finished": _log(f"stage 1 {method or 'vqvae'}: finished run found in {run_dir}, reused")
     else:
         _log(f"stage 1 {method or 'vqvae'}: training {cfg.stage1_epochs} epochs -> {run_dir}")
@@ -70,7 +70,7 @@ def _stage1(cfg: PipelineConfig, method: str, out: Path) -> Path:
 
 def _stage2(cfg: PipelineConfig, method: str, s1_dir: Path, out: Path) -> Path:
     "Train (or reuse) the prior on one tokenizer; returns its run directory."
-    run_dir = out / "stage2" / (method or "vqvae")
+    run_dir = out / "stage2" / run_name({"ssl_method": method})
     s2 = cfg.stage2_params(s1_dir).to_config()  # the same door as the notebook and `tsssl stage2`
     if run_status(run_dir) == "finished": _log(f"stage 2 {method or 'vqvae'}: finished run found in {run_dir}, reused")
     else:

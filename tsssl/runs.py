@@ -4,7 +4,7 @@
 
 # %% ../nbs/70_runs.ipynb #17390c0f
 from __future__ import annotations
-import fcntl, json, os, platform, shutil, sys, traceback
+import fcntl, json, os, platform, re, shutil, sys, traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,9 @@ from .core import atomic_write_json, read_json, utc_now
 
 # %% auto #0
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'SWEEP_FILE',
-           'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'versions', 'run_status',
-           'RunInUseError', 'run_in_use', 'start_run', 'finish_run', 'fail_run', 'execute_notebook']
+           'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'axis_label', 'run_name',
+           'versions', 'run_status', 'RunInUseError', 'run_in_use', 'start_run', 'finish_run', 'fail_run',
+           'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
@@ -71,6 +72,25 @@ class RunDir:
     def mark_skipped(self, reason: str) -> None:
         "Status 'skipped' (the sweep did not start the run), with the reason."
         self.set_status("skipped", reason=reason, skipped=utc_now())
+
+# %% ../nbs/70_runs.ipynb #e6fae972
+_EMPTY_LABELS = {"ssl_method": "vqvae"}  # the plain VQ-VAE's empty method
+
+def axis_label(name: str, value: Any) -> str:
+    "A short, filename-safe label for one value (`seed=1` → `s1`, `aug_recon_weight=0.05` → `arw0.05`)."
+    if isinstance(value, bool): s = name if value else f"no_{name}"
+    elif value is None or value == "": s = _EMPTY_LABELS.get(name, "none")
+    elif name == "seed" or name.endswith("_seed"): s = f"s{value}"
+    elif isinstance(value, (int, float)): s = "".join(p[0] for p in name.split("_") if p) + f"{value:g}"
+    elif isinstance(value, (list, tuple)): s = "+".join(map(str, value))
+    else: s = str(value)
+    return re.sub(r"[^A-Za-z0-9.+=_-]", "_", s)[:40]
+
+def run_name(values: dict[str, Any], # name → value, in the order they appear in the name
+             parent: str | None = None, # the name of the run this one builds on (kept whole, in front)
+            ) -> str:
+    "The one naming scheme of run directories: the parent's name, then a label per value, joined by '-'."
+    return "-".join(([parent] if parent else []) + [axis_label(k, v) for k, v in values.items()])
 
 # %% ../nbs/70_runs.ipynb #3dd3d30c
 def versions() -> dict[str, str]:

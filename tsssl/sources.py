@@ -420,7 +420,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     "A Parquet file as a DataFrame, read by pandas (which needs pyarrow)."
     try: return pd.read_parquet(path)
     except ImportError as e:
-        raise ImportError(f"reading {path} needs a Parquet engine for pandas, and none is installed: pip install pyarrow "
+        raise ImportError(f"reading {path} needs a Parquet engine for pandas, and none is installed: pip install tsssl[parquet] (or pyarrow) "
                           "(or save the table as .csv)") from e
     except Exception as e: raise ValueError(f"{path} is not a readable Parquet file ({type(e).__name__}: {e})") from e
 

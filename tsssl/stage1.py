@@ -19,7 +19,7 @@ from .data import UCRData, load_ucr, to_device
 from .sources import is_file_source, load_data
 from .log import JSONLLogger, MultiLogger, WandbLogger
 from .ncvqvae import NCVQVAE, stage1_loss
-from .runs import RunDir, fail_run, finish_run, run_status, start_run
+from .runs import RunDir, fail_run, finish_run, run_name, run_status, start_run
 from .ssl import SSLConfig
 from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, trainmode_probes
 from .train import FitResult, TrainConfig, fit, load_checkpoint
@@ -243,4 +243,4 @@ class Stage1Params(Config):
     def run_dir(self) -> Path:
         "Where the run goes."
         name = Path(self.dataset).stem if is_file_source(self.dataset) else self.dataset  # a file's runs are named by its stem
-        return Path(self.out_dir or f"runs/stage1/{name}-{self.ssl_method or 'vqvae'}-s{self.seed}")
+        return Path(self.out_dir or Path("runs/stage1") / run_name({"dataset": name, "ssl_method": self.ssl_method, "seed": self.seed}))

@@ -19,7 +19,7 @@ from .gen_metrics import cas, cas_class_counts, generation_metrics
 from .labelfree import LabelFreeConfig, label_free_metrics
 from .log import JSONLLogger, MultiLogger, WandbLogger
 from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
-from .runs import RunDir, fail_run, finish_run, run_status, start_run
+from .runs import RunDir, fail_run, finish_run, run_name, run_status, start_run
 from .stage1 import Stage1Config, load_stage1
 from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import n_params
@@ -289,4 +289,5 @@ class Stage2Params(Config):
     @property
     def run_dir(self) -> Path:
         "Where the run goes."
-        return Path(self.out_dir or f"runs/stage2/{Path(self.stage1_dir).name}-{self.prior if self.pairing == 'same' else 'paper'}-s{self.seed}")
+        values = {"prior": self.prior if self.pairing == "same" else "paper", "seed": self.seed}
+        return Path(self.out_dir or Path("runs/stage2") / run_name(values, parent=Path(self.stage1_dir).name))

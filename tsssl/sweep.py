@@ -13,10 +13,10 @@ import pandas as pd
 import yaml
 
 from .core import Config, atomic_write_json, read_json, run_command, utc_now
-from .runs import RunDir, execute_notebook, run_in_use, run_status
+from .runs import RunDir, axis_label, execute_notebook, run_in_use, run_name, run_status
 
 # %% auto #0
-__all__ = ['HASH_EXCLUDED', 'EXECUTORS', 'StageSpec', 'SweepSpec', 'load_sweep', 'as_sweep', 'axis_label', 'run_hash', 'RunSpec',
+__all__ = ['HASH_EXCLUDED', 'EXECUTORS', 'StageSpec', 'SweepSpec', 'load_sweep', 'as_sweep', 'run_hash', 'RunSpec',
            'expand_sweep', 'plan_run', 'execute_run', 'slurm_parameters', 'visible_gpus', 'local_pool', 'SweepSummary',
            'run_sweep', 'main']
 
@@ -56,18 +56,6 @@ def as_sweep(spec: SweepSpec | dict | str | Path) -> SweepSpec:
     return load_sweep(spec)
 
 # %% ../nbs/73_sweep.ipynb #247c8265
-_EMPTY_LABELS = {"ssl_method": "vqvae"}  # the plain VQ-VAE, as in tsssl's default run names
-
-def axis_label(name: str, value: Any) -> str:
-    "A short, filename-safe label for one axis value (`seed=1` → `s1`, `aug_recon_weight=0.05` → `arw0.05`)."
-    if isinstance(value, bool): s = name if value else f"no_{name}"
-    elif value is None or value == "": s = _EMPTY_LABELS.get(name, "none")
-    elif name == "seed" or name.endswith("_seed"): s = f"s{value}"
-    elif isinstance(value, (int, float)): s = "".join(p[0] for p in name.split("_") if p) + f"{value:g}"
-    elif isinstance(value, (list, tuple)): s = "+".join(map(str, value))
-    else: s = str(value)
-    return re.sub(r"[^A-Za-z0-9.+=_-]", "_", s)[:40]
-
 HASH_EXCLUDED = ("out_dir", "progress")
 
 def run_hash(notebook: str, params: dict, parent: str | None = None) -> str:
@@ -143,8 +131,8 @@ def _stage_runs(spec: SweepSpec, st: StageSpec, base: Path, root: Path, parents:
     for parent in parents:
         for values in _grids(st.axes, f"stage {st.name!r}"):
             params = {**st.params, **values}
-            labels = ([parent.run_id.rsplit("-", 1)[0]] if parent else []) + [axis_label(k, v) for k, v in values.items()]
-            run_id = "-".join(labels or [st.name]) + "-" + run_hash(nb.name, params, parent.run_id if parent else None)
+            name = run_name(values, parent.run_id.rsplit("-", 1)[0] if parent else None) or st.name  # the parent's name without its hash
+            run_id = f"{name}-{run_hash(nb.name, params, parent.run_id if parent else None)}"
             out_dir = root / st.name / run_id
             params["out_dir"] = _rel(out_dir, base)
             if "progress" in known: params["progress"] = False
