@@ -34,8 +34,8 @@ from tsssl.vqvae import VQVAE, VQVAEConfig, n_params
 # (torch 2.13.0+cpu, Lightning 2.6.6, 0 loader workers, its fastest setting there). Shared CPUs are noisy:
 # compare ratios measured in one run.
 REFERENCE = {
-    ("stage1-vqvae", "fordA"): "26 (H100) / 410 (CPU)", ("stage1-barlowtwins", "fordA"): "47 (H100) / 1300 (CPU)",
-    ("stage1-vqvae", "GunPoint"): "232 (H100) / 65 (CPU) per epoch", ("stage1-barlowtwins", "GunPoint"): "282 (H100) / 700 (CPU) per epoch",
+    ("stage1-vqvae", "fordA"): "26 (H100) / 410 (2-core Xeon)", ("stage1-barlowtwins", "fordA"): "47 (H100) / 1300 (2-core Xeon)",
+    ("stage1-vqvae", "GunPoint"): "232 (H100) / 65 (2-core Xeon) per epoch", ("stage1-barlowtwins", "GunPoint"): "282 (H100) / 700 (2-core Xeon) per epoch",
     ("stage2-token", "fordA"): "48.7 (H100)", ("stage2-token", "GunPoint"): "346 (H100) per epoch",
     ("generate-1000", "fordA"): "530 (H100)"}
 
