@@ -334,17 +334,16 @@ def plot_generated_distribution(real: np.ndarray | Tensor, # (n ...) real series
 
 def plot_distributions(x_real: np.ndarray | Tensor, # (n c l) real series
                        x_gen: np.ndarray | Tensor, # (m c l) generated series
-                       f_real: np.ndarray | Tensor, # (n d) their FCN features
-                       f_gen: np.ndarray | Tensor, # (m d) FCN features of the generated series
+                       f_real: np.ndarray | Tensor | None, # (n d) their FCN features; None: data space only
+                       f_gen: np.ndarray | Tensor | None, # (m d) FCN features of the generated series
                        max_points: int = 1000,
                        seed: int = 0,
-                       feature_space: str = "FCN feature space", # what f_real and f_gen are (the right column's title)
                       ) -> Figure:
-    "A 2×2 grid: PCA and t-SNE (rows) in data and feature space (columns)."
-    fig, axes = _fig(2, 2, 4.0, 3.4)
+    "PCA and t-SNE (rows) in data space and, when features are given, in FCN-feature space (columns)."
+    spaces = [(x_real, x_gen, "data space")] + ([(f_real, f_gen, "FCN feature space")] if f_real is not None else [])
+    fig, axes = _fig(2, len(spaces), 4.0, 3.4)
     for i, method in enumerate(("pca", "tsne")):
-        _draw_distribution(axes[i, 0], x_real, x_gen, "data space", method, max_points, seed)
-        _draw_distribution(axes[i, 1], f_real, f_gen, feature_space, method, max_points, seed)
+        for j, (a, b, title) in enumerate(spaces): _draw_distribution(axes[i, j], a, b, title, method, max_points, seed)
     return fig
 
 # %% ../nbs/60_plots.ipynb #cc98215e

@@ -143,12 +143,11 @@ def stage2_figures(prior: MaskGIT, data: UCRData, draws: PriorDraws) -> dict[str
         real_vs_gen = plot_real_vs_generated(data.x_test, data.y_test, draws.syn.x.float().cpu().numpy(), draws.y_syn.cpu().numpy(),
                                              class_names=data.class_names)
     else: real_vs_gen = plot_real_vs_generated(data.x_test, None, x_gen.cpu().numpy(), None)
-    feats = (lambda x: fcn_outputs(draws.fcn, x).features) if draws.fcn is not None else (lambda x: x.flatten(1))
+    feats = (lambda x: fcn_outputs(draws.fcn, x).features.cpu().numpy()) if draws.fcn is not None else (lambda x: None)  # no labels: no FCN
     return {"real_vs_generated": real_vs_gen,
             "token_usage_real_vs_generated": plot_token_usage_real_vs_generated(tokens_real.cpu(), draws.uncond.tokens.cpu(), prior.codebook_size),
-            "generated_distribution": plot_distributions(draws.x_test.cpu().numpy(), x_gen.cpu().numpy(), feats(draws.x_test).cpu().numpy(),
-                                                         feats(x_gen).cpu().numpy(), seed=draws.seed,
-                                                         feature_space="FCN feature space" if draws.fcn is not None else "all channels, flattened"),
+            "generated_distribution": plot_distributions(draws.x_test.cpu().numpy(), x_gen.cpu().numpy(), feats(draws.x_test), feats(x_gen),
+                                                         seed=draws.seed),
             "decoding_stats": plot_decoding_stats(stats.masked_prob.cpu().numpy(), stats.masked_entropy.cpu().numpy())}
 
 # %% ../nbs/55_stage2.ipynb #e30d19e6
