@@ -90,7 +90,8 @@ def _evaluate(argv: list[str]) -> None:
         data = s1.load_data()
         td = to_device(data, next(tok.parameters()).device)
         labels = (td.y_train, td.y_test) if data.labeled else (None, None)
-        metrics = evaluate_stage1(tok, td.x_train, labels[0], td.x_test, labels[1], svm=s1.svm).metrics
+        metrics = evaluate_stage1(tok, td.x_train, labels[0], td.x_test, labels[1], svm=s1.svm,
+                                  mask_train=td.mask_train, mask_test=td.mask_test).metrics
         if a.probe_protocol == "both" and data.labeled:
             from tsssl.stage1_eval import trainmode_probes
             metrics |= trainmode_probes(tok, td.x_train, td.y_train, td.x_test, td.y_test, svm=s1.svm, seed=s1.train.seed)

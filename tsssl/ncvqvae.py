@@ -12,10 +12,10 @@ from torch import nn
 
 from .augment import AugmentConfig, Augmenter
 from .ssl import SSLConfig, SSLHead
-from .vqvae import Stage1Output, VQVAE, VQVAEConfig
+from .vqvae import Stage1Output, VQVAE, VQVAEConfig, recon_losses
 
 # %% auto #0
-__all__ = ['NCLosses', 'NCOutput', 'NCVQVAE', 'stage1_loss']
+__all__ = ['MOVES_TIME', 'KEEPS_TIME', 'NCLosses', 'NCOutput', 'augmented_mask', 'NCVQVAE', 'stage1_loss']
 
 # %% ../nbs/24_ncvqvae.ipynb #7e33744c
 @dataclass
@@ -26,8 +26,8 @@ class NCLosses:
     recon_time: torch.Tensor
     recon_timefreq: torch.Tensor
     commitment: torch.Tensor
-    recon_aug_time: torch.Tensor  # MSE(x_a, x̂_a)
-    recon_aug_timefreq: torch.Tensor  # MSE(u_a, û_a)
+    recon_aug_time: torch.Tensor  # MSE(x_a, x̂_a), over the view's real steps when masked
+    recon_aug_timefreq: torch.Tensor  # MSE(u_a, û_a), or its masked form (`tsssl.vqvae.recon_losses`)
     ssl: torch.Tensor  # the weighted SSL loss
 
 @dataclass
@@ -37,6 +37,26 @@ class NCOutput:
     x_aug: torch.Tensor  # (b c l) augmented view
     x_hat_aug: torch.Tensor  # (b c l) its reconstruction through the continuous autoencoder
     losses: NCLosses
+
+# %% ../nbs/24_ncvqvae.ipynb #df3c9662
+MOVES_TIME = frozenset({"window_warp", "slice_and_shuffle", "flip"})  # augmentations that move steps in time
+KEEPS_TIME = frozenset({"amplitude_resize", "gaussian_noise", "magnitude_warp", "noise_window", "slope"})  # change values in place
+
+def augmented_mask(augment: Augmenter, # the augmenter that made the view
+                   mask: torch.Tensor, # (b 1 l) or (b c l) real steps of the original series
+                   x: torch.Tensor, # (b c l) the original series (the view's shape, dtype and device)
+                   state: torch.Tensor, # the generator's state just before the view was drawn (`generator.get_state()`)
+                  ) -> torch.Tensor: # (b c l): 1 where the view's step comes from real steps, 0 from padding, fractions between
+    "The real steps of an augmented view: the mask moved in time the way `augment` moved x, with the same random draws."
+    unknown = [n for n in augment.names if n not in MOVES_TIME | KEEPS_TIME]
+    if unknown: raise ValueError(f"augmentation(s) {unknown} are in neither MOVES_TIME nor KEEPS_TIME of tsssl.ncvqvae: "
+                                 "add each to the group it belongs to, so that the augmented view of padded series is masked right")
+    g = torch.Generator(device=x.device); g.set_state(state)
+    m = mask.to(x.dtype).expand(x.shape).contiguous()                  # x's shape and dtype: the same draws, in the same order
+    for name, fn in zip(augment.names, augment.fns):
+        moved = fn(m, g, augment.cfg)
+        if name in MOVES_TIME: m = moved
+    return m
 
 # %% ../nbs/24_ncvqvae.ipynb #dd9fabc2
 class NCVQVAE(nn.Module):
@@ -53,18 +73,22 @@ class NCVQVAE(nn.Module):
 
     def forward(self, x: torch.Tensor, # (b c l) original series
                 generator: torch.Generator, # drives the augmentation (lives on x's device)
+                mask: torch.Tensor | None = None, # (b 1 l) or (b c l) real steps of padded series; None: every step is real
                ) -> NCOutput:
-        "One training forward of both branches and the SSL loss."
-        orig = self.vqvae(x)
+        "One training forward of both branches and the SSL loss (reconstructions over the real steps when masked)."
+        orig = self.vqvae(x, mask)
+        state = None if mask is None else generator.get_state()
         x_aug = self.augment(x, generator)
         x_hat_aug, u_aug, u_hat_aug, z_aug = self.vqvae.autoencode(x_aug)
-        rt, rf = F.mse_loss(x_hat_aug.float(), x_aug.float()), F.mse_loss(u_hat_aug.float(), u_aug.float())
+        mask_aug = None if mask is None else augmented_mask(self.augment, mask, x, state)
+        rt, rf = recon_losses(x_aug.float(), x_hat_aug.float(), u_aug.float(), u_hat_aug.float(), self.vqvae.cfg.n_fft, mask_aug)
         ssl = self.head(orig.z_q, z_aug).total
         total = orig.losses.total + self.ssl_cfg.aug_recon_weight * (rt + rf) + ssl
         l = orig.losses
         return NCOutput(orig, x_aug, x_hat_aug, NCLosses(total, l.total, l.recon_time, l.recon_timefreq, l.commitment, rt, rf, ssl))
 
 # %% ../nbs/24_ncvqvae.ipynb #8c15e8c7
-def stage1_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, g: torch.Generator):
-    "Loss dataclass of one stage-1 step, for `VQVAE` and `NCVQVAE` alike (labels are unused)."
-    return model(x, g).losses if isinstance(model, NCVQVAE) or hasattr(model, "head") else model(x).losses
+def stage1_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, g: torch.Generator, mask: torch.Tensor | None = None):
+    "Loss dataclass of one stage-1 step, for `VQVAE` and `NCVQVAE` alike (labels are unused; a mask marks padded data's real steps)."
+    kw = {} if mask is None else {"mask": mask}
+    return model(x, g, **kw).losses if isinstance(model, NCVQVAE) or hasattr(model, "head") else model(x, **kw).losses

@@ -14,6 +14,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.svm import SVC, LinearSVC
 
 from .vq import perplexity as vq_perplexity
+from .vqvae import masked_sq_errors
 
 # %% auto #0
 __all__ = ['Encoded', 'encode_split', 'probe_accuracies', 'nn1_euclidean_accuracy', 'token_counts', 'perplexity',
@@ -26,8 +27,8 @@ class Encoded:
     z_pooled: torch.Tensor  # (n d) pre-quantization latent, averaged over the token grid
     zq_pooled: torch.Tensor  # (n d) quantized latent, averaged over the token grid (the reference's probe input)
     tokens: torch.Tensor  # (n N) code indices
-    recon_mse_time: float  # MSE(x, x̂) over the split
-    recon_mse_timefreq: float  # MSE(u, û) over the split
+    recon_mse_time: float  # MSE(x, x̂) over the split (over its real steps when masked)
+    recon_mse_timefreq: float  # MSE(u, û) over the split (masked: as the loss, `tsssl.vqvae.recon_losses`)
 
 def _restore_mode(model: nn.Module, modes: dict[str, bool]) -> None:
     for name, m in model.named_modules(): m.training = modes[name]
@@ -36,19 +37,27 @@ def _restore_mode(model: nn.Module, modes: dict[str, bool]) -> None:
 def encode_split(model: nn.Module, # a `tsssl.vqvae.VQVAE` (or anything with encode/quantize/decode)
                  x: torch.Tensor, # (n c l) series, any device
                  batch_size: int = 512, # series per forward pass
+                 mask: torch.Tensor | None = None, # (n 1 l) or (n c l) real steps of padded series; None: every step is real
                 ) -> Encoded:
-    "Encode `x` in eval mode (no EMA or BatchNorm updates) and measure reconstruction on the way."
+    "Encode `x` in eval mode (no EMA or BatchNorm updates) and measure reconstruction on the way (over the real steps when masked)."
+    if mask is not None and len(mask) != len(x):
+        raise ValueError(f"the mask has {len(mask)} rows but x has {len(x)} series: give one mask row per series (e.g. TensorData.mask_test)")
     modes = {name: m.training for name, m in model.named_modules()}
     model.eval()
     device = next(model.parameters()).device
     zs, zqs, toks, se_t, se_f, n_t, n_f = [], [], [], 0.0, 0.0, 0, 0
     try:
-        for xb in x.split(batch_size):
+        for i, xb in enumerate(x.split(batch_size)):
             out = model(xb.to(device))
             zs.append(out.z.float().mean(dim=(2, 3)).cpu()); zqs.append(out.z_q.float().mean(dim=(2, 3)).cpu())
             toks.append(out.tokens.cpu())
-            se_t += float(((out.x_hat.float() - xb.to(device).float()) ** 2).sum()); n_t += xb.numel()
-            se_f += float(((out.u_hat.float() - out.u.float()) ** 2).sum()); n_f += out.u.numel()
+            if mask is None:
+                se_t += float(((out.x_hat.float() - xb.to(device).float()) ** 2).sum()); n_t += xb.numel()
+                se_f += float(((out.u_hat.float() - out.u.float()) ** 2).sum()); n_f += out.u.numel()
+            else:
+                mb = mask[i * batch_size : (i + 1) * batch_size].to(device)
+                st, nt, sf, nf = (float(v) for v in masked_sq_errors(xb.to(device), out.x_hat, mb, model.cfg.n_fft))
+                se_t, n_t, se_f, n_f = se_t + st, n_t + nt, se_f + sf, n_f + nf
     finally:
         _restore_mode(model, modes)
     return Encoded(torch.cat(zs), torch.cat(zqs), torch.cat(toks), se_t / n_t, se_f / n_f)
@@ -140,10 +149,12 @@ def evaluate_stage1(model: nn.Module, # trained tokenizer (`VQVAE`)
                     x_test: torch.Tensor, y_test: torch.Tensor | None, # test split
                     svm: str = "svc", # see `probe_accuracies`
                     batch_size: int = 512,
+                    mask_train: torch.Tensor | None = None, # (n 1 l) real steps of padded train series (`TensorData.mask_train`); None: all
+                    mask_test: torch.Tensor | None = None, # (m 1 l) the same for the test split
                    ) -> Stage1Eval:
     "All stage-1 measurements of the thesis on a trained tokenizer (probes, usage, codebook similarity), leak-free."
     if (y_train is None) != (y_test is None): raise ValueError("give labels for both splits, or for neither (unlabelled data)")
-    tr, te = encode_split(model, x_train, batch_size), encode_split(model, x_test, batch_size)
+    tr, te = encode_split(model, x_train, batch_size, mask_train), encode_split(model, x_test, batch_size, mask_test)
     k = model.vq.codebook_size
     ctr, cte = token_counts(tr.tokens, k), token_counts(te.tokens, k)
     sim = codebook_similarity(model.vq.codebook)

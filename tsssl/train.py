@@ -141,7 +141,7 @@ class FitResult:
     eval_metrics: dict[str, float]  # the last `eval_fn` result
     resumed_from_epoch: int = 0  # 0 for a fresh run
 
-LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], Any]
+LossFn = Callable[..., Any]  # (model, x, y, generator) -> losses; with `fit(mask_train=...)` also the batch's mask: (model, x, y, generator, mask)
 
 # %% ../nbs/40_train.ipynb #ad882c82
 def _autocast(device: torch.device, precision: str):
@@ -160,10 +160,12 @@ def _run_eval(model: nn.Module, eval_fn: Callable | None) -> tuple[dict, float]:
 
 # %% ../nbs/40_train.ipynb #ccd22e39
 def train_step(model: nn.Module, loss_fn: LossFn, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-               g: torch.Generator, cfg: TrainConfig, device: torch.device):
+               g: torch.Generator, cfg: TrainConfig, device: torch.device,
+               mask: torch.Tensor | None = None, # the batch's real steps (padded series), passed to `loss_fn` when given
+              ):
     "One optimiser step: forward under autocast if asked, backward, optional clipping, update; returns the losses."
     with _autocast(device, cfg.precision):
-        losses = loss_fn(model, x, y, g)
+        losses = loss_fn(model, x, y, g) if mask is None else loss_fn(model, x, y, g, mask)
     opt.zero_grad(set_to_none=True)
     losses.total.backward()
     if cfg.grad_clip > 0: torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -177,7 +179,7 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig, device: torch.device) -> 
 
 # %% ../nbs/40_train.ipynb #2337e661
 def fit(model: nn.Module, # the model to train (moved to the run's device)
-        loss_fn: LossFn, # (model, x, y, generator) -> dataclass with a `total` tensor field
+        loss_fn: LossFn, # (model, x, y, generator[, mask]) -> dataclass with a `total` tensor field
         x_train: torch.Tensor, # (n ...) training inputs, ideally already on the device
         y_train: torch.Tensor, # (n,) labels (stage 1 ignores them)
         cfg: TrainConfig,
@@ -186,12 +188,17 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
         eval_fn: Callable[[nn.Module], dict] | None = None, # evaluation, run every `eval_every` epochs and at the end
         extra_state: dict | None = None, # saved with each checkpoint (e.g. the run config)
         stop_after_epochs: int | None = None, # stop early (as if killed) after this many epochs in this call; for tests
+        mask_train: torch.Tensor | None = None, # (n ...) real steps of padded series (e.g. `TensorData.mask_train`); None: no mask
        ) -> FitResult:
     "Train `model` with AdamW and the cosine schedule, checkpointing and resuming exactly."
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
     model.to(device).train()
     x_train, y_train = x_train.to(device), y_train.to(device)
+    if mask_train is not None:
+        if len(mask_train) != len(x_train):
+            raise ValueError(f"mask_train has {len(mask_train)} rows but x_train has {len(x_train)} series: give one mask row per series")
+        mask_train = mask_train.to(device)
     g = torch.Generator(device=device).manual_seed(cfg.seed)
     opt = make_optimizer(model, cfg, device)
     steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
@@ -227,7 +234,8 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
         for idx in batches(len(x_train), cfg.batch_size, g):
             lr = cosine_lr(step, total_steps, cfg.lr, cfg.warmup_steps, cfg.min_lr_ratio)
             for group in opt.param_groups: group["lr"] = lr
-            losses = train_step(step_fn, loss_fn, opt, x_train[idx], y_train[idx], g, cfg, device); step += 1
+            mask = None if mask_train is None else mask_train[idx]
+            losses = train_step(step_fn, loss_fn, opt, x_train[idx], y_train[idx], g, cfg, device, mask); step += 1
             for k, v in _scalars(losses).items():
                 sums[k] = sums.get(k, 0) + v.float(); epoch_sums[k] = epoch_sums.get(k, 0) + v.float()
             if logger is not None and step % cfg.log_every == 0:

@@ -19,7 +19,7 @@ from .vq import VectorQuantizer, VQOutput
 
 # %% auto #0
 __all__ = ['VQVAEConfig', 'replicate_pad', 'channels_last', 'DownConv', 'ResUnit', 'Encoder', 'Decoder', 'VQVAELosses',
-           'Stage1Output', 'n_params', 'VQVAE']
+           'Stage1Output', 'n_params', 'VQVAE', 'masked_sq_errors', 'recon_losses']
 
 # %% ../nbs/22_vqvae.ipynb #eb23df5d
 @dataclass(frozen=True)
@@ -164,8 +164,8 @@ class Decoder(nn.Module):
 @dataclass
 class VQVAELosses:
     "The stage-1 loss terms (all scalars)."
-    recon_time: Tensor  # MSE(x, x̂)
-    recon_timefreq: Tensor  # MSE(u, û) over real and imaginary parts
+    recon_time: Tensor  # MSE(x, x̂); with a mask, over the real steps only
+    recon_timefreq: Tensor  # MSE(u, û) over real and imaginary parts; with a mask, MSE(STFT(x·m), STFT(x̂·m)) per real frame
     commitment: Tensor  # β·MSE(sg(z_q), z)
     orthogonal: Tensor  # L_orth of the codebook, unweighted
     total: Tensor  # recon_time + recon_timefreq + commitment + orthogonal_reg_weight·orthogonal
@@ -222,18 +222,52 @@ class VQVAE(nn.Module):
         u_hat = self.decoder(z)
         return u_hat, istft(u_hat, self.cfg.length, self.cfg.n_fft)
 
+# %% ../nbs/22_vqvae.ipynb #56451a80
+def _mask_for(mask: Tensor, x: Tensor) -> Tensor:
+    "`mask` as float32 on x's device, checked to be (b 1 l) or (b c l) for x of shape (b c l)."
+    b, c, l = x.shape
+    if mask.ndim != 3 or mask.shape[0] != b or mask.shape[1] not in (1, c) or mask.shape[2] != l:
+        raise ValueError(f"the mask must have shape ({b} 1 {l}) or ({b} {c} {l}) for x of shape {tuple(x.shape)}, got {tuple(mask.shape)}: "
+                         "1 (True) on the real steps of each series, 0 (False) on its padding")
+    return mask.to(device=x.device, dtype=torch.float32)
+
+def masked_sq_errors(x: Tensor, # (b c l) series (0 on the padding)
+                     x_hat: Tensor, # (b c l) reconstruction
+                     mask: Tensor, # (b 1 l) or (b c l): 1 on real steps, 0 on padding (a fraction weighs a step partly)
+                     n_fft: int, # STFT size of the time–frequency term
+                    ) -> tuple[Tensor, Tensor, Tensor, Tensor]: # time: sum, count; time–frequency: sum, count
+    "Squared reconstruction errors over the real steps, in time and over the STFT, each with the count it averages over."
+    m = _mask_for(mask, x)
+    w, x, x_hat = m.expand(x.shape), x.float(), x_hat.float()
+    se_t, n_t = ((x_hat - x) ** 2 * w).sum(), w.sum()
+    d = stft(x_hat * m, n_fft) - stft(x * m, n_fft)
+    return se_t, n_t, (d ** 2).sum(), n_t * (d.numel() / w.numel())
+
+def recon_losses(x: Tensor, # (b c l) series
+                 x_hat: Tensor, # (b c l) reconstruction
+                 u: Tensor, # (b 2c h w) STFT of x
+                 u_hat: Tensor, # (b 2c h w) decoded STFT
+                 n_fft: int, # STFT size
+                 mask: Tensor | None = None, # (b 1 l) or (b c l) real steps of padded series; None: every step is real
+                ) -> tuple[Tensor, Tensor]: # time, time–frequency
+    "The two reconstruction losses: MSE(x, x̂) and MSE(u, û), or, with a mask, their means over the real steps."
+    if mask is None: return F.mse_loss(x_hat, x), F.mse_loss(u_hat, u)
+    se_t, n_t, se_f, n_f = masked_sq_errors(x, x_hat, mask, n_fft)
+    return se_t / n_t.clamp_min(1e-12), se_f / n_f.clamp_min(1e-12)
+
 # %% ../nbs/22_vqvae.ipynb #df26bf40
 @patch
 def forward(self: VQVAE, x: Tensor, # (b c l) series
+            mask: Tensor | None = None, # (b 1 l) or (b c l) real steps of padded series; None: every step is real
            ) -> Stage1Output:
-    "The stage-1 pass with its losses."
+    "The stage-1 pass with its losses (the reconstruction losses over the real steps when a mask is given)."
     x = self._check(x)
     u = stft(x, self.cfg.n_fft)
     z = self.encoder(u)
     q = self.vq(z)
     u_hat, x_hat = self.decode(q.z_q)
     with torch.autocast(x.device.type, enabled=False):
-        rt, rtf = F.mse_loss(x_hat, x.float()), F.mse_loss(u_hat, u)
+        rt, rtf = recon_losses(x.float(), x_hat, u, u_hat, self.cfg.n_fft, mask)
         total = rt + rtf + q.commitment_loss + self.cfg.orthogonal_reg_weight * q.orthogonal_loss
     losses = VQVAELosses(rt, rtf, q.commitment_loss, q.orthogonal_loss, total)
     return Stage1Output(x_hat, u, u_hat, z, q.z_q, q.tokens, losses, q.perplexity)
