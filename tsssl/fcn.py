@@ -14,13 +14,13 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 import tsssl
-from .core import Config, atomic_write, resolve_device, seed_everything
+from .core import atomic_write, resolve_device, seed_everything
 from .linear import Linear
 from .train import TrainConfig, fit
 
 # %% auto #0
 __all__ = ['same_padding', 'ConvBlock', 'FCN', 'FCNConfig', 'as_series', 'as_labels', 'FCNLoss', 'fcn_loss', 'train_fcn',
-           'FCNOutputs', 'fcn_outputs', 'fcn_accuracy', 'fcn_cache_dir', 'fcn_cache_key', 'evaluator_for']
+           'FCNOutputs', 'fcn_outputs', 'fcn_accuracy', 'fcn_cache_dir', 'fcn_recipe', 'fcn_cache_key', 'evaluator_for']
 
 # %% ../nbs/51_fcn.ipynb #911c3cbd
 def same_padding(kernel_size: int, # convolution kernel k (stride 1, dilation 1)
@@ -66,19 +66,10 @@ class FCN(nn.Module):
 
 # %% ../nbs/51_fcn.ipynb #62d8fb6f
 @dataclass(frozen=True)
-class FCNConfig(Config):
-    "The FCN training recipe (that of the reference's `supervised_FCN` checkpoints)."
-    epochs: int = 1000  # passes over the training split
-    batch_size: int = 256
-    lr: float = 1e-3  # AdamW peak learning rate (cosine decay to 0 over all steps)
-    weight_decay: float = 1e-5  # AdamW weight decay
-    seed: int = 0  # seeds the initial weights and the batch order
-
-    def __post_init__(self):
-        super().__post_init__()
-        for name in ("epochs", "batch_size"):
-            if getattr(self, name) < 1: raise ValueError(f"FCNConfig.{name} must be >= 1, got {getattr(self, name)}")
-        if self.lr <= 0: raise ValueError(f"FCNConfig.lr must be > 0, got {self.lr}")
+class FCNConfig(TrainConfig):
+    "The FCN's training recipe: a `TrainConfig` with the reference checkpoints' batch size and weight decay as defaults."
+    batch_size: int = 256  # series per step (the reference's `supervised_FCN` checkpoints)
+    weight_decay: float = 1e-5  # AdamW weight decay (ditto)
 
 # %% ../nbs/51_fcn.ipynb #ecc2ee5b
 def as_series(x: np.ndarray | Tensor) -> Tensor:
@@ -125,9 +116,7 @@ def train_fcn(x_train: np.ndarray | Tensor, # (n c l) real training series
     if len(x) == 0: raise ValueError("train_fcn needs at least one training series")
     seed_everything(cfg.seed)  # the initial weights depend on the seed only
     model = FCN(x.shape[1], n_classes)
-    tcfg = TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
-                       seed=cfg.seed, device=str(resolve_device(device)), progress=progress)
-    fit(model, fcn_loss, x, y, tcfg)
+    fit(model, fcn_loss, x, y, cfg.replace(device=str(resolve_device(device)), progress=progress))
     return model.eval()
 
 # %% ../nbs/51_fcn.ipynb #1edfa92a
@@ -171,12 +160,21 @@ def _array_digest(a: np.ndarray | Tensor, dtype) -> dict:
     a = np.ascontiguousarray(torch.as_tensor(a).detach().cpu().numpy(), dtype=dtype)
     return {"shape": list(a.shape), "sha256": hashlib.sha256(a.tobytes()).hexdigest()}
 
+_NOT_RECIPE = ("device", "progress", "compile", "checkpoint_every", "checkpoint_minutes", "eval_every", "log_every")  # how a run goes
+_KEYED_WHEN_SET = {"warmup_steps": 0, "min_lr_ratio": 0.0, "grad_clip": 0.0, "precision": "fp32"}  # keyed only off these values,
+# so that caches made when the recipe had five fields (epochs, batch_size, lr, weight_decay, seed) stay valid
+
+def fcn_recipe(cfg: TrainConfig) -> dict:
+    "The fields of a training config that decide the trained weights: what keys the FCN cache."
+    return {k: v for k, v in cfg.to_dict().items()
+            if k not in _NOT_RECIPE and not (k in _KEYED_WHEN_SET and v == _KEYED_WHEN_SET[k])}
+
 def fcn_cache_key(x_train: np.ndarray | Tensor, y_train: np.ndarray | Tensor, n_classes: int,
                   cfg: FCNConfig) -> tuple[str, dict]:
     "The cache key (hex SHA-256) of an FCN trained on this data with this recipe, and what it describes."
     x = as_series(x_train); y = as_labels(y_train, len(x), n_classes)
     desc = {"architecture": _ARCH, "x_train": _array_digest(x, np.float32), "y_train": _array_digest(y, np.int64),
-            "n_classes": int(n_classes), "recipe": cfg.to_dict()}
+            "n_classes": int(n_classes), "recipe": fcn_recipe(cfg)}
     return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest(), desc
 
 # %% ../nbs/51_fcn.ipynb #d2ca6f14

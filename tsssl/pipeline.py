@@ -7,20 +7,21 @@ from __future__ import annotations
 import argparse, sys, time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Sequence
 
-import numpy as np
 import pandas as pd
 import torch
 
 from .augment import make_generator
-from .core import Config, add_config_arguments, atomic_write_json, atomic_write_text, read_json, resolve_device
+from .core import Config, add_config_arguments, atomic_write_json, atomic_write_text, resolve_device
 from .data import load_ucr
 from .plots import compare_codebooks, plot_augmentations
-from .report import THESIS_CAS_EPOCHS
-from .runs import RunDir, run_name, run_status
+from .report import THESIS_CAS_EPOCHS, aggregate, display_label
+from .results import load_runs
+from .runs import run_name, run_status
 from .stage1 import Stage1Params, load_stage1, save_figures, stage1_figures, train_stage1
 from .stage1_eval import token_counts
+from .ssl import PLAIN
 from .stage2 import Stage2Params, train_stage2
 
 # %% auto #0
@@ -61,9 +62,9 @@ def _log(msg: str) -> None: print(f"[tsssl] {msg}", flush=True)
 def _stage1(cfg: PipelineConfig, method: str, out: Path) -> Path:
     "Train (or reuse) one tokenizer; returns its run directory."
     run_dir = out / "stage1" / run_name({"ssl_method": method})
-    if run_status(run_dir) == "finished": _log(f"stage 1 {method or 'vqvae'}: finished run found in {run_dir}, reused")
+    if run_status(run_dir) == "finished": _log(f"stage 1 {method}: finished run found in {run_dir}, reused")
     else:
-        _log(f"stage 1 {method or 'vqvae'}: training {cfg.stage1_epochs} epochs -> {run_dir}")
+        _log(f"stage 1 {method}: training {cfg.stage1_epochs} epochs -> {run_dir}")
         r = train_stage1(cfg.stage1_params(method).to_config(), run_dir)
         save_figures(stage1_figures(r), run_dir)
     return run_dir
@@ -72,9 +73,9 @@ def _stage2(cfg: PipelineConfig, method: str, s1_dir: Path, out: Path) -> Path:
     "Train (or reuse) the prior on one tokenizer; returns its run directory."
     run_dir = out / "stage2" / run_name({"ssl_method": method})
     s2 = cfg.stage2_params(s1_dir).to_config()  # the same door as the notebook and `tsssl stage2`
-    if run_status(run_dir) == "finished": _log(f"stage 2 {method or 'vqvae'}: finished run found in {run_dir}, reused")
+    if run_status(run_dir) == "finished": _log(f"stage 2 {method}: finished run found in {run_dir}, reused")
     else:
-        _log(f"stage 2 {method or 'vqvae'}: training {cfg.stage2_epochs} epochs and evaluating -> {run_dir}")
+        _log(f"stage 2 {method}: training {cfg.stage2_epochs} epochs and evaluating -> {run_dir}")
         r = train_stage2(s2, run_dir)
         save_figures(r.figures, run_dir)
     return run_dir
@@ -95,15 +96,23 @@ SUMMARY_COLUMNS = {"svm_accuracy": "SVM", "knn_accuracy": "KNN", "recon_mse_time
                    "codebook_usage": "usage", "fid": "FID↓", "is_mean": "IS↑", "cas_accuracy": "CAS↑",
                    "real_fcn_accuracy": "FCN acc", "s1_time_s": "stage-1 s", "s2_time_s": "stage-2 s"}
 
-def summary_table(s1_dirs: dict[str, Path], s2_dirs: dict[str, Path]) -> pd.DataFrame:
-    "One row per tokenizer: stage-1 and stage-2 metrics from the runs' metrics.json."
-    rows = {}
-    for name in s1_dirs:
-        m1 = read_json(RunDir(s1_dirs[name]).metrics)
-        m2 = read_json(RunDir(s2_dirs[name]).metrics) if name in s2_dirs else {}
-        rows[name] = {**m1, **m2, "s1_time_s": m1["training_time_s"], "s2_time_s": m2.get("training_time_s", np.nan)}
-    df = pd.DataFrame.from_dict(rows, orient="index")
-    return df[[c for c in SUMMARY_COLUMNS if c in df]].rename(columns=SUMMARY_COLUMNS)
+def summary_table(out_dir: str | Path, # the job's folder: stage1/ and stage2/ run directories
+                  methods: Sequence[str], # the job's tokenizers, by SSL method ("vqvae" = plain)
+                 ) -> pd.DataFrame:
+    "One row per tokenizer: its stage-1 metrics beside its prior's stage-2 metrics, read by the results store, grouped by the report."
+    runs = load_runs(out_dir, warn=False)
+    done = runs[(runs["status"] == "finished") & runs["ssl_method"].isin(methods)]
+    s1 = done[done["stage"] == "stage1"].assign(s1_time_s=lambda d: d["training_time_s"])
+    s2 = done[done["stage"] == "stage2"].assign(s2_time_s=lambda d: d["training_time_s"])
+    own = lambda d, cols: [c for c in cols if c in d and d[c].notna().any()]  # the store's table has every run's columns
+    cols1 = own(s1, SUMMARY_COLUMNS); cols2 = [c for c in own(s2, SUMMARY_COLUMNS) if c not in cols1]
+    both = s1[["run_id", "ssl_method", *cols1]].merge(s2[["stage1.run_id", *cols2]] if len(s2) else pd.DataFrame(columns=["stage1.run_id"]),
+                                                       left_on="run_id", right_on="stage1.run_id", how="left")
+    both["method"] = both["ssl_method"].map(display_label)
+    cols = [c for c in SUMMARY_COLUMNS if c in cols1 or c in cols2]
+    table = aggregate(both, cols, by=("method",))[cols]  # one seed per tokenizer: the mean is the run's value
+    plain_first = sorted(table.index, key=lambda m: m != display_label(PLAIN))
+    return table.loc[plain_first].rename(columns=SUMMARY_COLUMNS).rename_axis(None)
 
 # %% ../nbs/71_pipeline.ipynb #cad4995a
 def run_pipeline(cfg: PipelineConfig = PipelineConfig()) -> pd.DataFrame:
@@ -112,11 +121,11 @@ def run_pipeline(cfg: PipelineConfig = PipelineConfig()) -> pd.DataFrame:
     _log(f"dataset {cfg.dataset}, device {resolve_device(cfg.device)}, output {out}")
     data = load_ucr(cfg.dataset, cfg.data_dir)
     plot_augmentations(torch.as_tensor(data.x_train[:3]), g=make_generator(cfg.seed)).savefig(out / "augmentations.png", dpi=110)
-    methods = {"VQ-VAE": "", f"NC-VQVAE ({cfg.ssl_method})": cfg.ssl_method}
-    s1 = {name: _stage1(cfg, m, out) for name, m in methods.items()}
+    methods = (PLAIN, cfg.ssl_method)
+    s1 = {display_label(m): _stage1(cfg, m, out) for m in methods}
     _codebook_figure(s1, cfg, out / "codebook_comparison.png")
-    s2 = {name: _stage2(cfg, m, s1[name], out) for name, m in methods.items()}
-    table = summary_table(s1, s2)
+    for m in methods: _stage2(cfg, m, s1[display_label(m)], out)
+    table = summary_table(out, methods)
     if cfg.cas_fcn_epochs != THESIS_CAS_EPOCHS:  # never call a shortened classifier's accuracy plain CAS
         table = table.rename(columns={"CAS↑": f"CAS↑ ({cfg.cas_fcn_epochs}-epoch classifier)"})
     caption = (f"{cfg.dataset}, seed {cfg.seed}, device {resolve_device(cfg.device)}: stage 1 {cfg.stage1_epochs} epochs "

@@ -11,11 +11,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .augment import AUGMENTATION_SETS
+from .ssl import PLAIN, ssl_method_name
 
 # %% auto #0
-__all__ = ['THESIS_CAS_EPOCHS', 'augmentation_label', 'method_label', 'with_labels', 'aggregate', 'format_mean_std', 'cas_column',
-           'split_cas', 'plot_metric_bars', 'plot_aug_recon_weight', 'tokenizer_seed', 'robustness_deltas',
-           'plot_aug_robustness']
+__all__ = ['THESIS_CAS_EPOCHS', 'augmentation_label', 'is_plain', 'method_label', 'display_label', 'with_labels', 'aggregate',
+           'format_mean_std', 'cas_column', 'split_cas', 'plot_metric_bars', 'plot_aug_recon_weight', 'tokenizer_seed',
+           'robustness_deltas', 'plot_aug_robustness']
 
 # %% ../nbs/74_report.ipynb #f1d5acb2
 def augmentation_label(names) -> str:
@@ -26,10 +27,18 @@ def augmentation_label(names) -> str:
         if names == tuple(members): return preset
     return "+".join(names)
 
+def is_plain(ssl_method: pd.Series) -> pd.Series:
+    "Which rows are the plain VQ-VAE ('vqvae', or the empty or missing method of older runs and tables)."
+    return ssl_method.map(ssl_method_name) == PLAIN
+
 def method_label(ssl_method: str, augmentations=None) -> str:
     "The thesis' cell name: 'regular' for the plain VQ-VAE, else '<ssl>_<augmentation>'."
-    if not isinstance(ssl_method, str) or not ssl_method: return "regular"
+    if ssl_method_name(ssl_method) == PLAIN: return "regular"
     return f"{ssl_method}_{augmentation_label(augmentations)}"
+
+def display_label(ssl_method: str) -> str:
+    "A summary table's row name: 'VQ-VAE' for the plain tokenizer, else 'NC-VQVAE (<method>)'."
+    return "VQ-VAE" if ssl_method_name(ssl_method) == PLAIN else f"NC-VQVAE ({ssl_method})"
 
 # %% ../nbs/74_report.ipynb #95571f25
 def with_labels(runs: pd.DataFrame) -> pd.DataFrame:
@@ -101,7 +110,7 @@ def plot_aug_recon_weight(df: pd.DataFrame, # finished stage-1 runs with `aug_re
                           title: str = "augmentation reconstruction weight",
                          ) -> Figure:
     "Each metric against λ_aug, one line per SSL method (± std over seeds), a row per dataset × augmentation."
-    d = df[df["ssl_method"].fillna("") != ""].copy(); d["aug"] = [augmentation_label(a) for a in d["augmentations"]]
+    d = df[~is_plain(df["ssl_method"])].copy(); d["aug"] = [augmentation_label(a) for a in d["augmentations"]]
     panels = sorted(d.groupby(["dataset", "aug"]).groups)
     fig = Figure(figsize=(3.4 * len(metrics), 2.6 * max(1, len(panels))), layout="constrained")
     axes = fig.subplots(max(1, len(panels)), len(metrics), squeeze=False)
@@ -127,8 +136,8 @@ def robustness_deltas(df: pd.DataFrame, # finished runs of one stage, plain and 
                      ) -> pd.DataFrame:
     "Per dataset, SSL method and augmentation: mean change of `metric` against the plain VQ-VAE (same dataset and tokenizer seed)."
     df = df.assign(tokenizer_seed=tokenizer_seed(df))
-    plain = df[df["ssl_method"].fillna("") == ""].groupby(["dataset", "tokenizer_seed"])[metric].mean().rename("plain")
-    ssl = df[df["ssl_method"].fillna("") != ""].copy(); ssl["aug"] = [augmentation_label(a) for a in ssl["augmentations"]]
+    plain = df[is_plain(df["ssl_method"])].groupby(["dataset", "tokenizer_seed"])[metric].mean().rename("plain")
+    ssl = df[~is_plain(df["ssl_method"])].copy(); ssl["aug"] = [augmentation_label(a) for a in ssl["augmentations"]]
     ssl = ssl.join(plain, on=["dataset", "tokenizer_seed"]); ssl["delta"] = ssl[metric] - ssl["plain"]
     return ssl.groupby(["dataset", "ssl_method", "aug"])["delta"].agg(["mean", "std", "size"]).reset_index()
 

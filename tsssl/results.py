@@ -13,6 +13,7 @@ import pandas as pd
 
 from .core import read_json
 from .runs import CONFIG_FILE, STATUS_FILE, RunDir, run_in_use
+from .ssl import PLAIN
 
 # %% auto #0
 __all__ = ['RUN_MARKERS', 'BASE_COLUMNS', 'WANDB_HOSTS', 'flatten', 'is_run_dir', 'find_run_dirs', 'run_kind', 'run_row',
@@ -154,6 +155,8 @@ def _frame(rows: list[dict], problems: list[str]) -> pd.DataFrame:
     for c in BASE_COLUMNS:
         if c not in df: df[c] = pd.Series(dtype=object)
     df = df[list(BASE_COLUMNS) + [c for c in df.columns if c not in BASE_COLUMNS]]
+    for c in [c for c in df if c.endswith(("ssl_method", "ssl.method"))]:  # runs from before the rename say "" for the plain VQ-VAE
+        df[c] = df[c].replace("", PLAIN)
     df.attrs["problems"] = problems
     df.attrs["status_counts"] = {str(k): int(v) for k, v in df["status"].value_counts().items()}
     return df

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 import tsssl
-from .core import atomic_write_json, read_json, utc_now
+from .core import Config, atomic_write_json, read_json, utc_now
 
 # %% auto #0
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'SWEEP_FILE',
@@ -74,7 +74,7 @@ class RunDir:
         self.set_status("skipped", reason=reason, skipped=utc_now())
 
 # %% ../nbs/70_runs.ipynb #e6fae972
-_EMPTY_LABELS = {"ssl_method": "vqvae"}  # the plain VQ-VAE's empty method
+_EMPTY_LABELS = {"ssl_method": "vqvae"}  # an empty method: the plain VQ-VAE in sweep files written before it was named "vqvae"
 
 def axis_label(name: str, value: Any) -> str:
     "A short, filename-safe label for one value (`seed=1` → `s1`, `aug_recon_weight=0.05` → `arw0.05`)."
@@ -153,8 +153,14 @@ def _restore_replaced(run_dir: Path) -> bool:
 
 
 # %% ../nbs/70_runs.ipynb #a60260bb
+def _same_config(config: Config | dict, stored: dict) -> bool:
+    "Whether config.json's `stored` describes `config`; a `Config` reads it through its own type, so older spellings match."
+    if not isinstance(config, Config): return json.loads(json.dumps(config)) == stored
+    try: return type(config).from_dict(stored) == config
+    except (KeyError, TypeError, ValueError): return False  # not a config of this type: different
+
 def start_run(run_dir: str | Path, # the run's directory (created)
-              config: dict, # the resolved config, as written to config.json
+              config: Config | dict, # the resolved config, written to config.json
               overwrite: bool = False, # replace a finished run, once the new one has finished
               kind: str | None = None, # 'stage1' or 'stage2', recorded in status.json
               parent: str | Path | None = None, # the run directory this run builds on (a stage-2 run's stage-1 run), recorded
@@ -171,7 +177,7 @@ def start_run(run_dir: str | Path, # the run's directory (created)
             raise FileExistsError(f"{run_dir} already holds a finished run (see its {METRICS_FILE}); choose another out_dir, "
                                   "or pass overwrite=True to replace it")
         if rd.config.is_file() and status != "finished" and not overwrite:
-            if json.loads(json.dumps(config)) != read_json(rd.config):
+            if not _same_config(config, read_json(rd.config)):
                 raise FileExistsError(f"{run_dir} holds an unfinished run with a different config; choose another out_dir, "
                                       "or pass overwrite=True to start over there")
         if overwrite and _contents(run_dir):
@@ -180,7 +186,7 @@ def start_run(run_dir: str | Path, # the run's directory (created)
                 for p in _contents(run_dir): os.replace(p, run_dir / REPLACED_DIR / p.name)
             else:  # an unfinished or failed run: nothing worth keeping, start clean (no resuming from its checkpoint)
                 for p in _contents(run_dir): shutil.rmtree(p) if p.is_dir() else p.unlink()
-        atomic_write_json(rd.config, config)
+        atomic_write_json(rd.config, config.to_dict() if isinstance(config, Config) else config)
         rd.write_status({"status": "running", "started": utc_now(), "versions": versions(), "command": " ".join(sys.argv),
                          **({"kind": kind} if kind else {}), **({"parent": str(parent)} if parent is not None else {})})
     except BaseException:

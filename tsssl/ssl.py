@@ -5,7 +5,7 @@
 # %% ../nbs/23_ssl.ipynb #7770a9d1
 from __future__ import annotations
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -15,17 +15,24 @@ from .core import Config
 from .linear import Linear
 
 # %% auto #0
-__all__ = ['SSLConfig', 'pool_latent', 'ViewBatchNorm1d', 'IterNorm', 'Projector', 'SSLLoss', 'barlow_twins_loss', 'vicreg_loss',
-           'vibcreg_loss', 'SSLHead']
+__all__ = ['PLAIN', 'SSLMethod', 'ssl_method_name', 'SSLConfig', 'pool_latent', 'ViewBatchNorm1d', 'IterNorm', 'Projector',
+           'SSLLoss', 'barlow_twins_loss', 'vicreg_loss', 'vibcreg_loss', 'SSLHead']
 
 # %% ../nbs/23_ssl.ipynb #a772edb2
-_DEFAULT_WEIGHT = {"": 0.0, "barlowtwins": 1.0, "vicreg": 0.01, "vibcreg": 0.01}
+PLAIN = "vqvae"  # the plain VQ-VAE's method name: no SSL branch
+SSLMethod = Literal["vqvae", "barlowtwins", "vicreg", "vibcreg"]
+
+def ssl_method_name(method: Any) -> Any:
+    "The one name of a method: '', None and NaN (spellings of the plain VQ-VAE in older runs and tables) become 'vqvae'."
+    return PLAIN if method is None or method == "" or method != method else method  # method != method: NaN
+
+_DEFAULT_WEIGHT = {PLAIN: 0.0, "barlowtwins": 1.0, "vicreg": 0.01, "vibcreg": 0.01}
 _DEFAULT_COV = {"vicreg": 1.0, "vibcreg": 100.0}
 
 @dataclass(frozen=True)
 class SSLConfig(Config):
     "The SSL branch of NC-VQVAE: method, projector sizes and loss coefficients (reference defaults)."
-    method: Literal["", "barlowtwins", "vicreg", "vibcreg"] = ""  # "" = plain VQ-VAE, no SSL branch
+    method: SSLMethod = PLAIN  # "vqvae" = plain VQ-VAE, no SSL branch
     proj_hidden: int = 4096  # width of the projector's two hidden layers
     proj_out: int = 4096  # projection size F
     weight: float | None = None  # weight w of the SSL loss; None = the method's (Barlow Twins 1.0, VICReg/VIbCReg 0.01)
@@ -38,6 +45,7 @@ class SSLConfig(Config):
     aug_recon_weight: float = 0.1  # λ_aug: weight of the augmented branch's reconstruction losses (0.1 in every thesis run)
 
     def __post_init__(self):
+        object.__setattr__(self, "method", ssl_method_name(self.method))  # configs stored before the rename hold ""
         super().__post_init__()
         for k in ("proj_hidden", "proj_out", "iternorm_groups", "iternorm_iters"):
             if getattr(self, k) < 1: raise ValueError(f"SSLConfig.{k} must be at least 1, got {getattr(self, k)}")
@@ -50,8 +58,8 @@ class SSLConfig(Config):
 
     @property
     def enabled(self) -> bool:
-        "True when an SSL branch is trained (method is not '')."
-        return self.method != ""
+        "True when an SSL branch is trained (method is not 'vqvae')."
+        return self.method != PLAIN
 
     @property
     def resolved_weight(self) -> float:
@@ -289,7 +297,7 @@ class SSLHead(nn.Module):
                  in_dim: int): # channels d of the latents (b d h w); the projector sees 2d after pooling
         super().__init__()
         if not cfg.enabled:
-            raise ValueError("SSLHead: cfg.method is '' (plain VQ-VAE, no SSL branch); build no SSLHead, "
+            raise ValueError("SSLHead: cfg.method is 'vqvae' (plain VQ-VAE, no SSL branch); build no SSLHead, "
                              "or set method to 'barlowtwins', 'vicreg' or 'vibcreg'")
         self.cfg, self.in_dim = cfg, in_dim
         self.projector = Projector(2 * in_dim, cfg.proj_hidden, cfg.proj_out, iternorm=cfg.method == "vibcreg",

@@ -20,7 +20,7 @@ from .sources import is_file_source, load_data
 from .log import JSONLLogger, MultiLogger, WandbLogger
 from .ncvqvae import NCVQVAE, stage1_loss
 from .runs import RunDir, fail_run, finish_run, run_name, run_status, start_run
-from .ssl import SSLConfig
+from .ssl import PLAIN, SSLConfig, SSLMethod, ssl_method_name
 from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, trainmode_probes
 from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import VQVAE, VQVAEConfig, n_params
@@ -44,7 +44,7 @@ class Stage1Config(Config):
     id_column: str | None = None  # files only: long format, the column naming the series a row belongs to
     time_column: str | None = None  # files only: long format, the column ordering a series' rows (default: row order)
     vqvae: VQVAEConfig | None = None  # None = the reference tokenizer for this dataset's length
-    ssl: SSLConfig = SSLConfig()  # method "" = plain VQ-VAE
+    ssl: SSLConfig = SSLConfig()  # method "vqvae" = plain VQ-VAE
     augment: AugmentConfig = AugmentConfig()  # the second view (NC-VQVAE only)
     train: TrainConfig = TrainConfig()
     svm: str = "svc"  # probe SVM: "svc" (reference) or "linear_svc" (large sets)
@@ -92,12 +92,13 @@ class Stage1Result:
     metrics: dict[str, Any]  # what metrics.json holds
 
 # %% ../nbs/45_stage1.ipynb #2c3a1b3f
-def _val_loss_fn(x_test: torch.Tensor):
-    "Validation: the plain VQ-VAE loss of the tokenizer on the test split (the reference's val_loss)."
+def _val_loss_fn(x_test: torch.Tensor, mask_test: torch.Tensor | None = None):
+    "Validation: the plain VQ-VAE loss of the tokenizer on the test split (the reference's val_loss); padded data: over its real steps."
     def val(model: nn.Module) -> dict:
         tok = tokenizer_of(model); tot, n = 0.0, 0
-        for xb in x_test.split(512):
-            out = tok(xb); tot += float(out.losses.total) * len(xb); n += len(xb)
+        for i, xb in enumerate(x_test.split(512)):
+            mb = None if mask_test is None else mask_test[i * 512 : (i + 1) * 512]
+            out = tok(xb, mb); tot += float(out.losses.total) * len(xb); n += len(xb)
         return {"val_loss": tot / n}
     return val
 
@@ -116,7 +117,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
     data = cfg.load_data()
     cfg = cfg.resolve(data); out_dir = Path(out_dir)
     resolve_device(cfg.train.device)  # a device this machine lacks fails here, before the run directory is touched
-    start_run(out_dir, cfg.to_dict(), overwrite=overwrite, kind="stage1"); rd = RunDir(out_dir)
+    start_run(out_dir, cfg, overwrite=overwrite, kind="stage1"); rd = RunDir(out_dir)
     atomic_write_json(rd.data, data_description(data))
     logger = MultiLogger(JSONLLogger(rd.log),
                          WandbLogger(wandb_project, cfg.to_dict(), dir=out_dir, name=out_dir.name) if wandb_project else None)
@@ -125,10 +126,12 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
         model = build_stage1_model(cfg)
         td = to_device(data, resolve_device(cfg.train.device))
         res = fit(model, stage1_loss, td.x_train, td.y_train, cfg.train, checkpoint_path=rd.checkpoint,
-                  logger=logger, eval_fn=_val_loss_fn(td.x_test), extra_state={"config": cfg.to_dict()})
+                  logger=logger, eval_fn=_val_loss_fn(td.x_test, td.mask_test), extra_state={"config": cfg.to_dict()},
+                  mask_train=td.mask_train)
         t0 = time.perf_counter()
         y_train, y_test = (td.y_train, td.y_test) if data.labeled else (None, None)  # no labels: the probes are skipped
-        ev = evaluate_stage1(tokenizer_of(model), td.x_train, y_train, td.x_test, y_test, svm=cfg.svm)
+        ev = evaluate_stage1(tokenizer_of(model), td.x_train, y_train, td.x_test, y_test, svm=cfg.svm,
+                             mask_train=td.mask_train, mask_test=td.mask_test)
         trainmode = (trainmode_probes(tokenizer_of(model), td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm, seed=cfg.train.seed)
                      if cfg.probe_protocol == "both" and data.labeled else {})
         eval_time = res.eval_time_s + time.perf_counter() - t0
@@ -170,7 +173,7 @@ def stage1_figures(result: Stage1Result) -> dict[str, "Figure"]:
     from tsssl.log import read_jsonl
     from tsssl.plots import (plot_codebook_histograms, plot_codebook_similarity, plot_latent_embedding, safe_figure,
                              plot_loss_curve, plot_reconstructions, plot_token_usage)
-    name = f"{result.data.name} · {result.config.ssl.method or 'VQ-VAE'}"
+    name = f"{result.data.name} · {result.config.ssl.method}"
     tok, ev, data = result.tokenizer.eval(), result.evaluation, result.data
     x = torch.as_tensor(data.x_test[:4])
     with torch.no_grad(): x_hat = tok(x.to(next(tok.parameters()).device)).x_hat.float().cpu()
@@ -209,7 +212,7 @@ class Stage1Params(Config):
     length: int | None = None  # files only: target length for resample or pad; None = the longest series
     id_column: str | None = None  # files only: long format (one row per observation), the column naming each row's series
     time_column: str | None = None  # files only: long format, the column ordering a series' rows; None = row order
-    ssl_method: Literal["", "barlowtwins", "vicreg", "vibcreg"] = ""  # "" = plain VQ-VAE
+    ssl_method: SSLMethod = PLAIN  # "vqvae" = plain VQ-VAE (the empty string of older sweep files reads the same)
     augmentations: tuple[str, ...] | str = "warp"  # names, or a preset: "warp", "slice", "gauss"
     aug_recon_weight: float = 0.1  # λ_aug
     epochs: int = 30  # training epochs (the reference: 1000)
@@ -225,6 +228,10 @@ class Stage1Params(Config):
     overwrite: bool = False  # replace a finished run in out_dir (otherwise it is an error)
     wandb_project: str | None = None  # log to wandb as well (offline unless logged in)
     progress: bool = True  # show a progress bar
+
+    def __post_init__(self):
+        object.__setattr__(self, "ssl_method", ssl_method_name(self.ssl_method))
+        super().__post_init__()
 
     def to_config(self) -> Stage1Config:
         "The nested run config these parameters describe."

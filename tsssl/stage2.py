@@ -19,6 +19,7 @@ from .gen_metrics import cas, cas_class_counts, generation_metrics
 from .labelfree import LabelFreeConfig, label_free_metrics
 from .log import JSONLLogger, MultiLogger, WandbLogger
 from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
+from .ssl import PLAIN, ssl_method_name
 from .runs import RunDir, fail_run, finish_run, run_name, run_status, start_run
 from .stage1 import Stage1Config, load_stage1
 from .train import FitResult, TrainConfig, fit, load_checkpoint
@@ -49,12 +50,12 @@ class Stage2Config(Config):
             if (v := getattr(self, name)) is not None and v < 1: raise ValueError(f"Stage2Config.{name} must be >= 1 or None, got {v}")
         if self.cas_minimum < 1: raise ValueError(f"Stage2Config.cas_minimum must be >= 1, got {self.cas_minimum}")
 
-def paper_pairing(ssl_method: str, # the stage-1 run's SSL method ("" = plain VQ-VAE)
+def paper_pairing(ssl_method: str, # the stage-1 run's SSL method ("vqvae" = plain VQ-VAE)
                   prior: MaskGITConfig = MaskGITConfig(),
                  ) -> MaskGITConfig:
     "The thesis' pairing as it ran: token prior for the plain VQ-VAE, full-embed + codebook fine-tuning for NC-VQVAE, with its masks and class token."
     thesis = dict(loss_on="all", mask_schedule="thesis", class_token="thesis")
-    if ssl_method: return prior.replace(variant="full_embed", finetune_codebook=True, **thesis)
+    if ssl_method_name(ssl_method) != PLAIN: return prior.replace(variant="full_embed", finetune_codebook=True, **thesis)
     return prior.replace(variant="token", finetune_codebook=False, **thesis)
 
 # %% ../nbs/55_stage2.ipynb #54cbcf71
@@ -172,7 +173,7 @@ def train_stage2(cfg: Stage2Config, # the run
     tok, s1 = load_stage1(cfg.stage1_dir, device=device)
     data = s1.load_data(); out_dir = Path(out_dir)
     _check_same_data(cfg.stage1_dir, data)  # before the run directory is touched
-    start_run(out_dir, cfg.to_dict(), overwrite=overwrite, kind="stage2", parent=cfg.stage1_dir); rd = RunDir(out_dir)
+    start_run(out_dir, cfg, overwrite=overwrite, kind="stage2", parent=cfg.stage1_dir); rd = RunDir(out_dir)
     logger = MultiLogger(JSONLLogger(rd.log),
                          WandbLogger(wandb_project, cfg.to_dict(), dir=out_dir, name=out_dir.name) if wandb_project else None)
     try:

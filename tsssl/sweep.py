@@ -13,6 +13,7 @@ import pandas as pd
 import yaml
 
 from .core import Config, atomic_write_json, read_json, run_command, utc_now
+from .ssl import PLAIN
 from .runs import RunDir, axis_label, execute_notebook, run_in_use, run_name, run_status
 
 # %% auto #0
@@ -60,8 +61,9 @@ HASH_EXCLUDED = ("out_dir", "progress")
 
 def run_hash(notebook: str, params: dict, parent: str | None = None) -> str:
     "Six hex digits of a SHA-1 of the notebook's name, the parameters (but `HASH_EXCLUDED`) and the parent's id."
-    key = {"notebook": Path(notebook).name, "parent": parent,
-           "params": {k: v for k, v in params.items() if k not in HASH_EXCLUDED}}
+    params = {k: "" if (k, v) == ("ssl_method", PLAIN) else v  # hashed under its former name "", so older sweeps find their runs
+              for k, v in params.items() if k not in HASH_EXCLUDED}
+    key = {"notebook": Path(notebook).name, "parent": parent, "params": params}
     return hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:6]
 
 # %% ../nbs/73_sweep.ipynb #1246046b
