@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .report import cas_column, with_labels
+from .ssl import ssl_method_name
 
 # %% auto #0
 __all__ = ['THESIS_TABLES', 'THESIS_COLUMNS', 'COMPARISONS', 'RECORD_COLUMNS', 'thesis_results', 'tsssl_long',
@@ -133,4 +134,5 @@ def merge_records(stored: pd.DataFrame, # records kept so far (may be empty)
     if both.empty: return both
     for c in ("sweep", "stage", "run_id"):
         if c not in both: raise ValueError(f"records need a {c!r} column (from load_runs); got {list(both.columns)}")
+    if "ssl_method" in both: both["ssl_method"] = both["ssl_method"].map(ssl_method_name)  # records of older runs: "" (read back as NaN)
     return both.drop_duplicates(["sweep", "stage", "run_id"], keep="last").sort_values(["sweep", "stage", "run_id"]).reset_index(drop=True)
