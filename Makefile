@@ -25,8 +25,9 @@ test: $(STAMP)  ## run every library notebook and test under pytest
 
 setup: $(STAMP)
 
-bench: $(STAMP)  ## training and generation throughput on this machine (benchmarks/throughput.py; a few minutes on a CPU)
-	$(BIN)/python benchmarks/throughput.py < /dev/null
+BENCH_ARGS ?= --profile
+bench: $(STAMP)  ## training and generation throughput on this machine, fp32 and bf16, with each step's share of the kernel rate and where its time goes (benchmarks/throughput.py; minutes on a CPU)
+	$(BIN)/python benchmarks/throughput.py $(BENCH_ARGS) < /dev/null
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -8,11 +8,15 @@ stage 1, 256 for stage 2) and GunPoint (50 series of length 150: one step per ep
     .venv/bin/python benchmarks/throughput.py                       # everything on the default device
     .venv/bin/python benchmarks/throughput.py --what stage1 --device cpu --precision fp32 bf16
 
-Prints the device's own matmul and convolution rates first (so a step time can be read against what the
-hardware does), then one table with each step's FLOPs (counted by torch's FlopCounterMode, forward and
-backward) and the rate it achieves; compare against the reference figures in `REFERENCE` (below) on the same kind of device.
+Prints the CPU model (or GPU name) and the device's own matmul and convolution rates in each precision
+first, then one table with each step's FLOPs (counted by torch's FlopCounterMode, forward and backward), the
+rate it achieves, and that rate's share of the device's kernel rate in the same precision (the conv rate
+for stage 1, whose FLOPs are convolutions; the matmul rate for the transformer prior). `--profile` adds,
+per workload, where one step's time goes (convolution, matmul, normalisation, elementwise, optimiser,
+copies, other), from torch.profiler's self times. Compare against the reference figures in `REFERENCE`
+(below) only on the same CPU model: figures from two CPUs are never one ratio.
 """
-import argparse, os, statistics, time
+import argparse, collections, contextlib, os, platform, statistics, time
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +28,7 @@ from tsssl.data import load_ucr
 from tsssl.linear import fast_linear, onednn_linear_enabled
 from tsssl.maskgit import MaskGIT, MaskGITConfig, prior_loss
 from tsssl.ncvqvae import NCVQVAE, stage1_loss
-from tsssl.ssl import SSLConfig
+from tsssl.ssl import PLAIN, SSLConfig
 from tsssl.train import TrainConfig, make_optimizer, train_step
 from tsssl.vqvae import VQVAE, VQVAEConfig, n_params
 
@@ -62,18 +66,55 @@ def _median_s(fn, device, repeats: int = 15) -> float:
     return statistics.median(times)
 
 
-def kernel_rates(device) -> str:
-    "GFLOP/s of a 256×4096 @ 4096×4096 float32 product (F.linear and tsssl's Linear) and of the tokenizer's widest conv."
+def device_name(device) -> str:
+    "The GPU's name, or the CPU's model name with the instruction sets that decide bf16 speed."
+    if device.type == "cuda": return torch.cuda.get_device_name(device)
+    model, flags = platform.processor() or "unknown CPU", set()
+    with contextlib.suppress(OSError):
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"): model = line.split(":", 1)[1].strip()
+            if line.startswith("flags"): flags = set(line.split(":", 1)[1].split()); break
+    isa = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
+    return f"{model} ({', '.join(isa) or 'no AVX2'})"
+
+
+def _autocast(device, precision: str):
+    return torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
+
+
+def kernel_rates(device, precision: str = "fp32") -> dict[str, float]:
+    "GFLOP/s of a 256×4096 @ 4096×4096 product (F.linear and tsssl's Linear) and of the tokenizer's widest conv, in `precision`."
     a, w = torch.randn(256, 4096, device=device), torch.randn(4096, 4096, device=device)
     x, k = torch.randn(128, 64, 7, 127, device=device), torch.randn(64, 64, 3, 4, device=device)
     x = x.contiguous(memory_format=torch.channels_last)
-    with torch.no_grad():
+    with torch.no_grad(), _autocast(device, precision):
         mm = 2 * 256 * 4096 * 4096 / 1e9
-        blas, ours = mm / _median_s(lambda: F.linear(a, w), device), mm / _median_s(lambda: fast_linear(a, w), device)
-        conv = 2 * 128 * 64 * 5 * 62 * 64 * 12 / 1e9 / _median_s(lambda: F.conv2d(x, k, stride=(1, 2)), device)
-    via = "oneDNN" if device.type == "cpu" and onednn_linear_enabled() else "F.linear"
-    return (f"fp32 GFLOP/s on this device: matmul 256x4096 @ 4096x4096 {blas:.0f} (F.linear), {ours:.0f} (tsssl Linear, {via}); "
-            f"conv 64->64 (3,4) stride (1,2) on 128x64x7x127 {conv:.0f}")
+        rates = {"matmul": mm / _median_s(lambda: F.linear(a, w), device)}
+        if precision == "fp32": rates["matmul_tsssl"] = mm / _median_s(lambda: fast_linear(a, w), device)
+        rates["conv"] = 2 * 128 * 64 * 5 * 62 * 64 * 12 / 1e9 / _median_s(lambda: F.conv2d(x, k, stride=(1, 2)), device)
+    return rates
+
+
+def op_shares(model, loss_fn, x, y, batch, precision, device, steps: int = 3) -> dict[str, float]:
+    "Share of a training step's self time per kind of op (torch.profiler, after one warm-up step)."
+    cfg = TrainConfig(precision=precision, device=str(device))
+    opt, g = make_optimizer(model, cfg, device), torch.Generator(device=device).manual_seed(0)
+    model.to(device).train()
+    train_step(model, loss_fn, opt, x[:batch], y[:batch], g, cfg, device)
+    kinds = {"conv": ("conv", "mkldnn_convolution"), "matmul": ("addmm", "mm", "bmm", "linear", "matmul", "baddbmm"),
+             "normalisation": ("batch_norm", "layer_norm", "group_norm", "native_norm"), "optimiser": ("adam", "_fused"),
+             "copies": ("copy_", "contiguous", "clone", "to_copy", "cat", "stack", "index", "gather", "scatter", "pad"),
+             "fft": ("fft", "stft")}
+    acts = ("gelu", "relu", "silu", "mul", "add", "sub", "div", "exp", "sqrt", "pow", "where", "softmax", "sum", "mean", "neg", "abs")
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        for _ in range(steps): train_step(model, loss_fn, opt, x[:batch], y[:batch], g, cfg, device)
+    total, out = 0.0, collections.Counter()
+    for e in prof.key_averages():
+        name, t = e.key.lower(), e.self_cpu_time_total
+        total += t
+        kind = next((k for k, pats in kinds.items() if any(p in name for p in pats)), None)
+        out[kind or ("elementwise" if any(p in name for p in acts) else "other")] += t
+    return {k: v / total for k, v in out.most_common()} if total else {}
 
 
 def step_gflop(model, loss_fn, x, y, batch, precision, device) -> float:
@@ -115,26 +156,32 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=0, help="torch threads on the CPU (0 = torch's default)")
     p.add_argument("--n-generate", type=int, default=1000)
+    p.add_argument("--profile", action="store_true", help="also print where each step's time goes, per kind of op")
     a = p.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     device = resolve_device(a.device); seed_everything(0)
-    print(f"device {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else f'{torch.get_num_threads()} threads'}), torch {torch.__version__}")
-    print(kernel_rates(device))
+    threads = "" if device.type == "cuda" else f", {torch.get_num_threads()} threads"
+    print(f"device {device}: {device_name(device)}{threads}, torch {torch.__version__}")
+    rates = {prec: kernel_rates(device, prec) for prec in a.precision}
+    for prec, r in rates.items():
+        via = " (tsssl Linear via " + ("oneDNN" if device.type == "cpu" and onednn_linear_enabled() else "F.linear") + f": {r['matmul_tsssl']:.0f})" if "matmul_tsssl" in r else ""
+        print(f"{prec} GFLOP/s of this device: matmul 256x4096 @ 4096x4096 {r['matmul']:.0f}{via}; conv 64->64 (3,4) stride (1,2) on 128x64x7x127 {r['conv']:.0f}")
     malloc = {k: os.environ[k] for k in ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_") if k in os.environ}
     print(f"glibc malloc settings: {malloc or 'defaults'} (the Makefile sets MALLOC_MMAP_MAX_=0 and a large MALLOC_TRIM_THRESHOLD_)")
-    rows = []
+    rows, shares = [], {}
     for data in a.data:
         x, y = workload(data, device); length = x.shape[-1]
         for prec in a.precision:
             if "stage1" in a.what:
-                for method in ("", "barlowtwins"):
+                for method in (PLAIN, "barlowtwins"):
                     torch.manual_seed(0)
                     tok = VQVAE(VQVAEConfig(length=length))
-                    model = NCVQVAE(tok, SSLConfig(method=method), AugmentConfig()) if method else tok
+                    model = NCVQVAE(tok, SSLConfig(method=method), AugmentConfig()) if method != PLAIN else tok
                     s = time_steps(model, stage1_loss, x, y, 128, prec, device, a.steps, a.warmup)
                     gf = step_gflop(model, stage1_loss, x, y, 128, prec, device)
-                    key = f"stage1-{method or 'vqvae'}"
-                    rows.append((key, data, prec, n_params(model), s * 1e3, min(128, len(x)) / s, gf, gf / s, REFERENCE.get((key, data), "")))
+                    key = f"stage1-{method}"
+                    rows.append((key, data, prec, n_params(model), s * 1e3, min(128, len(x)) / s, gf, gf / s / rates[prec]["conv"], REFERENCE.get((key, data), "")))
+                    if a.profile: shares[(key, data, prec)] = op_shares(model, stage1_loss, x, y, 128, prec, device)
             if "stage2" in a.what or "generate" in a.what:
                 torch.manual_seed(0)
                 prior = MaskGIT(VQVAE(VQVAEConfig(length=length)).to(device), 2, MaskGITConfig()).to(device)
@@ -142,7 +189,8 @@ def main():
                     z = prior.latents(x)  # as train_stage2: the frozen encoder runs once, the steps draw targets from z
                     s = time_steps(prior, prior_loss, z, y % 2, 256, prec, device, a.steps, a.warmup)
                     gf = step_gflop(prior, prior_loss, z, y % 2, 256, prec, device)
-                    rows.append(("stage2-token", data, prec, n_params(prior), s * 1e3, min(256, len(x)) / s, gf, gf / s, REFERENCE.get(("stage2-token", data), "")))
+                    rows.append(("stage2-token", data, prec, n_params(prior), s * 1e3, min(256, len(x)) / s, gf, gf / s / rates[prec]["matmul"], REFERENCE.get(("stage2-token", data), "")))
+                    if a.profile: shares[("stage2-token", data, prec)] = op_shares(prior, prior_loss, z, y % 2, 256, prec, device)
                 if "generate" in a.what and prec == a.precision[0]:
                     g = torch.Generator(device=device).manual_seed(0)
                     prior.sample(16, generator=g)  # warm-up
@@ -151,10 +199,13 @@ def main():
                     if device.type == "cuda": torch.cuda.synchronize()
                     s = time.perf_counter() - t0
                     rows.append((f"generate-{a.n_generate}", data, "fp32", n_params(prior), s * 1e3, a.n_generate / s, None, None, REFERENCE.get((f"generate-{a.n_generate}", data), "")))
-    print(f"\n{'what':<20}{'data':<10}{'prec':<6}{'params':>11}{'ms/step':>11}{'series/s':>11}{'GFLOP':>8}{'GFLOP/s':>9}   reference ms")
+    print(f"\n{'what':<20}{'data':<10}{'prec':<6}{'params':>11}{'ms/step':>11}{'series/s':>11}{'GFLOP':>8}{'GFLOP/s':>9}{'of kernel':>10}   reference ms")
     for r in rows:
-        flops = f"{r[6]:>8.1f}{r[7]:>9.0f}" if r[6] is not None else f"{'':>8}{'':>9}"
+        flops = f"{r[6]:>8.1f}{r[6] / r[4] * 1e3:>9.0f}{r[7]:>10.2f}" if r[6] is not None else f"{'':>8}{'':>9}{'':>10}"
         print(f"{r[0]:<20}{r[1]:<10}{r[2]:<6}{r[3]:>11,}{r[4]:>11.1f}{r[5]:>11.0f}{flops}   {r[8]}")
+    print("\nof kernel: the step's GFLOP/s over this device's kernel rate in the same precision (stage 1: conv; stage 2: matmul)")
+    for (key, data, prec), sh in shares.items():
+        print(f"{key} {data} {prec}: " + ", ".join(f"{k} {v:.0%}" for k, v in sh.items()))
 
 
 if __name__ == "__main__":
