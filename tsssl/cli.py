@@ -23,7 +23,7 @@ def _stage1(argv: list[str]) -> None:
     add_config_arguments(p, Stage1Params)
     params = Stage1Params.from_dict(vars(p.parse_args(argv)))
     r = train_stage1(params.to_config(), params.run_dir, overwrite=params.overwrite, wandb_project=params.wandb_project)
-    save_figures(stage1_figures(r), r.run_dir)
+    if params.draw_figures: save_figures(stage1_figures(r), r.run_dir)
     print(f"run directory: {r.run_dir}")
     if not r.metrics["labeled"]: print(f"probes skipped: {r.metrics['probes_skipped']}")
     for k in ("svm_accuracy", "knn_accuracy", "recon_mse_time", "perplexity", "training_time_s"):
@@ -66,11 +66,14 @@ def _evaluate(argv: list[str]) -> None:
     import json
     from tsssl.core import read_json
     p = argparse.ArgumentParser(prog="tsssl evaluate", description="Re-evaluate a finished run without changing it: a stage-1 run "
-                                "gets its probes, reconstruction and codebook metrics; a stage-2 run its FID, IS and CAS.")
+                                "gets its probes, reconstruction and codebook metrics; a stage-2 run its FID, IS and CAS. Only --figures writes: "
+                                "the stage-1 figures, into the run directory.")
     p.add_argument("run_dir", help="a finished stage-1 or stage-2 run directory")
     p.add_argument("--device", default="auto")
     p.add_argument("--probe-protocol", choices=("leak_free", "both"), default="leak_free",
                    help="stage 1: 'both' adds the thesis' train-mode probes (svm/knn_accuracy_trainmode) on a copy of the tokenizer")
+    p.add_argument("--figures", action="store_true", help="stage 1: also draw its figures into the run directory (for runs made "
+                   "with draw_figures=False, e.g. in a sweep)")
     a = p.parse_args(argv)
     from tsssl.results import run_kind
     from tsssl.runs import RunDir
@@ -84,17 +87,14 @@ def _evaluate(argv: list[str]) -> None:
         metrics = evaluate_prior(prior, data, s2, next(prior.parameters()).device, seed=s2.train.seed)
     else:
         from tsssl.data import to_device
-        from tsssl.stage1 import load_stage1
-        from tsssl.stage1_eval import evaluate_stage1
-        tok, s1 = load_stage1(a.run_dir, a.device)
-        data = s1.load_data()
-        td = to_device(data, next(tok.parameters()).device)
-        labels = (td.y_train, td.y_test) if data.labeled else (None, None)
-        metrics = evaluate_stage1(tok, td.x_train, labels[0], td.x_test, labels[1], svm=s1.svm,
-                                  mask_train=td.mask_train, mask_test=td.mask_test).metrics
+        from tsssl.stage1 import reload_stage1, save_figures, stage1_figures
+        r = reload_stage1(a.run_dir, a.device)
+        metrics, tok, s1, data = dict(r.evaluation.metrics), r.tokenizer, r.config, r.data
         if a.probe_protocol == "both" and data.labeled:
             from tsssl.stage1_eval import trainmode_probes
+            td = to_device(data, next(tok.parameters()).device)
             metrics |= trainmode_probes(tok, td.x_train, td.y_train, td.x_test, td.y_test, svm=s1.svm, seed=s1.train.seed)
+        if a.figures: print("figures:", ", ".join(p.name for p in save_figures(stage1_figures(r), r.run_dir)), file=sys.stderr)
     print(json.dumps(metrics, indent=2, default=float))
 
 def experiment_notebook(name: str, # "stage1", "stage2" or "figures"

@@ -27,7 +27,7 @@ from .vqvae import VQVAE, VQVAEConfig, n_params
 
 # %% auto #0
 __all__ = ['Stage1Config', 'build_stage1_model', 'tokenizer_of', 'Stage1Result', 'data_description', 'train_stage1',
-           'load_stage1', 'stage1_figures', 'save_figures', 'Stage1Params']
+           'load_stage1', 'stage1_figures', 'reload_stage1', 'save_figures', 'Stage1Params']
 
 # %% ../nbs/45_stage1.ipynb #a5172596
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Stage1Result:
     model: nn.Module  # the trained module (VQVAE or NCVQVAE)
     tokenizer: VQVAE  # the tokenizer inside it
     data: UCRData
-    fit: FitResult
+    fit: FitResult | None  # None for a run reloaded from its directory (`reload_stage1`)
     evaluation: Stage1Eval
     metrics: dict[str, Any]  # what metrics.json holds
 
@@ -191,6 +191,16 @@ def stage1_figures(result: Stage1Result) -> dict[str, "Figure"]:
     } | ({"latent_umap": latents("umap", "UMAP")} if importlib.util.find_spec("umap") else {})  # umap-learn is a requirement of tsssl
     return {key: safe_figure(key, make) for key, make in makers.items()}  # a figure that fails says why; the run is unaffected
 
+def reload_stage1(run_dir: str | Path, # a finished stage-1 run directory
+                  device: str = "cpu",
+                 ) -> Stage1Result:
+    "A finished run back from its directory, its tokenizer re-evaluated on the data it was trained on (metrics as metrics.json has them)."
+    tok, cfg = load_stage1(run_dir, device)
+    data = cfg.load_data(); td = to_device(data, next(tok.parameters()).device)
+    labels = (td.y_train, td.y_test) if data.labeled else (None, None)
+    ev = evaluate_stage1(tok, td.x_train, labels[0], td.x_test, labels[1], svm=cfg.svm, mask_train=td.mask_train, mask_test=td.mask_test)
+    return Stage1Result(Path(run_dir), cfg, tok, tok, data, None, ev, read_json(RunDir(run_dir).metrics))
+
 def save_figures(figures: dict, out_dir: str | Path, dpi: int = 110) -> list[Path]:
     "Save each figure as `<out_dir>/<key>.png`."
     paths = []
@@ -228,6 +238,7 @@ class Stage1Params(Config):
     overwrite: bool = False  # replace a finished run in out_dir (otherwise it is an error)
     wandb_project: str | None = None  # log to wandb as well (offline unless logged in)
     progress: bool = True  # show a progress bar
+    draw_figures: bool = True  # False: no figures now (a sweep saves the t-SNE time); draw them later with tsssl evaluate RUN_DIR --figures
 
     def __post_init__(self):
         object.__setattr__(self, "ssl_method", ssl_method_name(self.ssl_method))
