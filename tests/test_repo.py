@@ -50,3 +50,19 @@ def test_wheel_ships_the_experiment_notebooks(tmp_path):
                          env={**os.environ, "PYTHONPATH": str(site)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0] == str(site / "tsssl" / "experiments" / "figures.ipynb") and "--thesis-sweeps" in out.stdout
+
+
+def test_committed_sweep_files_name_only_parameters_their_notebooks_take():
+    "Every run of every sweep in configs/sweeps/ passes its notebook's parameter check (a typo fails here, not hours into a sweep)."
+    from tsssl.stage1 import Stage1Params
+    from tsssl.stage2 import Stage2Params
+    from tsssl.sweep import expand_sweep, load_sweep
+    params_type = {"stage1.ipynb": Stage1Params, "stage2.ipynb": Stage2Params}
+    paths = sorted((ROOT / "configs" / "sweeps").glob("*.yaml"))
+    assert paths, "no sweep files found"
+    for path in paths:
+        runs = expand_sweep(load_sweep(path))
+        assert runs, f"{path.name} expands to no run"
+        for run in runs:
+            given = {k: v for k, v in run.params.items() if k != "stage1_dir"}  # filled in from the parent run
+            params_type[Path(run.notebook).name].from_dict(given)  # unknown or mistyped parameters raise, naming them

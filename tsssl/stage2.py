@@ -261,7 +261,7 @@ class Stage2Params(Config):
     lr: float = 1e-3  # AdamW peak learning rate (cosine decay to 0)
     seed: int = 0  # seeds training, sampling and the metrics
     device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"
-    precision: Literal["fp32", "bf16"] = "fp32"  # bf16 autocast for the forward pass
+    precision: Literal["fp32", "bf16", "stage1"] = "fp32"  # bf16 autocast for the forward pass; "stage1": as the tokenizer was trained
     guidance_scale: float = 1.0  # classifier-free guidance weight for class-conditional samples; 1 = none
     n_samples: int | None = None  # None = the test-set size
     fcn_epochs: int = 1000  # evaluator epochs: the thesis recipe (fewer for a quick look; the evaluator is cached per dataset and recipe)
@@ -276,15 +276,19 @@ class Stage2Params(Config):
         "The nested run config these parameters describe."
         prior = MaskGITConfig(variant=self.prior, finetune_codebook=self.finetune_codebook, loss_on=self.loss_on,
                               guidance_scale=self.guidance_scale)
-        if self.pairing == "paper":
-            cfg_path = RunDir(self.stage1_dir).config
-            if not cfg_path.is_file(): raise FileNotFoundError(f"{cfg_path} not found: is {self.stage1_dir} a stage-1 run directory?")
-            prior = paper_pairing(Stage1Config.from_dict(read_json(cfg_path)).ssl.method, prior)
+        if self.pairing == "paper": prior = paper_pairing(self._stage1().ssl.method, prior)
+        precision = self._stage1().train.precision if self.precision == "stage1" else self.precision
         return Stage2Config(stage1_dir=self.stage1_dir, prior=prior,
                             train=TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
-                                              device=self.device, precision=self.precision, progress=self.progress),
+                                              device=self.device, precision=precision, progress=self.progress),
                             fcn=FCNConfig(epochs=self.fcn_epochs), cas_fcn_epochs=self.cas_fcn_epochs, n_samples=self.n_samples,
                             label_free=LabelFreeConfig() if self.label_free_metrics else None)
+
+    def _stage1(self) -> Stage1Config:
+        "The stage-1 run's config (for the thesis' pairing and precision='stage1')."
+        cfg_path = RunDir(self.stage1_dir).config
+        if not cfg_path.is_file(): raise FileNotFoundError(f"{cfg_path} not found: is {self.stage1_dir} a stage-1 run directory?")
+        return Stage1Config.from_dict(read_json(cfg_path))
 
     @property
     def run_dir(self) -> Path:
