@@ -25,6 +25,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from tsssl.augment import AugmentConfig
 from tsssl.core import resolve_device, seed_everything
 from tsssl.data import load_ucr
+from tsssl.fcn import FCN, fcn_loss
 from tsssl.linear import fast_linear, onednn_linear_enabled
 from tsssl.maskgit import MaskGIT, MaskGITConfig, prior_loss
 from tsssl.ncvqvae import NCVQVAE, stage1_loss
@@ -92,6 +93,8 @@ def kernel_rates(device, precision: str = "fp32") -> dict[str, float]:
         rates = {"matmul": mm / _median_s(lambda: F.linear(a, w), device)}
         if precision == "fp32": rates["matmul_tsssl"] = mm / _median_s(lambda: fast_linear(a, w), device)
         rates["conv"] = 2 * 128 * 64 * 5 * 62 * 64 * 12 / 1e9 / _median_s(lambda: F.conv2d(x, k, stride=(1, 2)), device)
+        x1, k1 = torch.randn(256, 128, 144, device=device), torch.randn(256, 128, 5, device=device)  # the FCN's widest conv
+        rates["conv1d"] = 2 * 256 * 128 * 140 * 256 * 5 / 1e9 / _median_s(lambda: F.conv1d(x1, k1), device)
     return rates
 
 
@@ -132,11 +135,12 @@ def step_gflop(model, loss_fn, x, y, batch, precision, device) -> float:
     return counter.get_total_flops() / 1e9
 
 
-def time_steps(model, loss_fn, x, y, batch, precision, device, steps, warmup) -> float:
-    "Median seconds per optimiser step."
+def time_steps(model, loss_fn, x, y, batch, precision, device, steps, warmup, compiled: bool = False) -> float:
+    "Median seconds per optimiser step (of `torch.compile(model)` if `compiled`: the warm-up steps include compiling)."
     cfg = TrainConfig(precision=precision, device=str(device))
     opt, g = make_optimizer(model, cfg, device), torch.Generator(device=device).manual_seed(0)
     model.to(device).train(); times = []
+    if compiled: torch._dynamo.reset(); model = torch.compile(model)
     for i in range(warmup + steps):
         idx = torch.randint(0, len(x), (min(batch, len(x)),), generator=g, device=device)
         t0 = time.perf_counter()
@@ -149,7 +153,8 @@ def time_steps(model, loss_fn, x, y, batch, precision, device, steps, warmup) ->
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="auto")
-    p.add_argument("--what", nargs="+", default=["stage1", "stage2", "generate"])
+    p.add_argument("--what", nargs="+", default=["stage1", "stage2", "generate", "fcn"],
+                   help="stage1 (tokenizers), stage2 (prior), generate, fcn (the FID evaluator's and CAS classifier's training step)")
     p.add_argument("--data", nargs="+", default=["fordA", "GunPoint"])
     p.add_argument("--precision", nargs="+", default=["fp32", "bf16"])
     p.add_argument("--steps", type=int, default=10)
@@ -157,6 +162,7 @@ def main():
     p.add_argument("--threads", type=int, default=0, help="torch threads on the CPU (0 = torch's default)")
     p.add_argument("--n-generate", type=int, default=1000)
     p.add_argument("--profile", action="store_true", help="also print where each step's time goes, per kind of op")
+    p.add_argument("--compile", action="store_true", help="also time each training step under torch.compile (TrainConfig.compile)")
     a = p.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
     device = resolve_device(a.device); seed_everything(0)
@@ -165,10 +171,22 @@ def main():
     rates = {prec: kernel_rates(device, prec) for prec in a.precision}
     for prec, r in rates.items():
         via = " (tsssl Linear via " + ("oneDNN" if device.type == "cpu" and onednn_linear_enabled() else "F.linear") + f": {r['matmul_tsssl']:.0f})" if "matmul_tsssl" in r else ""
-        print(f"{prec} GFLOP/s of this device: matmul 256x4096 @ 4096x4096 {r['matmul']:.0f}{via}; conv 64->64 (3,4) stride (1,2) on 128x64x7x127 {r['conv']:.0f}")
+        print(f"{prec} GFLOP/s of this device: matmul 256x4096 @ 4096x4096 {r['matmul']:.0f}{via}; conv 64->64 (3,4) stride (1,2) on 128x64x7x127 {r['conv']:.0f}; "
+              f"conv1d 128->256 k5 on 256x128x144 {r['conv1d']:.0f}")
     malloc = {k: os.environ[k] for k in ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_") if k in os.environ}
     print(f"glibc malloc settings: {malloc or 'defaults'} (the Makefile sets MALLOC_MMAP_MAX_=0 and a large MALLOC_TRIM_THRESHOLD_)")
     rows, shares = [], {}
+    compiled = [False, True] if a.compile else [False]
+
+    def measure(key, data, prec, model, loss_fn, x, y, batch, rate):
+        "One row per variant (eager, compiled): ms per step, series/s, GFLOP and the share of `rate`."
+        gf = step_gflop(model, loss_fn, x, y, batch, prec, device)
+        for c in compiled:
+            s = time_steps(model, loss_fn, x, y, batch, prec, device, a.steps, a.warmup, compiled=c)
+            rows.append((key + (" compiled" if c else ""), data, prec, n_params(model), s * 1e3, min(batch, len(x)) / s, gf,
+                         gf / s / rate, "" if c else REFERENCE.get((key, data), "")))
+        if a.profile: shares[(key, data, prec)] = op_shares(model, loss_fn, x, y, batch, prec, device)
+
     for data in a.data:
         x, y = workload(data, device); length = x.shape[-1]
         for prec in a.precision:
@@ -177,20 +195,16 @@ def main():
                     torch.manual_seed(0)
                     tok = VQVAE(VQVAEConfig(length=length))
                     model = NCVQVAE(tok, SSLConfig(method=method), AugmentConfig()) if method != PLAIN else tok
-                    s = time_steps(model, stage1_loss, x, y, 128, prec, device, a.steps, a.warmup)
-                    gf = step_gflop(model, stage1_loss, x, y, 128, prec, device)
-                    key = f"stage1-{method}"
-                    rows.append((key, data, prec, n_params(model), s * 1e3, min(128, len(x)) / s, gf, gf / s / rates[prec]["conv"], REFERENCE.get((key, data), "")))
-                    if a.profile: shares[(key, data, prec)] = op_shares(model, stage1_loss, x, y, 128, prec, device)
+                    measure(f"stage1-{method}", data, prec, model, stage1_loss, x, y, 128, rates[prec]["conv"])
+            if "fcn" in a.what:  # the FID/IS evaluator and the CAS classifier train this step, 256 series at a time
+                torch.manual_seed(0)
+                measure("fcn", data, prec, FCN(x.shape[1], int(y.max()) + 1), fcn_loss, x, y, 256, rates[prec]["conv"])
             if "stage2" in a.what or "generate" in a.what:
                 torch.manual_seed(0)
                 prior = MaskGIT(VQVAE(VQVAEConfig(length=length)).to(device), 2, MaskGITConfig()).to(device)
                 if "stage2" in a.what:
                     z = prior.latents(x)  # as train_stage2: the frozen encoder runs once, the steps draw targets from z
-                    s = time_steps(prior, prior_loss, z, y % 2, 256, prec, device, a.steps, a.warmup)
-                    gf = step_gflop(prior, prior_loss, z, y % 2, 256, prec, device)
-                    rows.append(("stage2-token", data, prec, n_params(prior), s * 1e3, min(256, len(x)) / s, gf, gf / s / rates[prec]["matmul"], REFERENCE.get(("stage2-token", data), "")))
-                    if a.profile: shares[("stage2-token", data, prec)] = op_shares(prior, prior_loss, z, y % 2, 256, prec, device)
+                    measure("stage2-token", data, prec, prior, prior_loss, z, y % 2, 256, rates[prec]["matmul"])
                 if "generate" in a.what and prec == a.precision[0]:
                     g = torch.Generator(device=device).manual_seed(0)
                     prior.sample(16, generator=g)  # warm-up
@@ -203,7 +217,7 @@ def main():
     for r in rows:
         flops = f"{r[6]:>8.1f}{r[6] / r[4] * 1e3:>9.0f}{r[7]:>10.2f}" if r[6] is not None else f"{'':>8}{'':>9}{'':>10}"
         print(f"{r[0]:<20}{r[1]:<10}{r[2]:<6}{r[3]:>11,}{r[4]:>11.1f}{r[5]:>11.0f}{flops}   {r[8]}")
-    print("\nof kernel: the step's GFLOP/s over this device's kernel rate in the same precision (stage 1: conv; stage 2: matmul)")
+    print("\nof kernel: the step's GFLOP/s over this device's kernel rate in the same precision (stage 1 and fcn: conv; stage 2: matmul)")
     for (key, data, prec), sh in shares.items():
         print(f"{key} {data} {prec}: " + ", ".join(f"{k} {v:.0%}" for k, v in sh.items()))
 

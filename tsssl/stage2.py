@@ -38,6 +38,7 @@ class Stage2Config(Config):
     train: TrainConfig = TrainConfig(batch_size=256)  # the reference: 1000 epochs, batch 256, AdamW 1e-3 / 1e-3
     fcn: FCNConfig = FCNConfig()  # the evaluator's (and CAS classifier's) training recipe
     cas_fcn_epochs: int | None = None  # epochs of the CAS classifier; None = fcn.epochs
+    cas_precision: Literal["fp32", "bf16"] | None = None  # the CAS classifier's precision; None = fcn.precision (the evaluator keeps fcn's)
     n_samples: int | None = None  # unconditional samples for FID/IS; None = the test-set size
     cas_minimum: int = 1000  # the CAS synthetic training set has at least this many series
     fcn_cache_dir: str | None = None  # None = $TSSSL_CACHE_DIR/fcn or ~/.cache/tsssl/fcn
@@ -107,10 +108,10 @@ def _labelled_metrics(prior: MaskGIT, data: UCRData, td: TensorData, cfg: Stage2
     counts = cas_class_counts(data.y_train, data.n_classes, minimum=cfg.cas_minimum)
     y_syn = torch.repeat_interleave(torch.arange(data.n_classes, device=device), torch.as_tensor(counts, device=device))
     syn = prior.sample(len(y_syn), class_label=y_syn, generator=g)
-    cas_cfg = cfg.fcn if cfg.cas_fcn_epochs is None else cfg.fcn.replace(epochs=cfg.cas_fcn_epochs)
+    cas_cfg = cfg.fcn.replace(**{k: v for k, v in (("epochs", cfg.cas_fcn_epochs), ("precision", cfg.cas_precision)) if v is not None})
     cas_acc = cas(syn.x.float(), y_syn, td.x_test, td.y_test, data.n_classes, cas_cfg, device=device)
     metrics = {**gm, "cas_accuracy": cas_acc, "real_fcn_accuracy": real_acc, "n_cas_train": int(len(y_syn)),
-               "fcn_epochs": cfg.fcn.epochs, "cas_fcn_epochs": cas_cfg.epochs}
+               "fcn_epochs": cfg.fcn.epochs, "cas_fcn_epochs": cas_cfg.epochs, "cas_precision": cas_cfg.precision}
     return metrics, fcn, uncond, sample_time, y_syn, syn
 
 def _evaluate(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.device, seed: int = 0,
@@ -266,6 +267,7 @@ class Stage2Params(Config):
     n_samples: int | None = None  # None = the test-set size
     fcn_epochs: int = 1000  # evaluator epochs: the thesis recipe (fewer for a quick look; the evaluator is cached per dataset and recipe)
     cas_fcn_epochs: int | None = None  # None = fcn_epochs; a CAS from fewer than the thesis' 1000 is reported as cas_accuracy_<E>ep in tables
+    cas_precision: Literal["fp32", "bf16", "prior"] = "fp32"  # the CAS classifier's; "prior": as the prior trains (the FID/IS evaluator stays fp32)
     label_free_metrics: bool = True  # also the discriminative and predictive scores and Context-FID (tsssl.labelfree)
     out_dir: str | None = None  # None = runs/stage2/<stage-1 run name>-<prior>-s<seed>
     overwrite: bool = False  # replace a finished run in out_dir (otherwise it is an error)
@@ -278,10 +280,12 @@ class Stage2Params(Config):
                               guidance_scale=self.guidance_scale)
         if self.pairing == "paper": prior = paper_pairing(self._stage1().ssl.method, prior)
         precision = self._stage1().train.precision if self.precision == "stage1" else self.precision
+        cas_precision = precision if self.cas_precision == "prior" else self.cas_precision
         return Stage2Config(stage1_dir=self.stage1_dir, prior=prior,
                             train=TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
                                               device=self.device, precision=precision, progress=self.progress),
-                            fcn=FCNConfig(epochs=self.fcn_epochs), cas_fcn_epochs=self.cas_fcn_epochs, n_samples=self.n_samples,
+                            fcn=FCNConfig(epochs=self.fcn_epochs), cas_fcn_epochs=self.cas_fcn_epochs,
+                            cas_precision=cas_precision, n_samples=self.n_samples,
                             label_free=LabelFreeConfig() if self.label_free_metrics else None)
 
     def _stage1(self) -> Stage1Config:
