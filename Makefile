@@ -50,7 +50,7 @@ figures: $(STAMP)  ## run the CPU sweeps (finished runs are skipped; hours on 2 
 THESIS_SWEEPS := thesis_ecg5000 thesis_ford
 reproduction: $(STAMP)  ## the thesis' own datasets on this CPU (hours; finished runs are skipped), then figures/thesis: tsssl beside the thesis
 	for s in $(THESIS_SWEEPS); do $(BIN)/tsssl-sweep configs/sweeps/$$s.yaml --max-workers 2 < /dev/null; done
-	$(BIN)/tsssl figures --main-sweeps --thesis-sweeps $(THESIS_SWEEPS) --aug-recon-sweep none --robustness-sweep none \
+	$(BIN)/tsssl figures --main-sweeps --thesis-sweeps $(THESIS_SWEEPS) --aug-recon-sweep none --robustness-sweep none --precision-sweep none \
 		--out-dir figures/thesis --label "2-core CPU"
 
 clean-runs:  ## delete the git-ignored run outputs

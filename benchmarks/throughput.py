@@ -3,7 +3,9 @@
 Times the same `tsssl.train.train_step` that `fit` runs (forward under optional bf16 autocast, backward,
 AdamW), after warm-up, as the median over repeated steps; and the generation of `--n-generate` series.
 Workloads (those the reference implementation was timed on): a FordA-shaped synthetic set (3601 series of length 500, 2 classes; batch 128 for
-stage 1, 256 for stage 2) and GunPoint (50 series of length 150: one step per epoch).
+stage 1, 256 for stage 2) and GunPoint (50 series of length 150: one step per epoch); `--data` takes any UCR name (e.g.
+ECG5000). `fcn` times the FCN that scores FID/IS and, trained on at least 1000 generated series, gives CAS: its step at
+batch 256 (the series repeated up to 1000), so a CAS classifier of E epochs costs E × 4 such steps.
 
     .venv/bin/python benchmarks/throughput.py                       # everything on the default device
     .venv/bin/python benchmarks/throughput.py --what stage1 --device cpu --precision fp32 bf16
@@ -11,7 +13,8 @@ stage 1, 256 for stage 2) and GunPoint (50 series of length 150: one step per ep
 Prints the CPU model (or GPU name) and the device's own matmul and convolution rates in each precision
 first, then one table with each step's FLOPs (counted by torch's FlopCounterMode, forward and backward), the
 rate it achieves, and that rate's share of the device's kernel rate in the same precision (the conv rate
-for stage 1, whose FLOPs are convolutions; the matmul rate for the transformer prior). `--profile` adds,
+for stage 1 and the FCN, whose FLOPs are convolutions; the matmul rate for the transformer prior). `--compile` adds
+a row per training step run under `torch.compile` (`TrainConfig.compile`; the warm-up steps absorb the compilation). `--profile` adds,
 per workload, where one step's time goes (convolution, matmul, normalisation, elementwise, optimiser,
 copies, other), from torch.profiler's self times. Compare against the reference figures in `REFERENCE`
 (below) only on the same CPU model: figures from two CPUs are never one ratio.
@@ -198,7 +201,8 @@ def main():
                     measure(f"stage1-{method}", data, prec, model, stage1_loss, x, y, 128, rates[prec]["conv"])
             if "fcn" in a.what:  # the FID/IS evaluator and the CAS classifier train this step, 256 series at a time
                 torch.manual_seed(0)
-                measure("fcn", data, prec, FCN(x.shape[1], int(y.max()) + 1), fcn_loss, x, y, 256, rates[prec]["conv"])
+                reps = -(-1000 // len(x))  # the CAS classifier trains on at least 1000 series: full batches of 256 even on GunPoint
+                measure("fcn", data, prec, FCN(x.shape[1], int(y.max()) + 1), fcn_loss, x.repeat(reps, 1, 1), y.repeat(reps), 256, rates[prec]["conv"])
             if "stage2" in a.what or "generate" in a.what:
                 torch.manual_seed(0)
                 prior = MaskGIT(VQVAE(VQVAEConfig(length=length)).to(device), 2, MaskGITConfig()).to(device)

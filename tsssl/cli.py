@@ -119,6 +119,7 @@ def _figures(argv: list[str]) -> None:
     p.add_argument("--main-sweeps", nargs="*", help=f"sweeps of the main table (default: {defaults['main_sweeps']})")
     p.add_argument("--aug-recon-sweep", help=f"the λ_aug ablation's sweep (default: {defaults['aug_recon_sweep']})")
     p.add_argument("--robustness-sweep", help=f"the augmentation-robustness sweep (default: {defaults['robustness_sweep']})")
+    p.add_argument("--precision-sweep", help=f"the bf16-against-fp32 sweep, none to skip (default: {defaults['precision_sweep']})")
     p.add_argument("--thesis-sweeps", nargs="*", help=f"sweeps set beside the thesis' recorded numbers (default: {defaults['thesis_sweeps']})")
     p.add_argument("--thesis-records", help="where the reproduction's finished runs accumulate (default: <out-dir>/thesis_runs.csv)")
     p.add_argument("--out-dir", help=f"where tables, figures and CAPTIONS.md go (default: {defaults['out_dir']})")
