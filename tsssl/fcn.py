@@ -4,7 +4,7 @@
 
 # %% ../nbs/51_fcn.ipynb #cf041bb4
 from __future__ import annotations
-import hashlib, json, os, time, warnings
+import contextlib, hashlib, json, os, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,6 +186,17 @@ def _load_cached(path: Path, key: str) -> dict | None:
         warnings.warn(f"FCN cache file {path} cannot be read ({e}); retraining and overwriting it"); return None
     return entry if entry.get("key") == key else None
 
+@contextlib.contextmanager
+def _training_lock(path: Path):
+    "Hold an exclusive lock on `path`'s `.lock` file: parallel runs wait for one training instead of each training the same FCN."
+    try: import fcntl
+    except ImportError: yield; return  # no flock on this OS: parallel runs may each train it (the rename keeps the file whole)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)  # blocks while another process trains this entry; the OS releases it if that process dies
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
 # %% ../nbs/51_fcn.ipynb #3019d214
 def evaluator_for(x_train: np.ndarray | Tensor, # (n c l) real training series (z-scored as for the tokenizer)
                   y_train: np.ndarray | Tensor, # (n,) labels
@@ -204,15 +215,18 @@ def evaluator_for(x_train: np.ndarray | Tensor, # (n c l) real training series (
     dev = resolve_device(device)
     entry = _load_cached(path, key)
     if entry is None:
-        t0 = time.perf_counter()
-        model = train_fcn(x_train, y_train, n_classes, cfg, device=dev, progress=progress)
-        entry = {"key": key, "description": desc, "tsssl_version": tsssl.__version__,
-                 "in_channels": model.in_channels, "n_classes": n_classes,
-                 "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-                 "training_time_s": time.perf_counter() - t0,
-                 "test_digest": test_digest, "test_accuracy": fcn_accuracy(model, x_test, y_test)}
-        atomic_write(path, lambda tmp: torch.save(entry, tmp))
-        return model, entry["test_accuracy"]
+        with _training_lock(path):
+            entry = _load_cached(path, key)  # another run may have trained it while this one waited
+            if entry is None:
+                t0 = time.perf_counter()
+                model = train_fcn(x_train, y_train, n_classes, cfg, device=dev, progress=progress)
+                entry = {"key": key, "description": desc, "tsssl_version": tsssl.__version__,
+                         "in_channels": model.in_channels, "n_classes": n_classes,
+                         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                         "training_time_s": time.perf_counter() - t0,
+                         "test_digest": test_digest, "test_accuracy": fcn_accuracy(model, x_test, y_test)}
+                atomic_write(path, lambda tmp: torch.save(entry, tmp))
+                return model, entry["test_accuracy"]
     model = FCN(entry["in_channels"], entry["n_classes"]); model.load_state_dict(entry["state_dict"])
     model = model.to(dev).eval()
     acc = entry["test_accuracy"] if entry["test_digest"] == test_digest else fcn_accuracy(model, x_test, y_test)
