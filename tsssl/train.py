@@ -36,7 +36,7 @@ class TrainConfig(Config):
     seed: int = 0  # drives torch, numpy, random and the step generator
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:N"
     precision: Literal["fp32", "bf16"] = "fp32"  # bf16 = torch.autocast(bfloat16) around the forward pass
-    compile: bool = False  # torch.compile the model (for CUDA; on a CPU fit warns: there it changed NC-VQVAE's gradients)
+    compile: bool = False  # torch.compile the model (checked on a CPU: the prior; NC-VQVAE's gradients change, see train_stage1)
     checkpoint_every: int | None = None  # epochs between checkpoints; None = every 10 % of the epochs; 0 = only the final one
     checkpoint_minutes: float = 5.0  # also checkpoint after an epoch once this many minutes passed since the last checkpoint; 0 = off
     eval_every: int = 0  # epochs between calls of `eval_fn`; 0 = only after the last epoch
@@ -216,9 +216,6 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
         sums = {k: torch.tensor(v, device=device) for k, v in state.get("log_sums", {}).items()}  # a log window across the checkpoint
         if logger is not None and hasattr(logger, "rewind"): logger.rewind(step)  # what was logged after the checkpoint comes again
     step_fn = torch.compile(model) if cfg.compile else model
-    if cfg.compile and device.type == "cpu":  # measured: torch 2.13, one NC-VQVAE step, compiled against eager from the same weights
-        warnings.warn("TrainConfig.compile on a CPU: with torch 2.13 the compiled NC-VQVAE step gave the same losses as eager but "
-                      "decoder gradients up to ~15 % apart, so its runs can drift from eager ones; for CPU speed use precision='bf16'")
 
     def save(epoch: int):
         if ckpt is None: return
