@@ -122,8 +122,8 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
     logger = MultiLogger(JSONLLogger(rd.log),
                          WandbLogger(wandb_project, cfg.to_dict(), dir=out_dir, name=out_dir.name) if wandb_project else None)
     if cfg.train.compile and resolve_device(cfg.train.device).type == "cpu" and ssl_method_name(cfg.ssl.method) != PLAIN:
-        warnings.warn("compile=True with NC-VQVAE on a CPU: with torch 2.13 one compiled step gave eager's losses but decoder "
-                      "gradients up to ~15 % apart (the plain VQ-VAE and the prior match eager), so this run can drift from an "
+        warnings.warn("compile=True with NC-VQVAE on a CPU: with torch 2.13 one compiled step gave eager's losses but weight "
+                      "gradients 10-50 % apart (the plain VQ-VAE and the prior match eager), so this run can drift from an "
                       "eager one; for CPU speed use precision='bf16'")
     try:
         torch.manual_seed(cfg.train.seed)  # the model's initial weights follow the run's seed
