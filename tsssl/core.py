@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'seed_everything', 'resolve_device', 'atomic_write', 'atomic_write_text', 'atomic_write_json',
-           'read_json', 'utc_now', 'Config', 'params_from_namespace', 'add_config_arguments', 'error_line',
-           'run_command']
+__all__ = ['USER_ERRORS', 'seed_everything', 'resolve_device', 'bf16_native', 'resolve_precision', 'atomic_write',
+           'atomic_write_text', 'atomic_write_json', 'read_json', 'utc_now', 'Config', 'params_from_namespace',
+           'add_config_arguments', 'error_line', 'run_command']
 
 # %% ../nbs/00_core.ipynb #a82553ec
 def seed_everything(seed: int, # the one seed of a run
@@ -42,6 +42,24 @@ def resolve_device(device: str | torch.device = "auto", # "auto", "cpu", "cuda",
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} was asked for but torch sees no CUDA GPU here; use device='auto' or 'cpu'")
     return dev
+
+# %% ../nbs/00_core.ipynb #f06216aa
+def bf16_native(device: str | torch.device, # a device name or `torch.device`
+               ) -> bool:
+    "Whether `device` multiplies bf16 in hardware: a CUDA GPU with bf16, or a CPU with AMX tiles or AVX512-BF16."
+    device = resolve_device(device)
+    if device.type == "cuda": return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":  # torch's own CPU feature checks (private, so looked up defensively)
+        return any(getattr(torch.cpu, f, lambda: False)() for f in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
+    return False
+
+def resolve_precision(precision: str, # "fp32", "bf16" or "auto"
+                      device: str | torch.device, # where the run trains
+                     ) -> Literal["fp32", "bf16"]:
+    "The precision a run uses: `'auto'` becomes bf16 where `device` has it natively, else fp32."
+    if precision == "auto": return "bf16" if bf16_native(device) else "fp32"
+    if precision not in ("fp32", "bf16"): raise ValueError(f"unknown precision {precision!r}: use 'fp32', 'bf16' or 'auto'")
+    return precision
 
 # %% ../nbs/00_core.ipynb #92858678
 def _to_jsonable(o: Any) -> Any:

@@ -116,6 +116,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
         raise ValueError(f"probe_protocol must be 'leak_free' or 'both' (adds the thesis' train-mode probes), got {cfg.probe_protocol!r}")
     data = cfg.load_data()
     cfg = cfg.resolve(data); out_dir = Path(out_dir)
+    cfg = cfg.replace(train=cfg.train.resolved())  # precision='auto' is recorded as what it became here
     resolve_device(cfg.train.device)  # a device this machine lacks fails here, before the run directory is touched
     start_run(out_dir, cfg, overwrite=overwrite, kind="stage1"); rd = RunDir(out_dir)
     atomic_write_json(rd.data, data_description(data))
@@ -234,7 +235,7 @@ class Stage1Params(Config):
     lr: float = 1e-3  # AdamW peak learning rate (cosine decay to 0)
     seed: int = 0  # seeds torch, numpy, random and every augmentation
     device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"
-    precision: Literal["fp32", "bf16"] = "fp32"  # bf16 autocast for the forward pass
+    precision: Literal["fp32", "bf16", "auto"] = "fp32"  # bf16 autocast for the forward pass; auto = bf16 where native
     codebook_size: int = 32  # K codes
     svm: Literal["svc", "linear_svc"] = "svc"  # linear-SVM probe: "svc" (libsvm, the reference) or "linear_svc" (liblinear, faster on large sets)
     probe_protocol: Literal["leak_free", "both"] = "leak_free"  # "both" adds the thesis' train-mode probes (svm/knn_accuracy_trainmode)

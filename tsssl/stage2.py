@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from .core import Config, atomic_write_json, read_json, resolve_device, seed_everything
+from .core import Config, atomic_write_json, read_json, resolve_device, resolve_precision, seed_everything
 from .data import TensorData, UCRData, to_device
 from .fcn import FCN, FCNConfig, evaluator_for, fcn_outputs
 from .gen_metrics import cas, cas_class_counts, generation_metrics
@@ -38,7 +38,7 @@ class Stage2Config(Config):
     train: TrainConfig = TrainConfig(batch_size=256)  # the reference: 1000 epochs, batch 256, AdamW 1e-3 / 1e-3
     fcn: FCNConfig = FCNConfig()  # the evaluator's (and CAS classifier's) training recipe
     cas_fcn_epochs: int | None = None  # epochs of the CAS classifier; None = fcn.epochs
-    cas_precision: Literal["fp32", "bf16"] | None = None  # the CAS classifier's precision; None = fcn.precision (the evaluator keeps fcn's)
+    cas_precision: Literal["fp32", "bf16", "auto"] | None = None  # the CAS classifier's precision; None = fcn.precision (the evaluator keeps fcn's)
     n_samples: int | None = None  # unconditional samples for FID/IS; None = the test-set size
     cas_minimum: int = 1000  # the CAS synthetic training set has at least this many series
     fcn_cache_dir: str | None = None  # None = $TSSSL_CACHE_DIR/fcn or ~/.cache/tsssl/fcn
@@ -171,6 +171,8 @@ def train_stage2(cfg: Stage2Config, # the run
                 ) -> Stage2Result:
     "Train a prior on a stage-1 run's tokens, evaluate its samples and save everything to `out_dir`."
     device = resolve_device(cfg.train.device)
+    cfg = cfg.replace(train=cfg.train.resolved(),  # precision='auto' is recorded as what it became here
+                      cas_precision=None if cfg.cas_precision is None else resolve_precision(cfg.cas_precision, device))
     tok, s1 = load_stage1(cfg.stage1_dir, device=device)
     data = s1.load_data(); out_dir = Path(out_dir)
     _check_same_data(cfg.stage1_dir, data)  # before the run directory is touched
@@ -192,7 +194,7 @@ def train_stage2(cfg: Stage2Config, # the run
                    "prior": cfg.prior.variant, "finetune_codebook": cfg.prior.finetune_codebook, "loss_on": cfg.prior.loss_on,
                    "seed": cfg.train.seed, "epochs": cfg.train.epochs, "steps": res.step, **res.eval_metrics, **ev,
                    "training_time_s": res.training_time_s, "eval_time_s": res.eval_time_s + time.perf_counter() - t0,
-                   "n_params": n_params(prior), "device": str(device), "stage1_dir": str(cfg.stage1_dir)}
+                   "n_params": n_params(prior), "device": str(device), "precision": cfg.train.precision, "stage1_dir": str(cfg.stage1_dir)}
         logger.summary(metrics)
         finish_run(out_dir, metrics)
     except BaseException as e:
@@ -262,13 +264,13 @@ class Stage2Params(Config):
     lr: float = 1e-3  # AdamW peak learning rate (cosine decay to 0)
     seed: int = 0  # seeds training, sampling and the metrics
     device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"
-    precision: Literal["fp32", "bf16", "stage1"] = "fp32"  # bf16 autocast for the forward pass; "stage1": as the tokenizer was trained
+    precision: Literal["fp32", "bf16", "auto", "stage1"] = "fp32"  # bf16 autocast for the forward pass; auto = bf16 where native; "stage1": as the tokenizer was trained
     compile: bool = False  # torch.compile the prior: fp32 steps 1.6-2x faster on a CPU here, same gradients; costs about a minute first
     guidance_scale: float = 1.0  # classifier-free guidance weight for class-conditional samples; 1 = none
     n_samples: int | None = None  # None = the test-set size
     fcn_epochs: int = 1000  # evaluator epochs: the thesis recipe (fewer for a quick look; the evaluator is cached per dataset and recipe)
     cas_fcn_epochs: int | None = None  # None = fcn_epochs; a CAS from fewer than the thesis' 1000 is reported as cas_accuracy_<E>ep in tables
-    cas_precision: Literal["fp32", "bf16", "prior"] = "fp32"  # the CAS classifier's; "prior": as the prior trains (the FID/IS evaluator stays fp32)
+    cas_precision: Literal["fp32", "bf16", "auto", "prior"] = "fp32"  # the CAS classifier's; "prior": as the prior trains (the FID/IS evaluator stays fp32)
     label_free_metrics: bool = True  # also the discriminative and predictive scores and Context-FID (tsssl.labelfree)
     out_dir: str | None = None  # None = runs/stage2/<stage-1 run name>-<prior>-s<seed>
     overwrite: bool = False  # replace a finished run in out_dir (otherwise it is an error)

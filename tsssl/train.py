@@ -15,7 +15,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 import tsssl
-from .core import Config, atomic_write, resolve_device, seed_everything
+from .core import Config, atomic_write, resolve_device, resolve_precision, seed_everything
 from .data import batches
 
 # %% auto #0
@@ -35,7 +35,7 @@ class TrainConfig(Config):
     grad_clip: float = 0.0  # clip the global gradient norm; 0 = off (reference: off)
     seed: int = 0  # drives torch, numpy, random and the step generator
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:N"
-    precision: Literal["fp32", "bf16"] = "fp32"  # bf16 = torch.autocast(bfloat16) around the forward pass
+    precision: Literal["fp32", "bf16", "auto"] = "fp32"  # bf16 = torch.autocast(bfloat16) around the forward pass; auto = bf16 where native
     compile: bool = False  # torch.compile the model (checked on a CPU: the prior; NC-VQVAE's gradients change, see train_stage1)
     checkpoint_every: int | None = None  # epochs between checkpoints; None = every 10 % of the epochs; 0 = only the final one
     checkpoint_minutes: float = 5.0  # also checkpoint after an epoch once this many minutes passed since the last checkpoint; 0 = off
@@ -52,6 +52,10 @@ class TrainConfig(Config):
         if self.checkpoint_every is not None and self.checkpoint_every < 0:
             raise ValueError(f"TrainConfig.checkpoint_every must be >= 0 or None, got {self.checkpoint_every}")
         if self.checkpoint_minutes < 0: raise ValueError(f"TrainConfig.checkpoint_minutes must be >= 0, got {self.checkpoint_minutes}")
+
+    def resolved(self) -> "TrainConfig":
+        "This recipe with `precision='auto'` replaced by the precision its device uses here (what a run records)."
+        return self.replace(precision=resolve_precision(self.precision, self.device))
 
 # %% ../nbs/40_train.ipynb #ee7dae2c
 def cosine_lr(step: int, # optimiser steps taken so far
@@ -145,8 +149,8 @@ LossFn = Callable[..., Any]  # (model, x, y, generator) -> losses; with `fit(mas
 
 # %% ../nbs/40_train.ipynb #ad882c82
 def _autocast(device: torch.device, precision: str):
-    "bf16 autocast on the device, or nothing."
-    if precision == "bf16": return torch.autocast(device.type, dtype=torch.bfloat16)
+    "bf16 autocast on the device, or nothing (`precision='auto'` resolved for the device)."
+    if resolve_precision(precision, device) == "bf16": return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 def _run_eval(model: nn.Module, eval_fn: Callable | None) -> tuple[dict, float]:
