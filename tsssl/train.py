@@ -36,7 +36,7 @@ class TrainConfig(Config):
     seed: int = 0  # drives torch, numpy, random and the step generator
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:N"
     precision: Literal["fp32", "bf16", "auto"] = "fp32"  # bf16 = torch.autocast(bfloat16) around the forward pass; auto = bf16 where native
-    compile: bool = False  # torch.compile the model (checked on a CPU: the prior; NC-VQVAE's gradients change, see train_stage1)
+    compile: bool = False  # torch.compile the model (the prior: eager's gradients; NC-VQVAE: another max-pool subgradient, see train_stage1)
     checkpoint_every: int | None = None  # epochs between checkpoints; None = every 10 % of the epochs; 0 = only the final one
     checkpoint_minutes: float = 5.0  # also checkpoint after an epoch once this many minutes passed since the last checkpoint; 0 = off
     eval_every: int = 0  # epochs between calls of `eval_fn`; 0 = only after the last epoch
