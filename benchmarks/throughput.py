@@ -16,7 +16,8 @@ rate it achieves, and that rate's share of the device's kernel rate in the same 
 for stage 1 and the FCN, whose FLOPs are convolutions; the matmul rate for the transformer prior). `--compile` adds
 a row per training step run under `torch.compile` (`TrainConfig.compile`; the warm-up steps absorb the compilation). `--profile` adds,
 per workload, where one step's time goes (convolution, matmul, normalisation, elementwise, optimiser,
-copies, other), from torch.profiler's self times. Compare against the reference figures in `REFERENCE`
+copies, other), from torch.profiler's self times, and the rate the convolutions alone reach (their FLOPs over their
+share of the step): the share a step would reach if everything but its convolutions took no time. Compare against the reference figures in `REFERENCE`
 (below) only on the same CPU model: figures from two CPUs are never one ratio.
 """
 import argparse, collections, contextlib, os, platform, statistics, time
@@ -123,8 +124,8 @@ def op_shares(model, loss_fn, x, y, batch, precision, device, steps: int = 3) ->
     return {k: v / total for k, v in out.most_common()} if total else {}
 
 
-def step_gflop(model, loss_fn, x, y, batch, precision, device) -> float:
-    "FLOPs of one training step (forward and backward; the optimiser's elementwise work is not counted), in GFLOP."
+def step_gflop(model, loss_fn, x, y, batch, precision, device) -> tuple[float, dict[str, float]]:
+    "GFLOP of one training step (forward and backward; the optimiser's elementwise work is not counted), in all and per kind (conv, matmul)."
     cfg = TrainConfig(precision=precision, device=str(device))
     opt, g = make_optimizer(model, cfg, device), torch.Generator(device=device).manual_seed(0)
     model.to(device).train()
@@ -135,7 +136,10 @@ def step_gflop(model, loss_fn, x, y, batch, precision, device) -> float:
     finally:
         if before is None: del os.environ["TSSSL_ONEDNN_LINEAR"]
         else: os.environ["TSSSL_ONEDNN_LINEAR"] = before
-    return counter.get_total_flops() / 1e9
+    by_kind = collections.Counter()
+    for op, n in counter.get_flop_counts().get("Global", {}).items():
+        by_kind["conv" if "conv" in str(op) else "matmul"] += n / 1e9  # FlopCounterMode counts only these two kinds here
+    return counter.get_total_flops() / 1e9, dict(by_kind)
 
 
 def time_steps(model, loss_fn, x, y, batch, precision, device, steps, warmup, compiled: bool = False) -> float:
@@ -183,12 +187,21 @@ def main():
 
     def measure(key, data, prec, model, loss_fn, x, y, batch, rate):
         "One row per variant (eager, compiled): ms per step, series/s, GFLOP and the share of `rate`."
-        gf = step_gflop(model, loss_fn, x, y, batch, prec, device)
+        gf, gf_kind = step_gflop(model, loss_fn, x, y, batch, prec, device)
+        eager_s = None
         for c in compiled:
             s = time_steps(model, loss_fn, x, y, batch, prec, device, a.steps, a.warmup, compiled=c)
+            eager_s = eager_s or s
             rows.append((key + (" compiled" if c else ""), data, prec, n_params(model), s * 1e3, min(batch, len(x)) / s, gf,
                          gf / s / rate, "" if c else REFERENCE.get((key, data), "")))
-        if a.profile: shares[(key, data, prec)] = op_shares(model, loss_fn, x, y, batch, prec, device)
+        if a.profile:
+            sh = op_shares(model, loss_fn, x, y, batch, prec, device)
+            # the convolutions alone: their FLOPs over their share of the eager step, against the kernel rate; this is
+            # the share the step would reach if everything else (norms, activations, copies, optimiser) took no time
+            conv_s = sh.get("conv", 0.0) * eager_s
+            conv = (f"; conv ops alone {gf_kind['conv'] / conv_s:.0f} GFLOP/s = {gf_kind['conv'] / conv_s / rates[prec]['conv']:.2f} "
+                    f"of the conv rate" if conv_s > 0 and gf_kind.get("conv") else "")
+            shares[(key, data, prec)] = (sh, conv)
 
     for data in a.data:
         x, y = workload(data, device); length = x.shape[-1]
@@ -222,8 +235,8 @@ def main():
         flops = f"{r[6]:>8.1f}{r[6] / r[4] * 1e3:>9.0f}{r[7]:>10.2f}" if r[6] is not None else f"{'':>8}{'':>9}{'':>10}"
         print(f"{r[0]:<20}{r[1]:<10}{r[2]:<6}{r[3]:>11,}{r[4]:>11.1f}{r[5]:>11.0f}{flops}   {r[8]}")
     print("\nof kernel: the step's GFLOP/s over this device's kernel rate in the same precision (stage 1 and fcn: conv; stage 2: matmul)")
-    for (key, data, prec), sh in shares.items():
-        print(f"{key} {data} {prec}: " + ", ".join(f"{k} {v:.0%}" for k, v in sh.items()))
+    for (key, data, prec), (sh, conv) in shares.items():
+        print(f"{key} {data} {prec}: " + ", ".join(f"{k} {v:.0%}" for k, v in sh.items()) + conv)
 
 
 if __name__ == "__main__":
