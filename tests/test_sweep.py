@@ -1,7 +1,7 @@
 """The sweep runner and the results store, end to end, on tiny stand-in notebooks (no model is trained).
 
 The stand-in notebook writes status.json / metrics.json / config.json as tsssl.runs does, fails when
-`fail=True` (unless a file named `fixed` exists in its working directory), and reports whether it found a
+`fail=True`, is killed with `die=True` (unless a file named `fixed` exists in its working directory), and reports whether it found a
 checkpoint (a resumed run). Each execution costs a kernel start (~1 s); the submitit test ~4 s.
 """
 import json
@@ -17,7 +17,7 @@ from tsssl.sweep import expand_sweep, load_sweep, main, run_sweep
 ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = ROOT / "configs" / "sweeps"
 
-PARAMS = 'dataset = "A"\nseed = 0\nfail = False\ncrash_after = False\nstage1_dir = None\nout_dir = None\nprogress = True'
+PARAMS = 'dataset = "A"\nseed = 0\nfail = False\ndie = False\ncrash_after = False\nstage1_dir = None\nout_dir = None\nprogress = True'
 BODY = '''import json, pathlib
 d = pathlib.Path(out_dir); d.mkdir(parents=True, exist_ok=True)
 resumed = (d / "checkpoint.pt").exists()
@@ -25,6 +25,8 @@ resumed = (d / "checkpoint.pt").exists()
 (d / "status.json").write_text(json.dumps({"status": "running", "started": "2026-01-01T00:00:00+00:00"}))
 (d / "checkpoint.pt").write_text("")
 if fail and not pathlib.Path("fixed").exists(): raise RuntimeError(f"asked to fail ({dataset})")
+if die and not pathlib.Path("fixed").exists():  # the kernel is killed mid-run, as by the out-of-memory killer
+    import os, signal; os.kill(os.getpid(), signal.SIGKILL)
 parent = json.loads((pathlib.Path(stage1_dir) / "metrics.json").read_text())["score"] if stage1_dir else 0
 (d / "metrics.json").write_text(json.dumps({"score": parent + seed, "resumed": resumed}))
 (d / "status.json").write_text(json.dumps({"status": "finished", "started": "2026-01-01T00:00:00+00:00",
@@ -99,7 +101,7 @@ def test_finished_runs_are_skipped(tmp_path):
     b.out_dir.mkdir(parents=True)  # B is finished already: it must never execute (it would fail)
     (b.out_dir / "status.json").write_text(json.dumps({"status": "finished"}))
     s = run_sweep(spec, log=None)
-    assert s.counts == {"finished": 2, "failed": 0, "skipped": 0, "pending": 0}
+    assert s.counts == {"finished": 2, "failed": 0, "interrupted": 0, "skipped": 0, "pending": 0}
     out = _by_id(s)
     assert out["A-s1"]["seconds"] is not None and out["B-s1-fail"]["seconds"] is None and out["B-s1-fail"]["note"] == "finished earlier"
     assert not b.output_notebook.exists() and a.output_notebook.is_file()
@@ -112,7 +114,7 @@ def test_failure_is_recorded_sweep_continues_dependants_skipped_then_retried(tmp
     spec = _spec(tmp_path, [{"dataset": ["A"], "seed": [1]}, {"dataset": ["B"], "seed": [2], "fail": [True]}])
     s = run_sweep(spec, log=None)
     out = _by_id(s)
-    assert s.counts == {"finished": 2, "failed": 1, "skipped": 1, "pending": 0}
+    assert s.counts == {"finished": 2, "failed": 1, "interrupted": 0, "skipped": 1, "pending": 0}
     bad = Path(out["B-s2-fail"]["out_dir"])
     st = _status(bad)
     assert st["status"] == "failed" and st["error"] == "RuntimeError: asked to fail (B)" and "asked to fail" in st["traceback"]
@@ -127,7 +129,7 @@ def test_failure_is_recorded_sweep_continues_dependants_skipped_then_retried(tmp
     # ... but with retry_failed, once fixed: the failed run finishes and its dependant runs now
     (tmp_path / "fixed").touch()
     s = run_sweep(spec, retry_failed=True, log=None)
-    assert s.counts == {"finished": 4, "failed": 0, "skipped": 0, "pending": 0}
+    assert s.counts == {"finished": 4, "failed": 0, "interrupted": 0, "skipped": 0, "pending": 0}
     st = _status(bad)
     assert st["status"] == "finished" and "error" not in st
     assert json.loads((skipped / "metrics.json").read_text())["score"] == 2 + 10
@@ -137,7 +139,7 @@ def test_a_crash_after_a_finished_run_leaves_it_finished(tmp_path):
     "Figures drawn after the metrics can kill the kernel; the run keeps its status and its stage-2 runs go on."
     spec = _spec(tmp_path, {"dataset": ["A"], "seed": [1], "crash_after": [True]})
     s = run_sweep(spec, log=None)
-    assert s.counts == {"finished": 2, "failed": 0, "skipped": 0, "pending": 0}, s.outcomes
+    assert s.counts == {"finished": 2, "failed": 0, "interrupted": 0, "skipped": 0, "pending": 0}, s.outcomes
     (s1,) = [o for o in s.outcomes if o["stage"] == "stage1"]
     st = _status(s1["out_dir"])
     assert st["status"] == "finished" and "after_error" in st and "notebook failed after it" in s1["note"]
@@ -207,6 +209,34 @@ def test_killed_run_resumes(tmp_path):
     assert s.counts["finished"] == 1 and json.loads((run.out_dir / "metrics.json").read_text())["resumed"] is True
 
 
+def test_killed_kernel_resumes(tmp_path, capsys):
+    "A kernel killed from outside: the run is interrupted, not failed; its stage-2 run waits; the next sweep resumes it."
+    spec = _spec(tmp_path, {"dataset": ["A"], "seed": [1], "die": [True]})
+    import yaml
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({**spec, "base_dir": None}))
+    assert main([str(tmp_path / "s.yaml")]) == 1  # not everything finished
+    out = capsys.readouterr().out
+    assert "1 interrupted" in out and "0 failed" in out and "run the sweep again to resume it" in out
+    (s1,), (s2,) = ((tmp_path / "runs" / st).iterdir() for st in ("stage1", "stage2"))
+    assert _status(s1)["status"] == "running" and _status(s2)["status"] == "skipped"
+    assert len(json.loads((s1 / "sweep.json").read_text())["interrupted"]) == 1
+    (tmp_path / "fixed").touch()
+    s = run_sweep(tmp_path / "s.yaml", log=None)
+    assert s.counts["finished"] == 2 and json.loads((s1 / "metrics.json").read_text())["resumed"] is True
+    assert len(json.loads((s1 / "sweep.json").read_text())["interrupted"]) == 1  # the history stays with the run
+
+
+def test_dead_kernel_recorded_as_failed_earlier_resumes(tmp_path):
+    "Runs whose killed kernel was recorded as failed (before kills were told apart) resume without --retry-failed."
+    spec = _spec(tmp_path, stage2=False)
+    (run,) = expand_sweep(spec)
+    run.out_dir.mkdir(parents=True)
+    (run.out_dir / "status.json").write_text(json.dumps({"status": "failed", "error": "DeadKernelError: Kernel died"}))
+    (run.out_dir / "checkpoint.pt").write_text("")
+    s = run_sweep(spec, log=None)
+    assert s.counts["finished"] == 1 and json.loads((run.out_dir / "metrics.json").read_text())["resumed"] is True
+
+
 def test_cli_exit_status_and_dry_run(tmp_path, capsys):
     spec = _spec(tmp_path, {"dataset": ["A"], "seed": [1], "fail": [True]}, stage2=False)
     import yaml
@@ -235,7 +265,7 @@ def test_submitit_local_executor(tmp_path):
 def test_local_worker_pool(tmp_path):
     spec = _spec(tmp_path, {"dataset": ["A", "B"], "seed": [1]}, stage2=False)
     s = run_sweep(spec, max_workers=2, log=None)
-    assert s.counts == {"finished": 2, "failed": 0, "skipped": 0, "pending": 0}
+    assert s.counts == {"finished": 2, "failed": 0, "interrupted": 0, "skipped": 0, "pending": 0}
 
 
 # --- the results store on a sweep's runs -------------------------------------------------------

@@ -17,9 +17,9 @@ from .ssl import PLAIN
 from .runs import RunDir, axis_label, execute_notebook, run_in_use, run_name, run_status
 
 # %% auto #0
-__all__ = ['HASH_EXCLUDED', 'EXECUTORS', 'StageSpec', 'SweepSpec', 'load_sweep', 'as_sweep', 'run_hash', 'RunSpec',
-           'expand_sweep', 'plan_run', 'execute_run', 'slurm_parameters', 'visible_gpus', 'local_pool', 'SweepSummary',
-           'run_sweep', 'main']
+__all__ = ['HASH_EXCLUDED', 'MAX_INTERRUPTIONS', 'EXECUTORS', 'StageSpec', 'SweepSpec', 'load_sweep', 'as_sweep', 'run_hash',
+           'RunSpec', 'expand_sweep', 'plan_run', 'execute_run', 'slurm_parameters', 'visible_gpus', 'local_pool',
+           'SweepSummary', 'run_sweep', 'main']
 
 # %% ../nbs/73_sweep.ipynb #bf4742b5
 @dataclass(frozen=True)
@@ -167,6 +167,13 @@ def _parent_reason(parent: RunSpec, status: str) -> str:
     st = RunDir(parent.out_dir).read_status(); why = st.get("error") or st.get("reason")
     return f"its {parent.stage} run {parent.run_id} {_STATE_WORDS.get(status, status)}" + (f": {_one_line(why)}" if why else "")
 
+MAX_INTERRUPTIONS = 3  # a run whose kernel was killed this often is kept as failed (out of memory each time?)
+
+def _interruptions(run_dir: Path) -> list[dict]:
+    "The times this run's kernel died under the sweep (kept in sweep.json, which only the sweep writes)."
+    try: return list(read_json(RunDir(run_dir).sweep).get("interrupted", []))
+    except (ValueError, OSError, AttributeError): return []
+
 def plan_run(run: RunSpec, # the run
              retry_failed: bool = False, # rerun failed runs
              parent_status: str | None = None, # the parent's status if known (default: read from its directory)
@@ -181,6 +188,8 @@ def plan_run(run: RunSpec, # the run
         if ps != "finished": return "skip", _parent_reason(run.parent, ps)
     if status == "failed":
         err = _one_line(RunDir(run.out_dir).read_status().get("error"))
+        if err.startswith("DeadKernelError") and not _interruptions(run.out_dir):  # killed, but recorded before kills were told apart
+            return "run", f"resume (its kernel was killed earlier: {err})"
         return ("run", f"retry (failed earlier: {err})") if retry_failed else ("keep", f"failed earlier: {err}; rerun with --retry-failed")
     if status == "running":
         return "run", "resume from its checkpoint" if RunDir(run.out_dir).checkpoint.is_file() else "restart (it was running, no checkpoint)"
@@ -219,7 +228,8 @@ def execute_run(run: RunSpec, # the run
     if action == "wait": return _outcome(run, "pending", note)  # another process is on it, or its parent is
     t0, started, rd = time.perf_counter(), utc_now(), RunDir(run.out_dir)
     run.out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(rd.sweep, _sweep_record(run))
+    deaths = _interruptions(run.out_dir)
+    atomic_write_json(rd.sweep, {**_sweep_record(run), **({"interrupted": deaths} if deaths else {})})
     before, err = rd.read_status(), None
     try:
         execute_notebook(run.notebook, run.output_notebook, run.params, cwd=run.cwd, log_output=False)
@@ -229,6 +239,14 @@ def execute_run(run: RunSpec, # the run
         if after.get("status") != "finished": rd.set_status("finished", {"started": started, **after}, finished=utc_now())
         return _outcome(run, "finished", note, secs)
     msg, tb = _describe(err)
+    if type(err).__name__ == "DeadKernelError" and after.get("status") not in ("failed", "finished"):  # killed: OOM, a signal
+        deaths.append({"at": utc_now(), "error": msg})
+        atomic_write_json(rd.sweep, {**_sweep_record(run), "interrupted": deaths})
+        if len(deaths) < MAX_INTERRUPTIONS:  # its checkpoint is intact: leave it running, the next sweep resumes it
+            if after.get("status") != "running": rd.set_status("running", after)
+            return _outcome(run, "interrupted", f"{msg}: its kernel was killed (out of memory? a signal?); run the sweep "
+                            "again to resume it", secs)
+        msg = f"{msg} ({len(deaths)} times: out of memory? see sweep.json)"
     if run_in_use(run.out_dir):  # another process took the run first: it is theirs to finish, not ours to mark failed
         return _outcome(run, "pending", f"another process is writing it: {msg}", secs)
     if after.get("status") == "finished" and after != before and rd.metrics.is_file():
@@ -312,7 +330,7 @@ def _job_outcome(job, run: RunSpec) -> dict:
     try: return job.result()
     except Exception as e:  # noqa: BLE001 - the job died outside the notebook: time limit, memory, node
         log = getattr(getattr(job, "paths", None), "stderr", "")
-        return _outcome(run, "failed", f"job {job.job_id} died ({_one_line(e, 200)}); log: {log}; the run is left as it was "
+        return _outcome(run, "interrupted", f"job {job.job_id} died ({_one_line(e, 200)}); log: {log}; the run is left as it was "
                         "and resumes when the sweep runs again")
 
 def _run_submitit(runs: list[RunSpec], retry_failed: bool, max_workers: int, executor: str, folder: Path,
@@ -354,8 +372,8 @@ class SweepSummary:
 
     @property
     def counts(self) -> dict[str, int]:
-        "Runs per status: finished, failed, skipped, pending."
-        c = {"finished": 0, "failed": 0, "skipped": 0, "pending": 0}
+        "Runs per status: finished, failed, interrupted (killed; resumes next time), skipped, pending."
+        c = {"finished": 0, "failed": 0, "interrupted": 0, "skipped": 0, "pending": 0}
         for o in self.outcomes: c[o["status"]] = c.get(o["status"], 0) + 1
         return c
 
@@ -446,7 +464,7 @@ def _key_value(s: str) -> tuple[str, Any]:
 
 def main(argv: list[str] | None = None, # the arguments (default: sys.argv[1:])
          prog: str = "tsssl-sweep", # the command's name in messages
-        ) -> int: # the exit status: 1 when a run failed
+        ) -> int: # the exit status: 1 when a run failed or was interrupted
     "The `tsssl-sweep` command."
     p = argparse.ArgumentParser(prog=prog, description="Expand a sweep file into papermill runs and execute those not "
                                 "finished yet (finished runs are skipped; failed ones kept; killed ones resume).")
@@ -460,4 +478,4 @@ def main(argv: list[str] | None = None, # the arguments (default: sys.argv[1:])
                    "process runs stage 1); runs of the other stages are only read")
     a = p.parse_args(sys.argv[1:] if argv is None else argv)
     s = run_command(prog, lambda: run_sweep(a.sweep, a.executor, a.max_workers, a.retry_failed, dict(a.slurm), a.dry_run, stages=a.stages))
-    return 1 if s.counts["failed"] else 0
+    return 1 if s.counts["failed"] or s.counts["interrupted"] else 0
