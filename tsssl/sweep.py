@@ -17,9 +17,9 @@ from .ssl import PLAIN
 from .runs import RunDir, axis_label, execute_notebook, run_in_use, run_name, run_status
 
 # %% auto #0
-__all__ = ['HASH_EXCLUDED', 'MAX_INTERRUPTIONS', 'EXECUTORS', 'StageSpec', 'SweepSpec', 'load_sweep', 'as_sweep', 'run_hash',
-           'RunSpec', 'expand_sweep', 'plan_run', 'execute_run', 'slurm_parameters', 'visible_gpus', 'local_pool',
-           'SweepSummary', 'run_sweep', 'main']
+__all__ = ['HASH_EXCLUDED', 'FORMER_DEFAULTS', 'MAX_INTERRUPTIONS', 'EXECUTORS', 'StageSpec', 'SweepSpec', 'load_sweep',
+           'as_sweep', 'run_hash', 'RunSpec', 'expand_sweep', 'plan_run', 'execute_run', 'slurm_parameters',
+           'visible_gpus', 'local_pool', 'SweepSummary', 'run_sweep', 'main']
 
 # %% ../nbs/73_sweep.ipynb #bf4742b5
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ def as_sweep(spec: SweepSpec | dict | str | Path) -> SweepSpec:
 
 # %% ../nbs/73_sweep.ipynb #247c8265
 HASH_EXCLUDED = ("out_dir", "progress")
+FORMER_DEFAULTS = {"precision": "fp32", "cas_precision": "fp32"}  # a stage's fixed params at these values hash as absent
 
 def run_hash(notebook: str, params: dict, parent: str | None = None) -> str:
     "Six hex digits of a SHA-1 of the notebook's name, the parameters (but `HASH_EXCLUDED`) and the parent's id."
@@ -134,7 +135,8 @@ def _stage_runs(spec: SweepSpec, st: StageSpec, base: Path, root: Path, parents:
         for values in _grids(st.axes, f"stage {st.name!r}"):
             params = {**st.params, **values}
             name = run_name(values, parent.run_id.rsplit("-", 1)[0] if parent else None) or st.name  # the parent's name without its hash
-            run_id = f"{name}-{run_hash(nb.name, params, parent.run_id if parent else None)}"
+            hashed = {k: v for k, v in params.items() if k in values or k not in FORMER_DEFAULTS or FORMER_DEFAULTS[k] != v}
+            run_id = f"{name}-{run_hash(nb.name, hashed, parent.run_id if parent else None)}"
             out_dir = root / st.name / run_id
             params["out_dir"] = _rel(out_dir, base)
             if "progress" in known: params["progress"] = False
