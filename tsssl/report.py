@@ -134,13 +134,20 @@ def precision_comparison(runs: pd.DataFrame, # a results store (`tsssl.results.l
                              dtype="boolean")
     return out
 
+def _decimals(sd: float, mean: float, digits: int) -> int:
+    "At least `digits` decimals, more where the seed sd (else the mean) needs them for two significant digits."
+    scale = sd if np.isfinite(sd) and sd > 0 else abs(mean)
+    return digits if not np.isfinite(scale) or scale == 0 else max(digits, 1 - int(np.floor(np.log10(scale))))
+
 def format_precision_comparison(cmp: pd.DataFrame, # `precision_comparison`
-                                digits: int = 3) -> pd.DataFrame:
+                                digits: int = 3, # decimals at least; a row of small numbers (an MSE of 0.008) gets more
+                               ) -> pd.DataFrame:
     "A printable table: 'mean ± std (n)' for each precision, the signed diff, the pooled seed std, z, and agrees as yes / no / n/a."
-    def ms(m, s, n): return f"{m:.{digits}f} ± {s:.{digits}f} ({int(n)})" if np.isfinite(s) else f"{m:.{digits}f} ({int(n)})"
+    dec = [_decimals(sd, m, digits) for sd, m in zip(cmp["seed_sd"], cmp["fp32_mean"])]
+    def ms(m, s, n, d): return f"{m:.{d}f} ± {s:.{d}f} ({int(n)})" if np.isfinite(s) else f"{m:.{d}f} ({int(n)})"
     num = lambda x, spec: "" if np.isnan(x) else format(x, spec)
     return pd.DataFrame({"stage": cmp["stage"], "dataset": cmp["dataset"], "method": cmp["method"], "metric": cmp["metric"],
-                         **{p: [ms(*r) for r in zip(cmp[f"{p}_mean"], cmp[f"{p}_std"], cmp[f"{p}_n"])] for p in PRECISIONS},
-                         "diff": [f"{d:+.{digits}f}" for d in cmp["diff"]], "seed sd": [num(s, f".{digits}f") for s in cmp["seed_sd"]],
+                         **{p: [ms(*r) for r in zip(cmp[f"{p}_mean"], cmp[f"{p}_std"], cmp[f"{p}_n"], dec)] for p in PRECISIONS},
+                         "diff": [f"{x:+.{d}f}" for x, d in zip(cmp["diff"], dec)], "seed sd": [num(s, f".{d}f") for s, d in zip(cmp["seed_sd"], dec)],
                          "z": [num(z, "+.1f") for z in cmp["z"]],
                          "agrees": ["n/a" if pd.isna(a) else "yes" if a else "no" for a in cmp["agrees"]]})
