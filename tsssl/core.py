@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a1e12b07
 from __future__ import annotations
-import argparse, dataclasses, datetime as _dt, inspect, json, os, random, re, sys, tempfile, types, typing
+import argparse, dataclasses, datetime as _dt, functools, inspect, json, os, random, re, sys, tempfile, types, typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Literal, get_args, get_origin, get_type_hints
@@ -44,6 +44,7 @@ def resolve_device(device: str | torch.device = "auto", # "auto", "cpu", "cuda",
     return dev
 
 # %% ../nbs/00_core.ipynb #f06216aa
+@functools.lru_cache(maxsize=None)  # the hardware does not change within a process; `fit` asks at every step
 def bf16_native(device: str | torch.device, # a device name or `torch.device`
                ) -> bool:
     "Whether `device` multiplies bf16 in hardware: a CUDA GPU with bf16, or a CPU with AMX tiles or AVX512-BF16."
