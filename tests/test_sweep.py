@@ -160,6 +160,23 @@ def test_only_some_stages(tmp_path):
     with pytest.raises(ValueError, match="unknown stage"): run_sweep(spec, stages=["stage3"], log=None)
 
 
+def test_only_some_runs(tmp_path):
+    "--only GLOB: the matching runs execute (a stage-1 run's pattern with * takes its stage-2 runs along); the rest are only read."
+    spec = _spec(tmp_path, {"dataset": ["A", "B"], "seed": [1]})
+    a1, b1, a2, b2 = expand_sweep(spec)
+    s = run_sweep(spec, only=[a1.run_id.rsplit("-", 1)[0] + "-*"], log=None)
+    out = _by_id(s)
+    assert [out[k]["status"] for k in ("A-s1", "A-s1-s10", "B-s1", "B-s1-s10")] == ["finished", "finished", "pending", "pending"]
+    assert not b1.out_dir.exists() and not b2.out_dir.exists()
+    assert json.loads((a2.out_dir / "metrics.json").read_text())["score"] == 11  # it read its own parent
+    s = run_sweep(spec, only=[b2.run_id], log=None)  # a stage-2 run alone waits for its unfinished parent, untouched
+    assert _by_id(s)["B-s1-s10"]["status"] == "pending" and not b2.out_dir.exists()
+    with pytest.raises(ValueError, match="matches no run"): run_sweep(spec, only=["C-*"], log=None)
+    (tmp_path / "t.yaml").write_text(json.dumps(spec))  # JSON is YAML
+    assert main([str(tmp_path / "t.yaml"), "--only", "B-*"]) == 0
+    assert all(_status(r.out_dir)["status"] == "finished" for r in (b1, b2))
+
+
 def test_a_run_held_by_another_process_is_left_alone(tmp_path):
     "A run directory whose lock a live process holds is neither executed nor marked failed by a second sweep."
     import subprocess, sys

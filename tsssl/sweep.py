@@ -4,7 +4,7 @@
 
 # %% ../nbs/73_sweep.ipynb #9dc5ab48
 from __future__ import annotations
-import argparse, concurrent.futures as cf, contextlib, hashlib, itertools, json, multiprocessing as mp, os, re, shutil, sys, threading, time, traceback
+import argparse, concurrent.futures as cf, contextlib, fnmatch, hashlib, itertools, json, multiprocessing as mp, os, re, shutil, sys, threading, time, traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -398,15 +398,17 @@ EXECUTORS = ("local", "slurm", "submitit-local")
 def _log_fn(log: Callable[[str], None] | None) -> Callable[[str], None]:
     return (lambda s: None) if log is None else (lambda s: print(s, flush=True)) if log is print else log
 
-def _plan_stage(runs: list[RunSpec], outcomes: dict, retry_failed: bool, dry_run: bool, held: frozenset = frozenset()) -> list[RunSpec]:
-    "Record the runs of a stage that need no execution; return those that do (`held`: stages planned but not run now)."
+def _plan_stage(runs: list[RunSpec], outcomes: dict, retry_failed: bool,
+                chosen: Callable[[RunSpec], bool] = lambda r: True, # the runs this invocation may execute
+               ) -> list[RunSpec]:
+    "Record the runs of a stage that need no execution; return those that do."
     todo = []
     for r in runs:
-        unrun_parent = r.parent and outcomes[r.parent.run_id]["status"] == "pending" and (dry_run or r.parent.stage in held)
+        unrun_parent = r.parent and outcomes[r.parent.run_id]["status"] == "pending" and not chosen(r.parent)
         ps = "pending" if unrun_parent else None  # its parent will not finish in this invocation: wait, do not skip
         action, note = plan_run(r, retry_failed, ps)
-        if action == "run" and not dry_run: todo.append(r); continue
-        if action == "skip" and not dry_run: _mark_skipped(r, note)
+        if action == "run" and chosen(r): todo.append(r); continue
+        if action == "skip" and chosen(r): _mark_skipped(r, note)
         status = {"done": "finished", "keep": "failed", "skip": "skipped"}.get(action, "pending")
         outcomes[r.run_id] = _outcome(r, status, note if action != "run" else f"would run: {note}")
     return todo
@@ -421,6 +423,7 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
               log: Callable[[str], None] | None = print, # where progress lines go (None: nowhere)
               poll_s: float | None = None, # how often submitit jobs are polled (default 0.5 s locally, 30 s on SLURM)
               stages: Sequence[str] | None = None, # run only these stages (the others are only read); None = all
+              only: Sequence[str] | None = None, # run only the runs whose id matches one of these glob patterns; None = all
              ) -> SweepSummary:
     "Run every run of a sweep that is not finished yet, stage by stage; failures are recorded, not raised."
     if executor not in EXECUTORS: raise ValueError(f"unknown executor {executor!r}; use one of {list(EXECUTORS)}")
@@ -432,8 +435,13 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
     names = [s.name for s in spec.stages]
     if stages is not None and (bad := [s for s in stages if s not in names]):
         raise ValueError(f"unknown stage(s) {bad}; the stages of {spec.name} are {names}")
-    held = frozenset(n for n in names if stages is not None and n not in stages)
     runs = expand_sweep(spec); root = _resolve(Path(spec.base_dir or ".").resolve(), spec.root)
+    if only is not None and (bad := [p for p in only if not any(fnmatch.fnmatchcase(r.run_id, p) for r in runs)]):
+        raise ValueError(f"--only {' '.join(bad)} matches no run of {spec.name}; its run ids look like {runs[0].run_id!r} "
+                         f"(list them with --dry-run; a trailing * also selects a run's stage-2 runs)")
+    def chosen(r: RunSpec) -> bool:  # executed now if not finished; the other runs are only read
+        return (not dry_run and (stages is None or r.stage in stages)
+                and (only is None or any(fnmatch.fnmatchcase(r.run_id, p) for p in only)))
     log(f"sweep {spec.name}: {len(runs)} runs under {root}; executor {executor}, {max_workers} worker(s)")
     if not dry_run: atomic_write_json(root / "sweep_spec.json", {**spec.to_dict(), "written": utc_now()})
     outcomes: dict[str, dict] = {}
@@ -441,7 +449,7 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
         pool = None  # the local worker pool, started when first needed, shared by the stages
         for st in spec.stages:
             stage_runs = [r for r in runs if r.stage == st.name]
-            todo = _plan_stage(stage_runs, outcomes, retry_failed, dry_run or st.name in held, held)
+            todo = _plan_stage(stage_runs, outcomes, retry_failed, chosen)
             due = sum(outcomes[r.run_id]["status"] == "pending" for r in stage_runs) if dry_run else len(todo)
             log(f"{st.name}: {len(stage_runs)} runs, {due} {'would run' if dry_run else 'to run now'}")
             if not todo: continue
@@ -478,6 +486,9 @@ def main(argv: list[str] | None = None, # the arguments (default: sys.argv[1:])
     p.add_argument("--slurm", nargs="+", type=_key_value, default=[], metavar="KEY=VALUE", help="SLURM settings, over the sweep file's")
     p.add_argument("--stages", nargs="+", default=None, metavar="STAGE", help="run only these stages (e.g. stage2 while another "
                    "process runs stage 1); runs of the other stages are only read")
+    p.add_argument("--only", nargs="+", default=None, metavar="PATTERN", help="run only the runs whose id matches one of these "
+                   "glob patterns, e.g. 'ECG5000-vqvae-s1-*' (a stage-1 run and its stage-2 runs); the others are only read")
     a = p.parse_args(sys.argv[1:] if argv is None else argv)
-    s = run_command(prog, lambda: run_sweep(a.sweep, a.executor, a.max_workers, a.retry_failed, dict(a.slurm), a.dry_run, stages=a.stages))
+    s = run_command(prog, lambda: run_sweep(a.sweep, a.executor, a.max_workers, a.retry_failed, dict(a.slurm), a.dry_run,
+                                            stages=a.stages, only=a.only))
     return 1 if s.counts["failed"] or s.counts["interrupted"] else 0
