@@ -8,13 +8,14 @@ read back). Prints a markdown table. About an hour on 2 free CPU cores with the 
 
     python benchmarks/label_free_reference.py [--stage1-epochs 500] [--stage2-epochs 500]
 """
-import argparse, json, platform, subprocess, time
+import argparse, json, time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
+from tsssl.core import cpu_name
 from tsssl.data import load_ucr
 from tsssl.fcn import FCNConfig
 from tsssl.labelfree import LabelFreeConfig, context_encoder_for, context_fid, discriminative_score, predictive_score
@@ -27,13 +28,6 @@ from tsssl.train import TrainConfig
 
 ROOT = Path("runs/label_free")
 METRICS = ("discriminative_score", "predictive_score", "context_fid")
-
-
-def cpu_model() -> str:
-    "The CPU's model name as lscpu prints it."
-    try: out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    except OSError: return platform.processor() or platform.machine()
-    return next((l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("Model name")), platform.machine())
 
 
 def datasets() -> dict[str, str]:
@@ -87,7 +81,7 @@ def main():
     p.add_argument("--fcn-epochs", type=int, default=1000, help="evaluator epochs for FID/IS (labelled data only)")
     p.add_argument("--cas-fcn-epochs", type=int, default=100, help="CAS classifier epochs (the thesis: 1000; reported as cas_accuracy_<E>ep)")
     a = p.parse_args()
-    print(f"CPU: {cpu_model()}, torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
+    print(f"CPU: {cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
     cfg, tables = LabelFreeConfig(), []
     for name, dataset in datasets().items():
         data = Stage1Config(dataset=dataset).load_data()

@@ -19,7 +19,7 @@ import argparse, math, time
 
 import torch
 
-from tsssl.core import resolve_device, seed_everything
+from tsssl.core import cpu_name, resolve_device, seed_everything
 from tsssl.data import load_ucr, to_device
 from tsssl.fcn import FCN, FCNConfig, train_fcn
 from tsssl.gen_metrics import cas, cas_class_counts, generation_metrics
@@ -42,7 +42,8 @@ def main():
     p.add_argument("--device", default="auto")
     a = p.parse_args()
     device = resolve_device(a.device); seed_everything(0)
-    print(f"device {device}, {torch.get_num_threads()} threads, torch {torch.__version__}; CAS classifier run for {a.epochs} epochs, "
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
+    print(f"device {device}: {name}, {torch.get_num_threads()} threads, torch {torch.__version__}; CAS classifier run for {a.epochs} epochs, "
           f"scaled to {THESIS_EPOCHS}")
     print(f"\n{'data':<10}{'part':<46}{'prec':<6}{'seconds':>10}{'at 1000 epochs':>16}")
     for name in a.data:

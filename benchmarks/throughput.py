@@ -20,14 +20,14 @@ copies, other), from torch.profiler's self times, and the rate the convolutions 
 share of the step): the share a step would reach if everything but its convolutions took no time. Compare against the reference figures in `REFERENCE`
 (below) only on the same CPU model: figures from two CPUs are never one ratio.
 """
-import argparse, collections, contextlib, os, platform, statistics, time
+import argparse, collections, contextlib, os, statistics, time
 
 import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from tsssl.augment import AugmentConfig
-from tsssl.core import resolve_device, seed_everything
+from tsssl.core import cpu_name, resolve_device, seed_everything
 from tsssl.data import load_ucr
 from tsssl.fcn import FCN, fcn_loss
 from tsssl.linear import fast_linear, onednn_linear_enabled
@@ -73,14 +73,7 @@ def _median_s(fn, device, repeats: int = 15) -> float:
 
 def device_name(device) -> str:
     "The GPU's name, or the CPU's model name with the instruction sets that decide bf16 speed."
-    if device.type == "cuda": return torch.cuda.get_device_name(device)
-    model, flags = platform.processor() or "unknown CPU", set()
-    with contextlib.suppress(OSError):
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"): model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"): flags = set(line.split(":", 1)[1].split()); break
-    isa = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
-    return f"{model} ({', '.join(isa) or 'no AVX2'})"
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
 
 
 def _autocast(device, precision: str):

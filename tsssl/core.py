@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a1e12b07
 from __future__ import annotations
-import argparse, dataclasses, datetime as _dt, functools, inspect, json, os, random, re, sys, tempfile, types, typing
+import argparse, contextlib, dataclasses, datetime as _dt, functools, inspect, json, os, platform, random, re, sys, tempfile, types, typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Literal, get_args, get_origin, get_type_hints
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'seed_everything', 'resolve_device', 'bf16_native', 'resolve_precision', 'atomic_write',
+__all__ = ['USER_ERRORS', 'seed_everything', 'resolve_device', 'bf16_native', 'resolve_precision', 'cpu_name', 'atomic_write',
            'atomic_write_text', 'atomic_write_json', 'read_json', 'utc_now', 'Config', 'params_from_namespace',
            'add_config_arguments', 'error_line', 'run_command']
 
@@ -61,6 +61,19 @@ def resolve_precision(precision: str, # "fp32", "bf16" or "auto"
     if precision == "auto": return "bf16" if bf16_native(device) else "fp32"
     if precision not in ("fp32", "bf16"): raise ValueError(f"unknown precision {precision!r}: use 'fp32', 'bf16' or 'auto'")
     return precision
+
+# %% ../nbs/00_core.ipynb #9d106b50
+@functools.lru_cache(maxsize=None)
+def cpu_name() -> str:
+    "The CPU's model name with the instruction sets that decide its speed, e.g. 'Intel(R) Xeon(R) Processor (avx2, avx512f, amx_bf16)'."
+    model, flags = platform.processor() or platform.machine() or "unknown CPU", None
+    with contextlib.suppress(OSError):  # Linux; elsewhere the model is what `platform` knows
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"): model = line.split(":", 1)[1].strip()
+            if line.startswith("flags"): flags = set(line.split(":", 1)[1].split()); break
+    if flags is None: return model
+    isa = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
+    return f"{model} ({', '.join(isa) or 'no AVX2'})"
 
 # %% ../nbs/00_core.ipynb #92858678
 def _to_jsonable(o: Any) -> Any:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 import tsssl
-from .core import Config, atomic_write_json, read_json, utc_now
+from .core import Config, atomic_write_json, cpu_name, read_json, utc_now
 
 # %% auto #0
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'SWEEP_FILE',
@@ -96,7 +96,8 @@ def run_name(values: dict[str, Any], # name → value, in the order they appear 
 def versions() -> dict[str, str]:
     "Versions of what a result depends on."
     return {"tsssl": tsssl.__version__, "torch": torch.__version__, "numpy": np.__version__,
-            "python": platform.python_version(), "cuda": torch.version.cuda or "", "platform": platform.platform()}
+            "python": platform.python_version(), "cuda": torch.version.cuda or "", "platform": platform.platform(),
+            "cpu": cpu_name(), "threads": str(torch.get_num_threads())}  # what a training time was measured on
 
 def run_status(run_dir: str | Path) -> str:
     "'finished', 'running', 'failed', 'skipped' or 'missing' (no readable status file)."

@@ -113,7 +113,7 @@ def format_comparison(cmp: pd.DataFrame, # `compare_with_thesis`
 
 # %% ../nbs/75_thesis.ipynb #bff40f3c
 RECORD_COLUMNS = ("sweep", "stage", "run_id", "status", "dataset", "ssl_method", "augmentations", "seed", "epochs",
-                  "sweep.pairing", "fcn_epochs", "cas_fcn_epochs", "training_time_s", "device", "versions.platform",
+                  "sweep.pairing", "fcn_epochs", "cas_fcn_epochs", "training_time_s", "device", "versions.platform", "versions.cpu",
                   "recon_mse_time", "raw_1nn_accuracy", "svm_accuracy_z", "knn_accuracy_z",
                   *dict.fromkeys(col for col, _, _ in COMPARISONS))
 
