@@ -299,7 +299,7 @@ def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
     "Watch the sweep process; when it is gone (killed, say), end this worker so that it starts no further run."
     def watch():
         while os.getppid() == parent: time.sleep(every_s)
-        os._exit(0)  # a run already in its kernel finishes on its own, holding its run directory's lock
+        os._exit(0)  # its kernel sees its parent gone and shuts down: the run stays 'running', resumable from its checkpoint
     threading.Thread(target=watch, daemon=True).start()
 
 def _init_worker(slots, threads: int, parent: int) -> None:
