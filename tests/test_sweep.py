@@ -1,8 +1,8 @@
 """The sweep runner and the results store, end to end, on tiny stand-in notebooks (no model is trained).
 
 The stand-in notebook writes status.json / metrics.json / config.json as tsssl.runs does, fails when
-`fail=True`, is killed with `die=True` (unless a file named `fixed` exists in its working directory), and reports whether it found a
-checkpoint (a resumed run). Each execution costs a kernel start (~1 s); the submitit test ~4 s.
+`fail=True`, is killed with `die=True`, waits two minutes with `hang=True` (each unless a file named `fixed` exists in its working
+directory), and reports whether it found a checkpoint (a resumed run). Each execution costs a kernel start (~1 s); the submitit test ~4 s.
 """
 import json
 import time
@@ -17,7 +17,7 @@ from tsssl.sweep import expand_sweep, load_sweep, main, run_sweep
 ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = ROOT / "configs" / "sweeps"
 
-PARAMS = 'dataset = "A"\nseed = 0\nfail = False\ndie = False\ncrash_after = False\nstage1_dir = None\nout_dir = None\nprogress = True'
+PARAMS = 'dataset = "A"\nseed = 0\nfail = False\ndie = False\nhang = False\ncrash_after = False\nstage1_dir = None\nout_dir = None\nprogress = True'
 BODY = '''import json, pathlib
 d = pathlib.Path(out_dir); d.mkdir(parents=True, exist_ok=True)
 resumed = (d / "checkpoint.pt").exists()
@@ -27,6 +27,8 @@ resumed = (d / "checkpoint.pt").exists()
 if fail and not pathlib.Path("fixed").exists(): raise RuntimeError(f"asked to fail ({dataset})")
 if die and not pathlib.Path("fixed").exists():  # the kernel is killed mid-run, as by the out-of-memory killer
     import os, signal; os.kill(os.getpid(), signal.SIGKILL)
+if hang and not pathlib.Path("fixed").exists():  # a long run: the test stops its sweep meanwhile
+    import os, time; (d / "kernel.pid").write_text(str(os.getpid())); time.sleep(120)
 parent = json.loads((pathlib.Path(stage1_dir) / "metrics.json").read_text())["score"] if stage1_dir else 0
 (d / "metrics.json").write_text(json.dumps({"score": parent + seed, "resumed": resumed}))
 (d / "status.json").write_text(json.dumps({"status": "finished", "started": "2026-01-01T00:00:00+00:00",
@@ -176,6 +178,32 @@ def test_only_some_runs(tmp_path):
     assert main([str(tmp_path / "t.yaml"), "--only", "B-*"]) == 0
     assert all(_status(r.out_dir)["status"] == "finished" for r in (b1, b2))
 
+
+def test_stopping_the_sweep_ends_its_kernels_and_the_runs_resume(tmp_path):
+    "Killing the sweep process (a session's end, Ctrl-C) ends its workers and their kernels; their runs stay running and resume."
+    import os, signal, subprocess, sys
+    spec = _spec(tmp_path, {"dataset": ["A", "B"], "seed": [1], "hang": [True]}, stage2=False)
+    (tmp_path / "t.yaml").write_text(json.dumps(spec))
+    runs = expand_sweep(spec)
+    sweep = subprocess.Popen([sys.executable, "-c", "import sys; from tsssl.sweep import main; "
+                              f"sys.exit(main([{str(tmp_path / 't.yaml')!r}, '--max-workers', '2']))"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pids = [r.out_dir / "kernel.pid" for r in runs]
+    deadline = time.time() + 120
+    while not all(p.exists() for p in pids) and time.time() < deadline: time.sleep(0.5)
+    assert all(p.exists() for p in pids), "the runs did not start"
+    sweep.send_signal(signal.SIGTERM); sweep.wait(30)
+    def alive(pid: int) -> bool:
+        try: os.kill(pid, 0); return True
+        except ProcessLookupError: return False
+    kernels = [int(p.read_text()) for p in pids]
+    while any(alive(k) for k in kernels) and time.time() < deadline: time.sleep(0.5)
+    assert not any(alive(k) for k in kernels), "a kernel outlived its sweep"
+    assert all(_status(r.out_dir)["status"] == "running" for r in runs)  # left as they were: resumable
+    (tmp_path / "fixed").touch()
+    s = run_sweep(spec, log=None)
+    assert s.counts["finished"] == 2
+    assert all(json.loads((r.out_dir / "metrics.json").read_text())["resumed"] is True for r in runs)
 
 def test_a_run_held_by_another_process_is_left_alone(tmp_path):
     "A run directory whose lock a live process holds is neither executed nor marked failed by a second sweep."
