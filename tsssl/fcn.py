@@ -110,13 +110,16 @@ def train_fcn(x_train: np.ndarray | Tensor, # (n c l) real training series
               cfg: FCNConfig = FCNConfig(),
               device: str | torch.device = "auto",
               progress: bool = False, # show a progress bar
+              checkpoint_path: str | Path | None = None, # checkpoint here as it trains, and resume from it if it exists
+              extra_state: dict | None = None, # kept in each checkpoint (e.g. the training set, to resume on the same one)
              ) -> FCN: # the trained network, in eval mode on `device`
-    "Train a fresh FCN with the reference recipe through `tsssl.train.fit`."
+    "Train a fresh FCN with the reference recipe through `tsssl.train.fit` (resumable: a long CAS classifier on a CPU)."
     x = as_series(x_train); y = as_labels(y_train, len(x), n_classes)
     if len(x) == 0: raise ValueError("train_fcn needs at least one training series")
     seed_everything(cfg.seed)  # the initial weights depend on the seed only
     model = FCN(x.shape[1], n_classes)
-    fit(model, fcn_loss, x, y, cfg.replace(device=str(resolve_device(device)), progress=progress))
+    fit(model, fcn_loss, x, y, cfg.replace(device=str(resolve_device(device)), progress=progress), checkpoint_path=checkpoint_path,
+        extra_state=extra_state)
     return model.eval()
 
 # %% ../nbs/51_fcn.ipynb #1edfa92a
@@ -186,6 +189,10 @@ def _load_cached(path: Path, key: str) -> dict | None:
         warnings.warn(f"FCN cache file {path} cannot be read ({e}); retraining and overwriting it"); return None
     return entry if entry.get("key") == key else None
 
+def _partial(path: Path) -> Path:
+    "Where the evaluator for cache entry `path` checkpoints while it trains (so a killed training resumes); removed once cached."
+    return path.with_name(path.stem + ".partial.pt")
+
 @contextlib.contextmanager
 def _training_lock(path: Path):
     "Hold an exclusive lock on `path`'s `.lock` file: parallel runs wait for one training instead of each training the same FCN."
@@ -219,13 +226,14 @@ def evaluator_for(x_train: np.ndarray | Tensor, # (n c l) real training series (
             entry = _load_cached(path, key)  # another run may have trained it while this one waited
             if entry is None:
                 t0 = time.perf_counter()
-                model = train_fcn(x_train, y_train, n_classes, cfg, device=dev, progress=progress)
+                model = train_fcn(x_train, y_train, n_classes, cfg, device=dev, progress=progress, checkpoint_path=_partial(path))
                 entry = {"key": key, "description": desc, "tsssl_version": tsssl.__version__,
                          "in_channels": model.in_channels, "n_classes": n_classes,
                          "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-                         "training_time_s": time.perf_counter() - t0,
+                         "training_time_s": time.perf_counter() - t0,  # of this call (a resumed training: its last part)
                          "test_digest": test_digest, "test_accuracy": fcn_accuracy(model, x_test, y_test)}
                 atomic_write(path, lambda tmp: torch.save(entry, tmp))
+                _partial(path).unlink(missing_ok=True)
                 return model, entry["test_accuracy"]
     model = FCN(entry["in_channels"], entry["n_classes"]); model.load_state_dict(entry["state_dict"])
     model = model.to(dev).eval()

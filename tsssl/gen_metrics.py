@@ -5,6 +5,7 @@
 # %% ../nbs/52_gen_metrics.ipynb #9304350b
 from __future__ import annotations
 import math, warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -104,7 +105,10 @@ def cas(x_syn: np.ndarray | Tensor, # (n c l) synthetic training series
         fcn_cfg: FCNConfig = FCNConfig(), # the same recipe as the evaluation FCN
         device: str | torch.device = "auto",
         progress: bool = False,
+        checkpoint_path: str | Path | None = None, # the classifier's checkpoint: written as it trains, resumed from if it exists
+        extra_state: dict | None = None, # kept in each checkpoint
        ) -> float:
     "Classification accuracy score: a fresh FCN trained on synthetic series, its final accuracy on real test series."
-    model = train_fcn(x_syn, y_syn, n_classes, fcn_cfg, device=device, progress=progress)
+    model = train_fcn(x_syn, y_syn, n_classes, fcn_cfg, device=device, progress=progress, checkpoint_path=checkpoint_path,
+                      extra_state=extra_state)
     return fcn_accuracy(model, x_test, y_test)

@@ -16,14 +16,15 @@ import tsssl
 from .core import Config, atomic_write_json, cpu_name, read_json, utc_now
 
 # %% auto #0
-__all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'SWEEP_FILE',
-           'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'axis_label', 'run_name',
-           'versions', 'run_status', 'RunInUseError', 'run_in_use', 'start_run', 'finish_run', 'fail_run',
+__all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'CAS_CHECKPOINT_FILE',
+           'SWEEP_FILE', 'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'axis_label',
+           'run_name', 'versions', 'run_status', 'RunInUseError', 'run_in_use', 'start_run', 'finish_run', 'fail_run',
            'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
 CHECKPOINT_FILE, LOG_FILE, DATA_FILE = "checkpoint.pt", "metrics.jsonl", "data.json"
+CAS_CHECKPOINT_FILE = "cas_checkpoint.pt"  # a stage-2 run's CAS classifier and its synthetic training set, so a killed evaluation resumes
 SWEEP_FILE, NOTEBOOK_FILE = "sweep.json", "notebook.ipynb"
 KINDS = ("stage1", "stage2")  # what a run's `kind` in status.json says
 OUTCOME_KEYS = ("error", "traceback", "reason", "failed", "skipped", "finished", "after_error")  # how the last attempt ended
@@ -42,6 +43,8 @@ class RunDir:
     def metrics(self) -> Path: return self.path / METRICS_FILE
     @property
     def checkpoint(self) -> Path: return self.path / CHECKPOINT_FILE
+    @property
+    def cas_checkpoint(self) -> Path: return self.path / CAS_CHECKPOINT_FILE
     @property
     def log(self) -> Path: return self.path / LOG_FILE
     @property

@@ -95,7 +95,17 @@ class PriorDraws:
     generator: torch.Generator  # the sampling generator, where the evaluation left it
     seed: int  # the evaluation's seed
 
+def _stored_cas_set(path: Path | None, fresh: SampleOutput, y_syn: torch.Tensor) -> SampleOutput:
+    "The CAS training set an interrupted classifier was training on (kept in its checkpoint), else `fresh`."
+    if path is None or not path.is_file(): return fresh
+    kept = load_checkpoint(path, map_location=fresh.x.device)["extra"].get("cas_set")
+    if kept is None or kept["x"].shape != fresh.x.shape or not torch.equal(kept["y"].to(y_syn.device), y_syn):
+        raise ValueError(f"{path} holds a CAS classifier trained on another synthetic set than this run draws; "
+                         "delete that file to train the CAS classifier again")
+    return SampleOutput(kept["tokens"], kept["x"], None)
+
 def _labelled_metrics(prior: MaskGIT, data: UCRData, td: TensorData, cfg: Stage2Config, n: int, seed: int, g: torch.Generator,
+                      cas_checkpoint: Path | None = None,
                      ) -> tuple[dict, FCN, SampleOutput, float, torch.Tensor, SampleOutput]:
     "FID, IS and CAS: the evaluation FCN is trained (or loaded) first, then `n` unconditional and the CAS samples are drawn."
     device = td.device
@@ -107,19 +117,22 @@ def _labelled_metrics(prior: MaskGIT, data: UCRData, td: TensorData, cfg: Stage2
     gm = generation_metrics(fcn, td.x_test, uncond.x.float(), data.n_classes, seed=seed)
     counts = cas_class_counts(data.y_train, data.n_classes, minimum=cfg.cas_minimum)
     y_syn = torch.repeat_interleave(torch.arange(data.n_classes, device=device), torch.as_tensor(counts, device=device))
-    syn = prior.sample(len(y_syn), class_label=y_syn, generator=g)
+    syn = prior.sample(len(y_syn), class_label=y_syn, generator=g)  # drawn even when resuming, so `g` ends where it always does
+    syn = _stored_cas_set(cas_checkpoint, syn, y_syn)
     cas_cfg = cfg.fcn.replace(**{k: v for k, v in (("epochs", cfg.cas_fcn_epochs), ("precision", cfg.cas_precision)) if v is not None})
-    cas_acc = cas(syn.x.float(), y_syn, td.x_test, td.y_test, data.n_classes, cas_cfg, device=device)
+    cas_acc = cas(syn.x.float(), y_syn, td.x_test, td.y_test, data.n_classes, cas_cfg, device=device, checkpoint_path=cas_checkpoint,
+                  extra_state={"cas_set": {"tokens": syn.tokens, "x": syn.x, "y": y_syn}})
     metrics = {**gm, "cas_accuracy": cas_acc, "real_fcn_accuracy": real_acc, "n_cas_train": int(len(y_syn)),
                "fcn_epochs": cfg.fcn.epochs, "cas_fcn_epochs": cas_cfg.epochs, "cas_precision": cas_cfg.precision}
     return metrics, fcn, uncond, sample_time, y_syn, syn
 
 def _evaluate(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.device, seed: int = 0,
+              cas_checkpoint: Path | None = None, # the CAS classifier's checkpoint (a run directory's): resumed if it exists
              ) -> tuple[dict, PriorDraws]:
     "The metrics of `evaluate_prior`, and what was drawn to compute them."
     seed_everything(seed); g = torch.Generator(device=device).manual_seed(seed)
     td, n = to_device(data, device), cfg.n_samples or len(data.x_test)
-    if data.labeled: metrics, fcn, uncond, sample_time, y_syn, syn = _labelled_metrics(prior, data, td, cfg, n, seed, g)
+    if data.labeled: metrics, fcn, uncond, sample_time, y_syn, syn = _labelled_metrics(prior, data, td, cfg, n, seed, g, cas_checkpoint)
     else:
         t0 = time.perf_counter(); uncond = prior.sample(n, generator=g); sample_time = time.perf_counter() - t0
         fcn = y_syn = syn = None
@@ -131,9 +144,10 @@ def _evaluate(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.de
     return metrics, PriorDraws(fcn, td.x_test, n, uncond, y_syn, syn, g, seed)
 
 def evaluate_prior(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.device, seed: int = 0,
+                   cas_checkpoint: str | Path | None = None, # keep the CAS classifier's progress here (resumed if it exists)
                   ) -> dict:
     "FID, IS and CAS (labelled data) and the label-free metrics of a trained prior, with the evaluator's accuracy and the sampling time."
-    return _evaluate(prior, data, cfg, device, seed)[0]
+    return _evaluate(prior, data, cfg, device, seed, None if cas_checkpoint is None else Path(cas_checkpoint))[0]
 
 def stage2_figures(prior: MaskGIT, data: UCRData, draws: PriorDraws) -> dict[str, "Figure"]:
     "The stage-2 figures of an evaluated prior, keyed by file stem: real vs generated series, token usage, distributions, decoding statistics."
@@ -188,7 +202,7 @@ def train_stage2(cfg: Stage2Config, # the run
         res = fit(prior, prior_loss, z_train, y_train, cfg.train, checkpoint_path=rd.checkpoint,
                   logger=logger, eval_fn=_val_fn(z_test, cfg.train.seed), extra_state={"config": cfg.to_dict()})
         t0 = time.perf_counter()
-        ev, draws = _evaluate(prior.eval(), data, cfg, device, seed=cfg.train.seed)
+        ev, draws = _evaluate(prior.eval(), data, cfg, device, seed=cfg.train.seed, cas_checkpoint=rd.cas_checkpoint)
         figs = stage2_figures(prior, data, draws)
         metrics = {"dataset": s1.dataset, "labeled": data.labeled, "ssl_method": s1.ssl.method, "augmentations": list(s1.augment.names),
                    "prior": cfg.prior.variant, "finetune_codebook": cfg.prior.finetune_codebook, "loss_on": cfg.prior.loss_on,
