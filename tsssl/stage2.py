@@ -278,13 +278,13 @@ class Stage2Params(Config):
     lr: float = 1e-3  # AdamW peak learning rate (cosine decay to 0)
     seed: int = 0  # seeds training, sampling and the metrics
     device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"
-    precision: Literal["fp32", "bf16", "auto", "stage1"] = "fp32"  # bf16 autocast for the forward pass; auto = bf16 where native; "stage1": as the tokenizer was trained
+    precision: Literal["fp32", "bf16", "auto", "stage1"] = "auto"  # bf16 autocast for the forward pass; auto = bf16 where native; "stage1": as the tokenizer was trained
     compile: bool = False  # torch.compile the prior: fp32 steps 1.6-2x faster on a CPU here, same gradients; costs about a minute first
     guidance_scale: float = 1.0  # classifier-free guidance weight for class-conditional samples; 1 = none
     n_samples: int | None = None  # None = the test-set size
     fcn_epochs: int = 1000  # evaluator epochs: the thesis recipe (fewer for a quick look; the evaluator is cached per dataset and recipe)
     cas_fcn_epochs: int | None = None  # None = fcn_epochs; a CAS from fewer than the thesis' 1000 is reported as cas_accuracy_<E>ep in tables
-    cas_precision: Literal["fp32", "bf16", "auto", "prior"] = "fp32"  # the CAS classifier's; "prior": as the prior trains (the FID/IS evaluator stays fp32)
+    cas_precision: Literal["fp32", "bf16", "auto", "prior"] = "prior"  # the CAS classifier's; "prior": as the prior trains (the FID/IS evaluator stays fp32)
     label_free_metrics: bool = True  # also the discriminative and predictive scores and Context-FID (tsssl.labelfree)
     out_dir: str | None = None  # None = runs/stage2/<stage-1 run name>-<prior>-s<seed>
     overwrite: bool = False  # replace a finished run in out_dir (otherwise it is an error)
