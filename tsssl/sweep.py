@@ -399,7 +399,7 @@ def _log_fn(log: Callable[[str], None] | None) -> Callable[[str], None]:
     return (lambda s: None) if log is None else (lambda s: print(s, flush=True)) if log is print else log
 
 def _plan_stage(runs: list[RunSpec], outcomes: dict, retry_failed: bool,
-                chosen: Callable[[RunSpec], bool] = lambda r: True, # the runs this invocation may execute
+                chosen: Callable[[RunSpec], bool], # the runs this invocation may execute
                ) -> list[RunSpec]:
     "Record the runs of a stage that need no execution; return those that do."
     todo = []
@@ -436,7 +436,7 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
     if stages is not None and (bad := [s for s in stages if s not in names]):
         raise ValueError(f"unknown stage(s) {bad}; the stages of {spec.name} are {names}")
     runs = expand_sweep(spec); root = _resolve(Path(spec.base_dir or ".").resolve(), spec.root)
-    if only is not None and (bad := [p for p in only if not any(fnmatch.fnmatchcase(r.run_id, p) for r in runs)]):
+    if only is not None and (bad := [p for p in only if not any(fnmatch.fnmatchcase(r.run_id, p) for r in runs)]):  # each pattern alone
         raise ValueError(f"--only {' '.join(bad)} matches no run of {spec.name}; its run ids look like {runs[0].run_id!r} "
                          f"(list them with --dry-run; a trailing * also selects a run's stage-2 runs)")
     def chosen(r: RunSpec) -> bool:  # executed now if not finished; the other runs are only read
