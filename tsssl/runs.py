@@ -5,21 +5,23 @@
 # %% ../nbs/70_runs.ipynb #17390c0f
 from __future__ import annotations
 import fcntl, json, os, platform, re, shutil, sys, traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
 
 import tsssl
 from .core import Config, atomic_write_json, cpu_name, read_json, utc_now
+from .log import JSONLLogger, MultiLogger, WandbLogger
 
 # %% auto #0
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'CAS_CHECKPOINT_FILE',
            'SWEEP_FILE', 'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'axis_label',
            'run_name', 'versions', 'run_status', 'RunInUseError', 'run_in_use', 'start_run', 'finish_run', 'fail_run',
-           'execute_notebook']
+           'LoggedRun', 'logged_run', 'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
@@ -217,6 +219,39 @@ def fail_run(run_dir: str | Path, error: BaseException) -> None:
     finally:
         _release(run_dir)
 
+
+# %% ../nbs/70_runs.ipynb #347c9c88
+@dataclass
+class LoggedRun:
+    "A claimed run directory and its logger (see `logged_run`)."
+    path: Path
+    logger: MultiLogger
+
+    def finish(self, metrics: dict[str, Any]) -> Path:
+        "Log `metrics` as the summary, write metrics.json and mark the run finished."
+        self.logger.summary(metrics)
+        return finish_run(self.path, metrics)
+
+@contextmanager
+def logged_run(run_dir: str | Path, # the run's directory, claimed with `start_run`
+               config: Config | dict, # the resolved config (config.json, and wandb's run config)
+               wandb_project: str | None = None, # also log to wandb (offline unless logged in)
+               **start, # overwrite, kind, parent: passed to `start_run`
+              ) -> Iterator[LoggedRun]:
+    "Claim `run_dir` and yield it with its logger (metrics.jsonl, wandb if asked); a body that raises marks the run failed."
+    run_dir = Path(run_dir)
+    start_run(run_dir, config, **start)  # a refusal leaves the directory as it was
+    logger = MultiLogger()
+    try:
+        cfg = config.to_dict() if isinstance(config, Config) else config
+        logger = MultiLogger(JSONLLogger(RunDir(run_dir).log),
+                             WandbLogger(wandb_project, cfg, dir=run_dir, name=run_dir.name) if wandb_project else None)
+        yield LoggedRun(run_dir, logger)
+        if run_status(run_dir) != "finished": raise RuntimeError(f"the run in {run_dir} ended without run.finish(metrics)")
+    except BaseException as e:
+        fail_run(run_dir, e); raise
+    finally:
+        logger.close()
 
 # %% ../nbs/70_runs.ipynb #f8851c2c
 def _kernel_manager_class():

@@ -17,9 +17,8 @@ from .augment import AugmentConfig, resolve_augmentations
 from .core import Config, atomic_write_json, read_json, resolve_device
 from .data import UCRData, load_ucr, to_device
 from .sources import is_file_source, load_data
-from .log import JSONLLogger, MultiLogger, WandbLogger
 from .ncvqvae import NCVQVAE, stage1_loss
-from .runs import RunDir, fail_run, finish_run, run_name, run_status, start_run
+from .runs import RunDir, logged_run, run_name, run_status
 from .ssl import PLAIN, SSLConfig, SSLMethod, ssl_method_name
 from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, trainmode_probes
 from .train import FitResult, TrainConfig, fit, load_checkpoint
@@ -118,21 +117,19 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
     cfg = cfg.resolve(data); out_dir = Path(out_dir)
     cfg = cfg.replace(train=cfg.train.resolved())  # precision='auto' is recorded as what it became here
     resolve_device(cfg.train.device)  # a device this machine lacks fails here, before the run directory is touched
-    start_run(out_dir, cfg, overwrite=overwrite, kind="stage1"); rd = RunDir(out_dir)
-    atomic_write_json(rd.data, data_description(data))
-    logger = MultiLogger(JSONLLogger(rd.log),
-                         WandbLogger(wandb_project, cfg.to_dict(), dir=out_dir, name=out_dir.name) if wandb_project else None)
     if cfg.train.compile and ssl_method_name(cfg.ssl.method) != PLAIN:
         warnings.warn("compile=True with NC-VQVAE: the SSL head max-pools the straight-through latent z + (q - z), whose "
                       "maximum is tied over positions sharing a code in about half the channels; which ties are exact "
                       "depends on rounding, which compiling changes, so the encoder gets a different (equally valid) "
                       "gradient and the run will not retrace an eager one")
-    try:
+    with logged_run(out_dir, cfg, wandb_project, overwrite=overwrite, kind="stage1") as run:
+        rd = RunDir(out_dir)
+        atomic_write_json(rd.data, data_description(data))
         torch.manual_seed(cfg.train.seed)  # the model's initial weights follow the run's seed
         model = build_stage1_model(cfg)
         td = to_device(data, resolve_device(cfg.train.device))
         res = fit(model, stage1_loss, td.x_train, td.y_train, cfg.train, checkpoint_path=rd.checkpoint,
-                  logger=logger, eval_fn=_val_loss_fn(td.x_test, td.mask_test), extra_state={"config": cfg.to_dict()},
+                  logger=run.logger, eval_fn=_val_loss_fn(td.x_test, td.mask_test), extra_state={"config": cfg.to_dict()},
                   mask_train=td.mask_train)
         t0 = time.perf_counter()
         y_train, y_test = (td.y_train, td.y_test) if data.labeled else (None, None)  # no labels: the probes are skipped
@@ -148,12 +145,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
                    "n_params": n_params(model), "n_params_tokenizer": n_params(tokenizer_of(model)),
                    "num_tokens": cfg.vqvae.num_tokens, "codebook_size": cfg.vqvae.codebook_size,
                    "device": str(td.x_train.device), "precision": cfg.train.precision}
-        logger.summary(metrics)
-        finish_run(out_dir, metrics)
-    except BaseException as e:
-        fail_run(out_dir, e); raise
-    finally:
-        logger.close()
+        run.finish(metrics)
     return Stage1Result(out_dir, cfg, model, tokenizer_of(model), data, res, ev, metrics)
 
 # %% ../nbs/45_stage1.ipynb #9938df28

@@ -17,10 +17,9 @@ from .data import TensorData, UCRData, to_device
 from .fcn import FCN, FCNConfig, evaluator_for, fcn_outputs
 from .gen_metrics import cas, cas_class_counts, generation_metrics
 from .labelfree import LabelFreeConfig, label_free_metrics
-from .log import JSONLLogger, MultiLogger, WandbLogger
 from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
 from .ssl import PLAIN, ssl_method_name
-from .runs import RunDir, fail_run, finish_run, run_name, run_status, start_run
+from .runs import RunDir, logged_run, run_name, run_status
 from .stage1 import Stage1Config, load_stage1
 from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import n_params
@@ -190,17 +189,15 @@ def train_stage2(cfg: Stage2Config, # the run
     tok, s1 = load_stage1(cfg.stage1_dir, device=device)
     data = s1.load_data(); out_dir = Path(out_dir)
     _check_same_data(cfg.stage1_dir, data)  # before the run directory is touched
-    start_run(out_dir, cfg, overwrite=overwrite, kind="stage2", parent=cfg.stage1_dir); rd = RunDir(out_dir)
-    logger = MultiLogger(JSONLLogger(rd.log),
-                         WandbLogger(wandb_project, cfg.to_dict(), dir=out_dir, name=out_dir.name) if wandb_project else None)
-    try:
+    with logged_run(out_dir, cfg, wandb_project, overwrite=overwrite, kind="stage2", parent=cfg.stage1_dir) as run:
+        rd = RunDir(out_dir)
         torch.manual_seed(cfg.train.seed)
         prior = MaskGIT(tok, data.n_classes, cfg.prior)
         td = to_device(data, device)
         z_train, z_test = prior.latents(td.x_train), prior.latents(td.x_test)  # the frozen encoder runs once, not at every step
         y_train = td.y_train if data.labeled else torch.zeros_like(td.y_train)  # unlabelled: class 0 = n_classes is the null class
         res = fit(prior, prior_loss, z_train, y_train, cfg.train, checkpoint_path=rd.checkpoint,
-                  logger=logger, eval_fn=_val_fn(z_test, cfg.train.seed), extra_state={"config": cfg.to_dict()})
+                  logger=run.logger, eval_fn=_val_fn(z_test, cfg.train.seed), extra_state={"config": cfg.to_dict()})
         t0 = time.perf_counter()
         ev, draws = _evaluate(prior.eval(), data, cfg, device, seed=cfg.train.seed, cas_checkpoint=rd.cas_checkpoint)
         figs = stage2_figures(prior, data, draws)
@@ -209,12 +206,7 @@ def train_stage2(cfg: Stage2Config, # the run
                    "seed": cfg.train.seed, "epochs": cfg.train.epochs, "steps": res.step, **res.eval_metrics, **ev,
                    "training_time_s": res.training_time_s, "eval_time_s": res.eval_time_s + time.perf_counter() - t0,
                    "n_params": n_params(prior), "device": str(device), "precision": cfg.train.precision, "stage1_dir": str(cfg.stage1_dir)}
-        logger.summary(metrics)
-        finish_run(out_dir, metrics)
-    except BaseException as e:
-        fail_run(out_dir, e); raise
-    finally:
-        logger.close()
+        run.finish(metrics)
     return Stage2Result(out_dir, cfg, prior, data, res, metrics, figs)
 
 # %% ../nbs/55_stage2.ipynb #683e92fc
