@@ -26,7 +26,7 @@ from .vqvae import n_params
 
 # %% auto #0
 __all__ = ['Stage2Config', 'paper_pairing', 'Stage2Result', 'PriorDraws', 'evaluate_prior', 'stage2_figures', 'train_stage2',
-           'load_stage2', 'generate', 'Stage2Params']
+           'load_stage2', 'rescore', 'generate', 'Stage2Params']
 
 # %% ../nbs/55_stage2.ipynb #77e08436
 @dataclass(frozen=True)
@@ -103,17 +103,27 @@ def _stored_cas_set(path: Path | None, fresh: SampleOutput, y_syn: torch.Tensor)
                          "delete that file to train the CAS classifier again")
     return SampleOutput(kept["tokens"], kept["x"], None)
 
+def _draw_start(data: UCRData, cfg: Stage2Config, device: torch.device, seed: int) -> tuple[torch.Generator, TensorData, int]:
+    "Where every evaluation of a prior starts: the seeded sampling generator, the data on the device, the number of unconditional samples."
+    seed_everything(seed)
+    return torch.Generator(device=device).manual_seed(seed), to_device(data, device), cfg.n_samples or len(data.x_test)
+
+def _fid_is(prior: MaskGIT, data: UCRData, td: TensorData, fcn_cfg: FCNConfig, cache_dir: str | None, n: int, seed: int,
+            g: torch.Generator) -> tuple[dict, FCN, float, SampleOutput, float]:
+    "FID and IS of `n` unconditional samples under the evaluator `fcn_cfg` trains (or the cache holds): metrics, FCN, its accuracy, samples, sampling time."
+    fcn, real_acc = evaluator_for(data.x_train, data.y_train, data.x_test, data.y_test, data.n_classes, fcn_cfg,
+                                  cache_dir=cache_dir, device=td.device)
+    t0 = time.perf_counter()
+    uncond = prior.sample(n, generator=g)
+    sample_time = time.perf_counter() - t0
+    return generation_metrics(fcn, td.x_test, uncond.x.float(), data.n_classes, seed=seed), fcn, real_acc, uncond, sample_time
+
 def _labelled_metrics(prior: MaskGIT, data: UCRData, td: TensorData, cfg: Stage2Config, n: int, seed: int, g: torch.Generator,
                       cas_checkpoint: Path | None = None,
                      ) -> tuple[dict, FCN, SampleOutput, float, torch.Tensor, SampleOutput]:
     "FID, IS and CAS: the evaluation FCN is trained (or loaded) first, then `n` unconditional and the CAS samples are drawn."
     device = td.device
-    fcn, real_acc = evaluator_for(data.x_train, data.y_train, data.x_test, data.y_test, data.n_classes, cfg.fcn,
-                                  cache_dir=cfg.fcn_cache_dir, device=device)
-    t0 = time.perf_counter()
-    uncond = prior.sample(n, generator=g)
-    sample_time = time.perf_counter() - t0
-    gm = generation_metrics(fcn, td.x_test, uncond.x.float(), data.n_classes, seed=seed)
+    gm, fcn, real_acc, uncond, sample_time = _fid_is(prior, data, td, cfg.fcn, cfg.fcn_cache_dir, n, seed, g)
     counts = cas_class_counts(data.y_train, data.n_classes, minimum=cfg.cas_minimum)
     y_syn = torch.repeat_interleave(torch.arange(data.n_classes, device=device), torch.as_tensor(counts, device=device))
     syn = prior.sample(len(y_syn), class_label=y_syn, generator=g)  # drawn even when resuming, so `g` ends where it always does
@@ -129,8 +139,7 @@ def _evaluate(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.de
               cas_checkpoint: Path | None = None, # the CAS classifier's checkpoint (a run directory's): resumed if it exists
              ) -> tuple[dict, PriorDraws]:
     "The metrics of `evaluate_prior`, and what was drawn to compute them."
-    seed_everything(seed); g = torch.Generator(device=device).manual_seed(seed)
-    td, n = to_device(data, device), cfg.n_samples or len(data.x_test)
+    g, td, n = _draw_start(data, cfg, device, seed)
     if data.labeled: metrics, fcn, uncond, sample_time, y_syn, syn = _labelled_metrics(prior, data, td, cfg, n, seed, g, cas_checkpoint)
     else:
         t0 = time.perf_counter(); uncond = prior.sample(n, generator=g); sample_time = time.perf_counter() - t0
@@ -225,6 +234,20 @@ def load_stage2(run_dir: str | Path, # a finished stage-2 run directory
     prior = MaskGIT(tok, len(info["class_names"]), cfg.prior).to(dev)
     prior.load_state_dict(load_checkpoint(rd.checkpoint, map_location=dev)["model"])
     return prior.eval(), cfg, info
+
+def rescore(run_dir: str | Path, # a finished stage-2 run directory, trained on labelled data
+            fcn: FCNConfig | None = None, # the evaluator's recipe; None: the run's own (another seed trains another evaluator)
+            cache_dir: str | Path | None = None, # where evaluators are cached; None: the run's `fcn_cache_dir`
+            device: str = "auto",
+           ) -> dict: # fid, is_mean, is_std, n_real, n_generated, evaluator_accuracy
+    "FID and IS of a finished run's unconditional samples, drawn again as its evaluation drew them, under another (or its own) evaluator."
+    prior, cfg, _ = load_stage2(run_dir, device)
+    data = load_stage1(cfg.stage1_dir)[1].load_data()
+    _check_same_data(cfg.stage1_dir, data)
+    if not data.labeled: raise ValueError(f"the run {run_dir} was trained on data without labels: FID and IS need an evaluator trained on classes")
+    g, td, n = _draw_start(data, cfg, next(prior.parameters()).device, cfg.train.seed)
+    gm, _, acc, _, _ = _fid_is(prior, data, td, fcn or cfg.fcn, cfg.fcn_cache_dir if cache_dir is None else str(cache_dir), n, cfg.train.seed, g)
+    return {**gm, "evaluator_accuracy": acc}
 
 def generate(run_dir: str | Path, # a finished stage-2 run directory
              n: int, # how many series
