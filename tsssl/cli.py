@@ -72,6 +72,9 @@ def _evaluate(argv: list[str]) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--probe-protocol", choices=("leak_free", "both"), default="leak_free",
                    help="stage 1: 'both' adds the thesis' train-mode probes (svm/knn_accuracy_trainmode) on a copy of the tokenizer")
+    p.add_argument("--fcn-seed", type=int, default=None, help="stage 2: FID and IS only (no CAS) under an evaluator of the run's "
+                   "recipe trained with this seed (cached after the first time), on the samples the run drew; FID is a distance in the "
+                   "evaluator's features, so this shows how much of a FID is the network that measured it")
     p.add_argument("--figures", action="store_true", help="stage 1: also draw its figures into the run directory (for runs made "
                    "with draw_figures=False, e.g. in a sweep)")
     a = p.parse_args(argv)
@@ -79,7 +82,12 @@ def _evaluate(argv: list[str]) -> None:
     from tsssl.runs import RunDir
     rd = RunDir(a.run_dir)
     cfg = read_json(rd.config) if rd.config.is_file() else {}
-    if run_kind(cfg, status=rd.read_status()) == "stage2":  # the kind the run recorded (older runs: from its config)
+    stage2 = run_kind(cfg, status=rd.read_status()) == "stage2"  # the kind the run recorded (older runs: from its config)
+    if a.fcn_seed is not None and not stage2: raise ValueError(f"--fcn-seed scores a stage-2 run's samples; {a.run_dir} is not a stage-2 run")
+    if stage2 and a.fcn_seed is not None:
+        from tsssl.stage2 import Stage2Config, rescore
+        metrics = rescore(a.run_dir, fcn=Stage2Config.from_dict(cfg).fcn.replace(seed=a.fcn_seed), device=a.device)
+    elif stage2:
         from tsssl.stage1 import Stage1Config
         from tsssl.stage2 import evaluate_prior, load_stage2
         prior, s2, info = load_stage2(a.run_dir, a.device)
