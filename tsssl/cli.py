@@ -72,9 +72,13 @@ def _evaluate(argv: list[str]) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--probe-protocol", choices=("leak_free", "both"), default="leak_free",
                    help="stage 1: 'both' adds the thesis' train-mode probes (svm/knn_accuracy_trainmode) on a copy of the tokenizer")
-    p.add_argument("--fcn-seed", type=int, default=None, help="stage 2: FID and IS only (no CAS) under an evaluator of the run's "
+    scorer = p.add_mutually_exclusive_group()
+    scorer.add_argument("--fcn-seed", type=int, default=None, help="stage 2: FID and IS only (no CAS) under an evaluator of the run's "
                    "recipe trained with this seed (cached after the first time), on the samples the run drew; FID is a distance in the "
                    "evaluator's features, so this shows how much of a FID is the network that measured it")
+    scorer.add_argument("--fcn-checkpoint", default=None, help="stage 2: FID and IS only (no CAS) under the reference's pretrained "
+                        "FCN of the dataset (a supervised_FCN checkpoint such as ECG5000.ckpt, from its figshare archive): the "
+                        "network the thesis' FIDs were measured with")
     p.add_argument("--figures", action="store_true", help="stage 1: also draw its figures into the run directory (for runs made "
                    "with draw_figures=False, e.g. in a sweep)")
     a = p.parse_args(argv)
@@ -83,10 +87,12 @@ def _evaluate(argv: list[str]) -> None:
     rd = RunDir(a.run_dir)
     cfg = read_json(rd.config) if rd.config.is_file() else {}
     stage2 = run_kind(cfg, status=rd.read_status()) == "stage2"  # the kind the run recorded (older runs: from its config)
-    if a.fcn_seed is not None and not stage2: raise ValueError(f"--fcn-seed scores a stage-2 run's samples; {a.run_dir} is not a stage-2 run")
-    if stage2 and a.fcn_seed is not None:
+    rescoring = a.fcn_seed is not None or a.fcn_checkpoint is not None
+    if rescoring and not stage2: raise ValueError(f"--fcn-seed and --fcn-checkpoint score a stage-2 run's samples; {a.run_dir} is not a stage-2 run")
+    if stage2 and rescoring:
         from tsssl.stage2 import Stage2Config, rescore
-        metrics = rescore(a.run_dir, fcn=Stage2Config.from_dict(cfg).fcn.replace(seed=a.fcn_seed), device=a.device)
+        recipe = None if a.fcn_seed is None else Stage2Config.from_dict(cfg).fcn.replace(seed=a.fcn_seed)
+        metrics = rescore(a.run_dir, fcn=recipe, device=a.device, fcn_checkpoint=a.fcn_checkpoint)
     elif stage2:
         from tsssl.stage1 import Stage1Config
         from tsssl.stage2 import evaluate_prior, load_stage2

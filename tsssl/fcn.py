@@ -4,7 +4,7 @@
 
 # %% ../nbs/51_fcn.ipynb #cf041bb4
 from __future__ import annotations
-import contextlib, hashlib, json, os, time, warnings
+import contextlib, hashlib, json, os, re, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,8 @@ from .train import TrainConfig, fit
 
 # %% auto #0
 __all__ = ['same_padding', 'ConvBlock', 'FCN', 'FCNConfig', 'as_series', 'as_labels', 'FCNLoss', 'fcn_loss', 'train_fcn',
-           'FCNOutputs', 'fcn_outputs', 'fcn_accuracy', 'fcn_cache_dir', 'fcn_recipe', 'fcn_cache_key', 'evaluator_for']
+           'FCNOutputs', 'fcn_outputs', 'fcn_accuracy', 'fcn_cache_dir', 'fcn_recipe', 'fcn_cache_key', 'evaluator_for',
+           'load_reference_fcn']
 
 # %% ../nbs/51_fcn.ipynb #911c3cbd
 def same_padding(kernel_size: int, # convolution kernel k (stride 1, dilation 1)
@@ -239,3 +240,31 @@ def evaluator_for(x_train: np.ndarray | Tensor, # (n c l) real training series (
     model = model.to(dev).eval()
     acc = entry["test_accuracy"] if entry["test_digest"] == test_digest else fcn_accuracy(model, x_test, y_test)
     return model, acc
+
+# %% ../nbs/51_fcn.ipynb #9eb85bac
+def _reference_name(key: str) -> str:
+    "tsssl's name for a parameter of the reference's `FCNBaseline` (KeyError for a name it does not have)."
+    m = re.fullmatch(r"layers\.(\d)\.layers\.([01])\.(\w+)", key)
+    if m: return f"blocks.{m[1]}.{('conv', 'bn')[int(m[2])]}.{m[3]}"
+    if key in ("final.weight", "final.bias"): return "head." + key.split(".")[1]
+    raise KeyError(key)
+
+def load_reference_fcn(path: str | Path, # a `supervised_FCN` checkpoint: `<Dataset>.ckpt` from the reference's figshare archive
+                      ) -> FCN: # in eval mode, on the CPU
+    "The reference's pretrained FCN of one dataset as a tsssl `FCN`: the same network, its parameters renamed."
+    path, first = Path(path), "layers.0.layers.0.weight"
+    if not path.is_file(): raise FileNotFoundError(f"{path} not found: give the path of a supervised_FCN checkpoint such as ECG5000.ckpt")
+    try: sd = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e: raise ValueError(f"{path} cannot be read as a PyTorch checkpoint ({type(e).__name__}: {e})") from None
+    if isinstance(sd, dict) and isinstance(sd.get("state_dict"), dict): sd = sd["state_dict"]  # a Lightning checkpoint
+    hits = [k for k in sd if isinstance(k, str) and k.endswith(first)] if isinstance(sd, dict) else []
+    if len(hits) != 1: raise ValueError(f"{path} is not a supervised_FCN FCNBaseline checkpoint: it has no (single) {first!r}")
+    prefix = hits[0][: -len(first)]  # e.g. "fcn." inside a Lightning module
+    try: renamed = {_reference_name(k[len(prefix):]): v for k, v in sd.items() if k.startswith(prefix)}
+    except KeyError as e: raise ValueError(f"{path}: parameter {e} is not one of an FCNBaseline's") from None
+    missing = [k for k in FCN(1, 1).state_dict() if k not in renamed and not k.endswith("num_batches_tracked")]  # older files lack the counter
+    if missing: raise ValueError(f"{path} lacks {missing}: not a complete FCNBaseline checkpoint")
+    model = FCN(renamed["blocks.0.conv.weight"].shape[1], renamed["head.weight"].shape[0])
+    try: model.load_state_dict(renamed, strict=False)
+    except RuntimeError as e: raise ValueError(f"{path} holds parameters of other shapes than an FCNBaseline's: {e}") from None
+    return model.eval()

@@ -14,7 +14,7 @@ import torch
 
 from .core import Config, atomic_write_json, read_json, resolve_device, resolve_precision, seed_everything
 from .data import TensorData, UCRData, to_device
-from .fcn import FCN, FCNConfig, evaluator_for, fcn_outputs
+from .fcn import FCN, FCNConfig, evaluator_for, fcn_accuracy, fcn_outputs, load_reference_fcn
 from .gen_metrics import cas, cas_class_counts, generation_metrics
 from .labelfree import LabelFreeConfig, label_free_metrics
 from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
@@ -108,22 +108,25 @@ def _draw_start(data: UCRData, cfg: Stage2Config, device: torch.device, seed: in
     seed_everything(seed)
     return torch.Generator(device=device).manual_seed(seed), to_device(data, device), cfg.n_samples or len(data.x_test)
 
-def _fid_is(prior: MaskGIT, data: UCRData, td: TensorData, fcn_cfg: FCNConfig, cache_dir: str | None, n: int, seed: int,
-            g: torch.Generator) -> tuple[dict, FCN, float, SampleOutput, float]:
-    "FID and IS of `n` unconditional samples under the evaluator `fcn_cfg` trains (or the cache holds): metrics, FCN, its accuracy, samples, sampling time."
-    fcn, real_acc = evaluator_for(data.x_train, data.y_train, data.x_test, data.y_test, data.n_classes, fcn_cfg,
-                                  cache_dir=cache_dir, device=td.device)
+def _evaluator(data: UCRData, fcn_cfg: FCNConfig, cache_dir: str | None, device: torch.device) -> tuple[FCN, float]:
+    "The dataset's evaluation FCN of recipe `fcn_cfg` (trained once, then cached) and its test accuracy."
+    return evaluator_for(data.x_train, data.y_train, data.x_test, data.y_test, data.n_classes, fcn_cfg, cache_dir=cache_dir, device=device)
+
+def _fid_is(prior: MaskGIT, data: UCRData, td: TensorData, fcn: FCN, n: int, seed: int,
+            g: torch.Generator) -> tuple[dict, SampleOutput, float]:
+    "FID and IS of `n` unconditional samples under the evaluator `fcn`: the metrics, the samples, the sampling time."
     t0 = time.perf_counter()
     uncond = prior.sample(n, generator=g)
     sample_time = time.perf_counter() - t0
-    return generation_metrics(fcn, td.x_test, uncond.x.float(), data.n_classes, seed=seed), fcn, real_acc, uncond, sample_time
+    return generation_metrics(fcn, td.x_test, uncond.x.float(), data.n_classes, seed=seed), uncond, sample_time
 
 def _labelled_metrics(prior: MaskGIT, data: UCRData, td: TensorData, cfg: Stage2Config, n: int, seed: int, g: torch.Generator,
                       cas_checkpoint: Path | None = None,
                      ) -> tuple[dict, FCN, SampleOutput, float, torch.Tensor, SampleOutput]:
     "FID, IS and CAS: the evaluation FCN is trained (or loaded) first, then `n` unconditional and the CAS samples are drawn."
     device = td.device
-    gm, fcn, real_acc, uncond, sample_time = _fid_is(prior, data, td, cfg.fcn, cfg.fcn_cache_dir, n, seed, g)
+    fcn, real_acc = _evaluator(data, cfg.fcn, cfg.fcn_cache_dir, device)
+    gm, uncond, sample_time = _fid_is(prior, data, td, fcn, n, seed, g)
     counts = cas_class_counts(data.y_train, data.n_classes, minimum=cfg.cas_minimum)
     y_syn = torch.repeat_interleave(torch.arange(data.n_classes, device=device), torch.as_tensor(counts, device=device))
     syn = prior.sample(len(y_syn), class_label=y_syn, generator=g)  # drawn even when resuming, so `g` ends where it always does
@@ -239,15 +242,27 @@ def rescore(run_dir: str | Path, # a finished stage-2 run directory, trained on 
             fcn: FCNConfig | None = None, # the evaluator's recipe; None: the run's own (another seed trains another evaluator)
             cache_dir: str | Path | None = None, # where evaluators are cached; None: the run's `fcn_cache_dir`
             device: str = "auto",
-           ) -> dict: # fid, is_mean, is_std, n_real, n_generated, evaluator_accuracy
+            fcn_checkpoint: str | Path | None = None, # instead of a recipe: the reference's checkpoint of the dataset (`load_reference_fcn`)
+           ) -> dict: # fid, is_mean, is_std, n_real, n_generated, evaluator_accuracy, evaluator
     "FID and IS of a finished run's unconditional samples, drawn again as its evaluation drew them, under another (or its own) evaluator."
+    if fcn is not None and fcn_checkpoint is not None: raise ValueError("give fcn (a recipe to train an evaluator) or fcn_checkpoint (a trained one), not both")
     prior, cfg, _ = load_stage2(run_dir, device)
     data = load_stage1(cfg.stage1_dir)[1].load_data()
     _check_same_data(cfg.stage1_dir, data)
     if not data.labeled: raise ValueError(f"the run {run_dir} was trained on data without labels: FID and IS need an evaluator trained on classes")
     g, td, n = _draw_start(data, cfg, next(prior.parameters()).device, cfg.train.seed)
-    gm, _, acc, _, _ = _fid_is(prior, data, td, fcn or cfg.fcn, cfg.fcn_cache_dir if cache_dir is None else str(cache_dir), n, cfg.train.seed, g)
-    return {**gm, "evaluator_accuracy": acc}
+    if fcn_checkpoint is None:
+        recipe = fcn or cfg.fcn
+        model, acc = _evaluator(data, recipe, cfg.fcn_cache_dir if cache_dir is None else str(cache_dir), td.device)
+        which = f"tsssl FCN, {recipe.epochs} epochs, seed {recipe.seed}"
+    else:
+        model, which = load_reference_fcn(fcn_checkpoint).to(td.device), str(fcn_checkpoint)
+        if (model.in_channels, model.n_classes) != (data.n_channels, data.n_classes):
+            raise ValueError(f"{fcn_checkpoint} is an FCN for {model.in_channels} channel(s) and {model.n_classes} classes, but {data.name} has "
+                             f"{data.n_channels} and {data.n_classes}: give the checkpoint of the run's dataset")
+        acc = fcn_accuracy(model, td.x_test, td.y_test)
+    gm, _, _ = _fid_is(prior, data, td, model, n, cfg.train.seed, g)
+    return {**gm, "evaluator_accuracy": acc, "evaluator": which}
 
 def generate(run_dir: str | Path, # a finished stage-2 run directory
              n: int, # how many series
