@@ -41,7 +41,7 @@ COMPARISONS = (  # (tsssl column, thesis metric, label)
     ("knn_accuracy", "knn_accuracy", "KNN, leak-free"),
     ("knn_accuracy_trainmode", "knn_accuracy", "KNN, thesis protocol"),
     ("perplexity", "perplexity", "perplexity"),
-    ("fid", "fid", "FID"),
+    ("fid", "fid", "FID, tsssl evaluator"),  # another network than the thesis' (see above)
     ("is_mean", "is_mean", "IS"),
     ("cas_accuracy", "cas_accuracy_ema", "CAS"),
 )
