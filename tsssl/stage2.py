@@ -247,7 +247,7 @@ def rescore(run_dir: str | Path, # a finished stage-2 run directory, trained on 
     "FID and IS of a finished run's unconditional samples, drawn again as its evaluation drew them, under another (or its own) evaluator."
     if fcn is not None and fcn_checkpoint is not None: raise ValueError("give fcn (a recipe to train an evaluator) or fcn_checkpoint (a trained one), not both")
     prior, cfg, _ = load_stage2(run_dir, device)
-    data = load_stage1(cfg.stage1_dir)[1].load_data()
+    data = Stage1Config.from_dict(read_json(RunDir(cfg.stage1_dir).config)).load_data()  # the data only: load_stage2 built the tokenizer
     _check_same_data(cfg.stage1_dir, data)
     if not data.labeled: raise ValueError(f"the run {run_dir} was trained on data without labels: FID and IS need an evaluator trained on classes")
     g, td, n = _draw_start(data, cfg, next(prior.parameters()).device, cfg.train.seed)
