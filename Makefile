@@ -48,7 +48,12 @@ figures: $(STAMP)  ## run the CPU sweeps (finished runs are skipped; hours on 2 
 	$(BIN)/tsssl figures
 
 THESIS_SWEEPS := thesis_ecg5000 thesis_ford
+# finished stage-1 tokenizers of the reproduction, committed as files (figures/thesis/tokenizers/<sweep>/<run id>.pt) so that
+# its stage-2 runs need not retrain them; each becomes runs/sweeps/<sweep>/stage1/<run id> unless that directory exists
+TOKENIZERS := figures/thesis/tokenizers
 reproduction: $(STAMP)  ## the thesis' own datasets on this CPU (hours; finished runs are skipped), then figures/thesis: tsssl beside the thesis
+	shopt -s nullglob; for f in $(TOKENIZERS)/*/*.pt; do r=runs/sweeps/$$(basename $$(dirname $$f))/stage1/$$(basename $$f .pt); \
+		test -e $$r || $(BIN)/tsssl import-tokenizer $$f $$r < /dev/null || exit 1; done
 	for s in $(THESIS_SWEEPS); do $(BIN)/tsssl-sweep configs/sweeps/$$s.yaml --max-workers 2 < /dev/null; done
 	$(BIN)/tsssl figures --main-sweeps --thesis-sweeps $(THESIS_SWEEPS) --aug-recon-sweep none --robustness-sweep none --precision-sweep none \
 		--out-dir figures/thesis --label "2-core CPU"

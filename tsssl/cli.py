@@ -153,12 +153,34 @@ def _main_job(argv: list[str]) -> None:
     from tsssl.pipeline import main as pipeline_main
     pipeline_main(argv)
 
+def _export_tokenizer(argv: list[str]) -> None:
+    from tsssl.stage1 import export_tokenizer
+    p = argparse.ArgumentParser(prog="tsssl export-tokenizer", description="Write a finished stage-1 run's tokenizer into one small "
+                                "file (weights, config, metrics and training log; no optimiser state, no SSL projector).")
+    p.add_argument("run_dir", help="a finished stage-1 run directory")
+    p.add_argument("file", help="the file to write, e.g. ECG5000-vqvae-s1.pt")
+    a = p.parse_args(argv)
+    f = export_tokenizer(a.run_dir, a.file)
+    print(f"{f} ({f.stat().st_size / 1e6:.1f} MB)")
+
+def _import_tokenizer(argv: list[str]) -> None:
+    from tsssl.stage1 import import_tokenizer
+    p = argparse.ArgumentParser(prog="tsssl import-tokenizer", description="Make a finished stage-1 run directory from a tokenizer "
+                                "file, for stage 2, generate and evaluate.")
+    p.add_argument("file", help="a file written by tsssl export-tokenizer")
+    p.add_argument("run_dir", help="the new run directory (absent or empty)")
+    a = p.parse_args(argv)
+    print(f"stage-1 run directory: {import_tokenizer(a.file, a.run_dir)}")
+
+
 # %% ../nbs/80_cli.ipynb #37398970
 COMMANDS = {"main": (_main_job, "run the thesis pipeline on one dataset (what `make main` runs)"),
             "stage1": (_stage1, "train and evaluate one tokenizer"),
             "stage2": (_stage2, "train and evaluate a prior on a stage-1 run"),
             "generate": (_generate, "sample series from a stage-2 run"),
             "evaluate": (_evaluate, "re-evaluate a finished stage-1 or stage-2 run"),
+            "export-tokenizer": (_export_tokenizer, "write a finished stage-1 run's tokenizer into one small file"),
+            "import-tokenizer": (_import_tokenizer, "make a finished stage-1 run directory from a tokenizer file"),
             "sweep": (_sweep, "run a sweep file (a grid of stage-1/stage-2 runs), locally or on SLURM"),
             "figures": (_figures, "write the thesis tables and figures from stored sweep results")}
 

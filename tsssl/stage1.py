@@ -4,7 +4,7 @@
 
 # %% ../nbs/45_stage1.ipynb #3aec810d
 from __future__ import annotations
-import importlib.util, time, warnings
+import importlib.util, json, os, shutil, tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -14,19 +14,20 @@ import torch
 from torch import nn
 
 from .augment import AugmentConfig, resolve_augmentations
-from .core import Config, atomic_write_json, read_json, resolve_device
+from .core import Config, atomic_write_json, read_json, resolve_device, utc_now
 from .data import UCRData, load_ucr, to_device
 from .sources import is_file_source, load_data
 from .ncvqvae import NCVQVAE, stage1_loss
-from .runs import RunDir, logged_run, run_name, run_status
+from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, SWEEP_FILE, RunDir, logged_run, run_name, run_status
 from .ssl import PLAIN, SSLConfig, SSLMethod, ssl_method_name
 from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, trainmode_probes
-from .train import FitResult, TrainConfig, fit, load_checkpoint
+from .train import FitResult, TrainConfig, fit, load_checkpoint, save_checkpoint
 from .vqvae import VQVAE, VQVAEConfig, n_params
 
 # %% auto #0
-__all__ = ['Stage1Config', 'build_stage1_model', 'tokenizer_of', 'Stage1Result', 'data_description', 'train_stage1',
-           'load_stage1', 'stage1_figures', 'reload_stage1', 'save_figures', 'Stage1Params']
+__all__ = ['TOKENIZER_FORMAT', 'Stage1Config', 'build_stage1_model', 'tokenizer_of', 'Stage1Result', 'data_description',
+           'train_stage1', 'load_stage1', 'stage1_figures', 'reload_stage1', 'save_figures', 'export_tokenizer',
+           'import_tokenizer', 'Stage1Params']
 
 # %% ../nbs/45_stage1.ipynb #a5172596
 @dataclass(frozen=True)
@@ -149,6 +150,12 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
     return Stage1Result(out_dir, cfg, model, tokenizer_of(model), data, res, ev, metrics)
 
 # %% ../nbs/45_stage1.ipynb #9938df28
+def _tokenizer_state(ckpt: dict, cfg: Stage1Config) -> dict:
+    "The tokenizer's weights in a stage-1 checkpoint: an imported run's `tokenizer`, else all of a plain model or NC-VQVAE's `vqvae.` part."
+    if "tokenizer" in ckpt: return ckpt["tokenizer"]
+    if not cfg.ssl.enabled: return ckpt["model"]
+    return {k[len("vqvae."):]: v for k, v in ckpt["model"].items() if k.startswith("vqvae.")}
+
 def load_stage1(run_dir: str | Path, # a stage-1 run directory
                 device: str = "cpu",
                ) -> tuple[VQVAE, Stage1Config]:
@@ -160,8 +167,7 @@ def load_stage1(run_dir: str | Path, # a stage-1 run directory
     if run_status(run_dir) != "finished":
         raise RuntimeError(f"the stage-1 run in {run_dir} is '{run_status(run_dir)}', not finished; finish (resume) it first")
     cfg = Stage1Config.from_dict(read_json(rd.config))
-    state = load_checkpoint(rd.checkpoint)["model"]
-    if cfg.ssl.enabled: state = {k[len("vqvae."):]: v for k, v in state.items() if k.startswith("vqvae.")}
+    state = _tokenizer_state(load_checkpoint(rd.checkpoint), cfg)  # a damaged checkpoint is reported before the config is used
     tok = VQVAE(cfg.vqvae); tok.load_state_dict(state)
     return tok.to(resolve_device(device)).eval(), cfg
 
@@ -205,6 +211,50 @@ def save_figures(figures: dict, out_dir: str | Path, dpi: int = 110) -> list[Pat
     for key, fig in figures.items():
         paths.append(Path(out_dir) / f"{key}.png"); fig.savefig(paths[-1], dpi=dpi)
     return paths
+
+# %% ../nbs/45_stage1.ipynb #68cd1b45
+TOKENIZER_FORMAT = "tsssl-tokenizer/1"  # what a tokenizer file says it is
+_CARRIED = (CONFIG_FILE, DATA_FILE, METRICS_FILE, LOG_FILE, SWEEP_FILE)  # the run's small files a tokenizer file carries, where present
+
+def export_tokenizer(run_dir: str | Path, # a finished stage-1 run directory
+                     path: str | Path, # the file to write (replaced atomically)
+                    ) -> Path:
+    "A finished stage-1 run as one small file: the tokenizer's weights (no optimiser, no SSL projector) and the run's small files."
+    tok, _ = load_stage1(run_dir)  # refuses a missing, incomplete or unfinished run
+    rd = RunDir(run_dir)
+    files = {name: (rd.path / name).read_text(encoding="utf-8") for name in _CARRIED if (rd.path / name).is_file()}
+    return save_checkpoint(path, format=TOKENIZER_FORMAT, tokenizer=tok.state_dict(), files=files, status=rd.read_status())
+
+def import_tokenizer(path: str | Path, # a file written by `export_tokenizer`
+                     run_dir: str | Path, # the new run directory: absent or empty
+                    ) -> Path:
+    "A finished stage-1 run directory made from a tokenizer file; stage 2, `generate` and `evaluate` take it like a trained one."
+    path, run_dir = Path(path), Path(run_dir)
+    blob = load_checkpoint(path)
+    if blob.get("format") != TOKENIZER_FORMAT:
+        raise ValueError(f"{path} is not a tokenizer file (format {blob.get('format')!r}, expected {TOKENIZER_FORMAT!r}); "
+                         "write one from a finished stage-1 run with export_tokenizer or `tsssl export-tokenizer RUN_DIR FILE`")
+    files = blob["files"]
+    if CONFIG_FILE not in files or not set(files) <= set(_CARRIED):
+        raise ValueError(f"{path} is damaged: it carries {sorted(files)}, expected {CONFIG_FILE} and some of {list(_CARRIED)}")
+    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        raise FileExistsError(f"{run_dir} already exists and is not empty; import into a new directory (nothing was written)")
+    cfg = Stage1Config.from_dict(json.loads(files[CONFIG_FILE]))
+    VQVAE(cfg.vqvae).load_state_dict(blob["tokenizer"])  # weights that do not fit the config fail here, before anything is written
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=run_dir.parent, prefix=f".{run_dir.name}.import-"))
+    try:
+        os.chmod(tmp, 0o755)  # mkdtemp makes a private folder; a run directory is readable like any other
+        for name, text in files.items(): (tmp / name).write_text(text, encoding="utf-8")
+        save_checkpoint(tmp / CHECKPOINT_FILE, tokenizer=blob["tokenizer"])
+        RunDir(tmp).write_status({**blob["status"], "status": "finished", "kind": "stage1",
+                                  "imported": {"from": str(path), "at": utc_now(), "tsssl_version": blob.get("tsssl_version")}})
+        if run_dir.exists(): run_dir.rmdir()  # empty (checked above)
+        os.replace(tmp, run_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True); raise
+    return run_dir
+
 
 # %% ../nbs/45_stage1.ipynb #4bcb6291
 @dataclass(frozen=True)
