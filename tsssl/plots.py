@@ -423,10 +423,12 @@ def plot_thesis_comparison(cmp, # a `tsssl.thesis.compare_with_thesis` table (pa
     "One panel per metric: the thesis' mean ± std as grey bars, tsssl's as points (filled when |z| ≤ 1)."
     metrics = list(dict.fromkeys(cmp["metric"])) if metrics is None else [m for m in metrics if m in set(cmp["metric"])]
     if not metrics: raise ValueError("the comparison table holds no metric to draw: are there finished runs of the thesis' datasets?")
-    rows = list(dict.fromkeys(zip(cmp["dataset"], cmp["method"])))
+    budget = [f"{e:.0f} ep" if np.isfinite(e) else "" for e in cmp["epochs"].astype(float)] if "epochs" in cmp else [""] * len(cmp)
+    cmp = cmp.assign(budget=budget)  # runs of different budgets are different rows
+    rows = list(dict.fromkeys(zip(cmp["dataset"], cmp["method"], cmp["budget"])))
     fig, axes = _fig(1, len(metrics), 3.2, 0.9 + 0.32 * len(rows), sharey=True)
     for ax, metric in zip(axes[0], metrics):
-        sub = cmp[cmp["metric"] == metric].set_index(["dataset", "method"])
+        sub = cmp[cmp["metric"] == metric].set_index(["dataset", "method", "budget"])
         for i, key in enumerate(rows):
             if key not in sub.index: continue
             r = sub.loc[key]
@@ -438,7 +440,7 @@ def plot_thesis_comparison(cmp, # a `tsssl.thesis.compare_with_thesis` table (pa
             ax.errorbar(r["tsssl_mean"], i, xerr=r["tsssl_std"] if np.isfinite(r["tsssl_std"]) else None, fmt="o",
                         color="C0" if key[1] == "regular" else "C3", mfc=None if inside else "white", ms=5, capsize=2)
         ax.set_title(metric, fontsize=9); ax.tick_params(labelsize=7); ax.grid(axis="x", alpha=0.3)
-    axes[0, 0].set_yticks(range(len(rows)), [f"{d} · {m}" for d, m in rows]); axes[0, 0].invert_yaxis()
+    axes[0, 0].set_yticks(range(len(rows)), [" · ".join(filter(None, key)) for key in rows]); axes[0, 0].invert_yaxis()
     fig.suptitle(title + "\ngrey: thesis; point: tsssl (filled = inside the thesis' spread)", fontsize=9)
     return fig
 

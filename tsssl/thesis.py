@@ -52,9 +52,10 @@ def _pairing(df: pd.DataFrame) -> pd.Series:
 
 def tsssl_long(runs: pd.DataFrame, # a results store (`tsssl.results.load_runs`), any stages
               ) -> pd.DataFrame:
-    "Finished runs in the comparison's long form: dataset, method, metric (the label), value, seed."
+    "Finished runs in the comparison's long form: dataset, method, epochs (the run's own), metric (the label), value, seed."
+    cols = ["dataset", "method", "epochs", "metric", "thesis_metric", "value", "seed"]
     df = with_labels(runs)
-    if df.empty: return pd.DataFrame(columns=["dataset", "method", "metric", "thesis_metric", "value", "seed"])
+    if df.empty: return pd.DataFrame(columns=cols)
     is_s2 = df["stage"].eq("stage2") if "stage" in df else pd.Series(False, index=df.index)
     keep = ~is_s2 | _pairing(df).eq("paper")  # the thesis' FID/IS/CAS come from its own pairing
     df = df[keep]
@@ -66,36 +67,42 @@ def tsssl_long(runs: pd.DataFrame, # a results store (`tsssl.results.load_runs`)
         if col == "cas_accuracy" and "cas_fcn_epochs" in sub:  # a shortened classifier says so in its name
             thesis_recipe = sub["cas_fcn_epochs"].map(cas_column) == "cas_accuracy"  # the one rule for naming a CAS
             labels = labels.where(thesis_recipe, "CAS, " + sub["cas_fcn_epochs"].astype("Int64").astype(str) + "-epoch classifier")
-        rows.append(pd.DataFrame({"dataset": sub["dataset"], "method": sub["method"], "metric": labels,
+        epochs = sub["epochs"].astype(float) if "epochs" in sub else np.nan  # runs of another budget are never pooled
+        rows.append(pd.DataFrame({"dataset": sub["dataset"], "method": sub["method"], "epochs": epochs, "metric": labels,
                                   "thesis_metric": thesis_metric, "value": sub[col].astype(float), "seed": sub.get("seed")}))
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["dataset", "method", "metric", "thesis_metric", "value", "seed"])
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
 
 # %% ../nbs/75_thesis.ipynb #3225dd06
 def _mean_std_n(df: pd.DataFrame, by: list[str], prefix: str) -> pd.DataFrame:
-    g = df.groupby(by)["value"]
-    return pd.DataFrame({f"{prefix}_mean": g.mean(), f"{prefix}_std": g.std(ddof=1), f"{prefix}_n": g.size()})
+    g = df.groupby(by, dropna=False)["value"]  # a run with no recorded epochs keeps its own group
+    return pd.DataFrame({f"{prefix}_mean": g.mean(), f"{prefix}_std": g.std(ddof=1), f"{prefix}_n": g.size()}).reset_index()
+
+def _gain(df: pd.DataFrame, keys: list[str], col: str) -> pd.Series:
+    "Each row's `col` minus the plain VQ-VAE's on the same `keys`; empty for the plain VQ-VAE itself."
+    base = df[df["method"] == "regular"].set_index(keys)[col]
+    ref = pd.Series([base.get(k, np.nan) for k in df[keys].itertuples(index=False, name=None)], index=df.index)
+    return (df[col] - ref).where(df["method"] != "regular")
 
 def compare_with_thesis(runs: pd.DataFrame, # a results store (`tsssl.results.load_runs`)
                        ) -> pd.DataFrame:
-    "tsssl beside the thesis per dataset, method and metric: means, stds, n, z (in thesis stds) and SSL gains."
+    "tsssl beside the thesis per dataset, method, epochs and metric: means, stds, n, z (in thesis stds) and SSL gains."
     ours = tsssl_long(runs)
-    cols = ["dataset", "method", "metric", "thesis_mean", "thesis_std", "thesis_n", "tsssl_mean", "tsssl_std", "tsssl_n",
+    cols = ["dataset", "method", "epochs", "metric", "thesis_mean", "thesis_std", "thesis_n", "tsssl_mean", "tsssl_std", "tsssl_n",
             "z", "gain_thesis", "gain_tsssl"]
     if ours.empty: return pd.DataFrame(columns=cols)
     th = thesis_results()
     pairs = ours[["metric", "thesis_metric"]].drop_duplicates()
     th = th.merge(pairs, left_on="metric", right_on="thesis_metric", suffixes=("_thesis", ""))  # one copy per label
-    by = ["dataset", "method", "metric"]
-    out = _mean_std_n(ours, by, "tsssl").join(_mean_std_n(th, by, "thesis"), how="left").reset_index()
+    th = _mean_std_n(th, ["dataset", "method", "metric"], "thesis")
+    th["gain_thesis"] = _gain(th, ["dataset", "metric"], "thesis_mean")
+    out = _mean_std_n(ours, ["dataset", "method", "epochs", "metric"], "tsssl").merge(th, on=["dataset", "method", "metric"], how="left")
     out["z"] = (out["tsssl_mean"] - out["thesis_mean"]) / out["thesis_std"]
-    for side in ("thesis", "tsssl"):
-        base = out[out["method"] == "regular"].set_index(["dataset", "metric"])[f"{side}_mean"]
-        ref = pd.Series([base.get((d, m), np.nan) for d, m in zip(out["dataset"], out["metric"])], index=out.index)
-        out[f"gain_{side}"] = (out[f"{side}_mean"] - ref).where(out["method"] != "regular")
+    out["gain_tsssl"] = _gain(out, ["dataset", "epochs", "metric"], "tsssl_mean")  # against the plain VQ-VAE of the same budget
     order = {label: i for i, (_, _, label) in enumerate(COMPARISONS)}
     out = out.assign(_o=out["metric"].map(order).fillna(len(order)), _m=out["method"] != "regular")  # the plain VQ-VAE first
-    out = out.sort_values(["dataset", "_o", "_m", "method"]).drop(columns=["_o", "_m"])
+    out = out.sort_values(["dataset", "_o", "epochs", "_m", "method"]).drop(columns=["_o", "_m"])
     return out[cols].reset_index(drop=True)
+
 
 # %% ../nbs/75_thesis.ipynb #d0eb38fc
 def format_comparison(cmp: pd.DataFrame, # `compare_with_thesis`
@@ -105,7 +112,8 @@ def format_comparison(cmp: pd.DataFrame, # `compare_with_thesis`
         if not np.isfinite(m): return "–"
         return f"{m:.{digits}f} ± {s:.{digits}f} ({int(n)})" if np.isfinite(s) else f"{m:.{digits}f} ({int(n)})"
     gain = lambda g: "" if not np.isfinite(g) else f"{g:+.{digits}f}"
-    return pd.DataFrame({"dataset": cmp["dataset"], "method": cmp["method"], "metric": cmp["metric"],
+    epochs = [f"{e:.0f}" if np.isfinite(e) else "" for e in cmp["epochs"].astype(float)]
+    return pd.DataFrame({"dataset": cmp["dataset"], "method": cmp["method"], "epochs": epochs, "metric": cmp["metric"],
                          "thesis": [ms(*r) for r in zip(cmp.thesis_mean, cmp.thesis_std, cmp.thesis_n.fillna(0))],
                          "tsssl": [ms(*r) for r in zip(cmp.tsssl_mean, cmp.tsssl_std, cmp.tsssl_n)],
                          "z": [f"{z:+.1f}" if np.isfinite(z) else "" for z in cmp["z"]],
