@@ -64,3 +64,22 @@ def test_thesis_comparison_from_sweeps_then_from_records_alone(tmp_path):
     shutil.rmtree(root / "thesis_ecg5000")
     execute_notebook(ROOT / "nbs/experiments/figures.ipynb", tmp_path / "figures2.ipynb", params, cwd=tmp_path)
     assert (out / "thesis_comparison.csv").read_text() == first
+
+
+def test_committed_tokenizers_are_the_recorded_runs(tmp_path):
+    "Each tokenizer in figures/thesis/tokenizers imports into a finished run whose metrics are its row in thesis_runs.csv."
+    import pandas as pd
+    import pytest
+    from tsssl.stage1 import import_tokenizer, load_stage1
+    files = sorted((ROOT / "figures" / "thesis" / "tokenizers").glob("*/*.pt"))
+    assert files, "no committed tokenizer in figures/thesis/tokenizers"
+    records = pd.read_csv(ROOT / "figures" / "thesis" / "thesis_runs.csv", float_precision="round_trip")
+    for f in files:
+        run = import_tokenizer(f, tmp_path / f.parent.name / f.stem)  # the layout `make reproduction` imports into
+        metrics = json.loads((run / "metrics.json").read_text())
+        row = records[(records["sweep"] == f.parent.name) & (records["run_id"] == f.stem)]
+        assert len(row) == 1, f"{f} has no row in figures/thesis/thesis_runs.csv"
+        for col in ("svm_accuracy", "knn_accuracy", "svm_accuracy_trainmode", "perplexity"):
+            assert row[col].iloc[0] == pytest.approx(metrics[col], rel=1e-12), (f.name, col)
+        tok, cfg = load_stage1(run)
+        assert cfg.dataset == row["dataset"].iloc[0] and sum(p.numel() for p in tok.parameters()) > 0
