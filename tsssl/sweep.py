@@ -399,19 +399,29 @@ def _log_fn(log: Callable[[str], None] | None) -> Callable[[str], None]:
     return (lambda s: None) if log is None else (lambda s: print(s, flush=True)) if log is print else log
 
 def _plan_stage(runs: list[RunSpec], outcomes: dict, retry_failed: bool,
-                chosen: Callable[[RunSpec], bool], # the runs this invocation may execute
+                selected: Callable[[RunSpec], bool], # the runs --stages/--only let this invocation execute
+                execute: bool = True, # False for a dry run: plan and record, touch nothing
                ) -> list[RunSpec]:
     "Record the runs of a stage that need no execution; return those that do."
     todo = []
     for r in runs:
-        unrun_parent = r.parent and outcomes[r.parent.run_id]["status"] == "pending" and not chosen(r.parent)
+        unrun_parent = r.parent and outcomes[r.parent.run_id]["status"] == "pending" and not (execute and selected(r.parent))
         ps = "pending" if unrun_parent else None  # its parent will not finish in this invocation: wait, do not skip
         action, note = plan_run(r, retry_failed, ps)
-        if action == "run" and chosen(r): todo.append(r); continue
-        if action == "skip" and chosen(r): _mark_skipped(r, note)
+        mine = selected(r)
+        if action == "run" and mine and execute: todo.append(r); continue
+        if action == "skip" and mine and execute: _mark_skipped(r, note)
         status = {"done": "finished", "keep": "failed", "skip": "skipped"}.get(action, "pending")
-        outcomes[r.run_id] = _outcome(r, status, note if action != "run" else f"would run: {note}")
+        if action == "run": note = f"would run: {note}" if mine else f"not selected (--stages/--only); would run: {note}"
+        elif status == "pending" and not mine: note = f"not selected (--stages/--only); {note}"
+        outcomes[r.run_id] = _outcome(r, status, note)
     return todo
+
+def _would_run(r: RunSpec, outcomes: dict, selected: Callable[[RunSpec], bool]) -> bool:
+    "In a dry run: would this invocation execute `r` (selected, not finished or in use, its parent finished or run before it)?"
+    p = r.parent
+    return (selected(r) and outcomes[r.run_id]["status"] == "pending" and not run_in_use(r.out_dir)
+            and not (p and outcomes[p.run_id]["status"] == "pending" and not selected(p)))
 
 # %% ../nbs/73_sweep.ipynb #79e3d95d
 def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its YAML file
@@ -439,9 +449,8 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
     if only is not None and (bad := [p for p in only if not any(fnmatch.fnmatchcase(r.run_id, p) for r in runs)]):  # each pattern alone
         raise ValueError(f"--only {' '.join(bad)} matches no run of {spec.name}; its run ids look like {runs[0].run_id!r} "
                          f"(list them with --dry-run; a trailing * also selects a run's stage-2 runs)")
-    def chosen(r: RunSpec) -> bool:  # executed now if not finished; the other runs are only read
-        return (not dry_run and (stages is None or r.stage in stages)
-                and (only is None or any(fnmatch.fnmatchcase(r.run_id, p) for p in only)))
+    def selected(r: RunSpec) -> bool:  # run now (or in a dry run: would be) if not finished; the other runs are only read
+        return (stages is None or r.stage in stages) and (only is None or any(fnmatch.fnmatchcase(r.run_id, p) for p in only))
     log(f"sweep {spec.name}: {len(runs)} runs under {root}; executor {executor}, {max_workers} worker(s)")
     if not dry_run: atomic_write_json(root / "sweep_spec.json", {**spec.to_dict(), "written": utc_now()})
     outcomes: dict[str, dict] = {}
@@ -449,8 +458,8 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
         pool = None  # the local worker pool, started when first needed, shared by the stages
         for st in spec.stages:
             stage_runs = [r for r in runs if r.stage == st.name]
-            todo = _plan_stage(stage_runs, outcomes, retry_failed, chosen)
-            due = sum(outcomes[r.run_id]["status"] == "pending" for r in stage_runs) if dry_run else len(todo)
+            todo = _plan_stage(stage_runs, outcomes, retry_failed, selected, execute=not dry_run)
+            due = sum(_would_run(r, outcomes, selected) for r in stage_runs) if dry_run else len(todo)
             log(f"{st.name}: {len(stage_runs)} runs, {due} {'would run' if dry_run else 'to run now'}")
             if not todo: continue
             if executor == "local":
