@@ -1,5 +1,6 @@
 "The figures notebook turns a results store into tables, figures and captions, without training."
 import json
+import pandas as pd
 from pathlib import Path
 
 
@@ -44,7 +45,7 @@ def test_figures_notebook_on_a_fake_store(tmp_path):
     assert "0.800 ± 0.000" in (out / "main_table_stage1.md").read_text()
 
 
-def test_thesis_comparison_from_sweeps_then_from_records_alone(tmp_path):
+def test_thesis_comparison_from_sweeps_then_from_records_alone(tmp_path, capsys):
     root, out = tmp_path / "sweeps", tmp_path / "figs"
     for seed in (1, 2):
         for ssl, aug in (("vqvae", WARP), ("barlowtwins", SLICE)):  # the first test stores "", the plain VQ-VAE of older runs
@@ -64,6 +65,17 @@ def test_thesis_comparison_from_sweeps_then_from_records_alone(tmp_path):
     shutil.rmtree(root / "thesis_ecg5000")
     execute_notebook(ROOT / "nbs/experiments/figures.ipynb", tmp_path / "figures2.ipynb", params, cwd=tmp_path)
     assert (out / "thesis_comparison.csv").read_text() == first
+    # a directory that holds another run under a recorded id replaces its results, and `tsssl figures` says so on stderr
+    _run(root, "thesis_ecg5000", "stage1", "vqvae-1",
+         {"dataset": "ECG5000", "ssl_method": "vqvae", "augmentations": WARP, "seed": 1, "svm_accuracy": 0.5, "knn_accuracy": 0.9,
+          "svm_accuracy_trainmode": 0.85, "knn_accuracy_trainmode": 0.8, "perplexity": 15.0})
+    from tsssl.cli import main
+    main(["figures", "--sweeps-root", str(root), "--main-sweeps", "--aug-recon-sweep", "none", "--robustness-sweep", "none",
+          "--thesis-sweeps", "thesis_ecg5000", "--out-dir", str(out), "--label", "test"])
+    err = capsys.readouterr().err
+    assert "1 recorded run(s)" in err and "vqvae-1" in err and "svm_accuracy" in err and "knn_accuracy " not in err, err
+    rows = pd.read_csv(out / "thesis_runs.csv").set_index("run_id")
+    assert rows.loc["vqvae-1", "svm_accuracy"] == 0.5 and len(rows) == 4
 
 
 def test_committed_tokenizers_are_the_recorded_runs(tmp_path):

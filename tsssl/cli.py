@@ -121,6 +121,13 @@ def experiment_notebook(name: str, # "stage1", "stage2" or "figures"
     raise FileNotFoundError(f"no experiment notebook {name!r}: looked in {pkg.parent / 'nbs' / 'experiments'} and {pkg / 'experiments'} "
                             "(reinstall tsssl: its wheel ships them)")
 
+def _relay_warnings(executed) -> None:
+    "Print the warnings an executed notebook wrote to its stderr, so a command-line user sees what a notebook user would."
+    for cell in executed.cells:
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream" and o.get("name") == "stderr" and "Warning" in o.get("text", ""):
+                print(o["text"], end="", file=sys.stderr)
+
 def _figures(argv: list[str]) -> None:
     import ast
     import papermill as pm
@@ -142,7 +149,7 @@ def _figures(argv: list[str]) -> None:
     out = Path(a.get("out_dir", defaults["out_dir"]))
     out.mkdir(parents=True, exist_ok=True)
     nb_path = nb.relative_to(Path.cwd()) if Path.cwd() in nb.parents else nb  # no absolute path in the executed copy
-    execute_notebook(nb_path, out / "figures.ipynb", a)
+    _relay_warnings(execute_notebook(nb_path, out / "figures.ipynb", a))
     print(f"tables, figures and CAPTIONS.md written to {out}")
 
 def _sweep(argv: list[str]) -> None:

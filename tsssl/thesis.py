@@ -13,8 +13,8 @@ from .report import cas_column, with_labels
 from .ssl import ssl_method_name
 
 # %% auto #0
-__all__ = ['THESIS_TABLES', 'THESIS_COLUMNS', 'COMPARISONS', 'RECORD_COLUMNS', 'thesis_results', 'tsssl_long',
-           'compare_with_thesis', 'format_comparison', 'run_records', 'merge_records']
+__all__ = ['THESIS_TABLES', 'THESIS_COLUMNS', 'COMPARISONS', 'RECORD_COLUMNS', 'RESULT_COLUMNS', 'thesis_results', 'tsssl_long',
+           'compare_with_thesis', 'format_comparison', 'run_records', 'merge_records', 'replaced_records']
 
 # %% ../nbs/75_thesis.ipynb #28f414c0
 THESIS_TABLES = ("stage1", "stage2", "cas")
@@ -144,3 +144,23 @@ def merge_records(stored: pd.DataFrame, # records kept so far (may be empty)
         if c not in both: raise ValueError(f"records need a {c!r} column (from load_runs); got {list(both.columns)}")
     if "ssl_method" in both: both["ssl_method"] = both["ssl_method"].map(ssl_method_name)  # records of older runs: "" (read back as NaN)
     return both.drop_duplicates(["sweep", "stage", "run_id"], keep="last").sort_values(["sweep", "stage", "run_id"]).reset_index(drop=True)
+
+RESULT_COLUMNS = ("recon_mse_time", *dict.fromkeys(col for col, _, _ in COMPARISONS))  # what a run measured (not its time or device)
+
+def replaced_records(stored: pd.DataFrame, # records kept so far
+                     new: pd.DataFrame, # `run_records` of the runs at hand
+                     rtol: float = 1e-9, # relative difference below which two results are the same (CSV keeps every digit)
+                    ) -> pd.DataFrame:
+    "The results a merge would change: one row per (run, column) whose new value differs from the stored one."
+    cols = ["sweep", "stage", "run_id", "column", "stored", "new"]
+    key = ["sweep", "stage", "run_id"]
+    if not len(stored) or not len(new) or not all(k in stored and k in new for k in key): return pd.DataFrame(columns=cols)
+    as_keys = lambda d: d.assign(**{k: d[k].astype("string") for k in key})  # a column of blanks reads back as float
+    both = as_keys(stored).merge(as_keys(new), on=key, suffixes=("_stored", "_new"))
+    rows = []
+    for c in RESULT_COLUMNS:
+        if f"{c}_stored" not in both or f"{c}_new" not in both: continue
+        a, b = both[f"{c}_stored"].astype(float), both[f"{c}_new"].astype(float)
+        differ = ~((a.isna() & b.isna()) | np.isclose(a, b, rtol=rtol, atol=0.0))
+        rows += [dict(zip(key, r[key]), column=c, stored=r[f"{c}_stored"], new=r[f"{c}_new"]) for _, r in both[differ].iterrows()]
+    return pd.DataFrame(rows, columns=cols)
