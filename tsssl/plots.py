@@ -235,7 +235,9 @@ def plot_loss_curve(rows: list[dict], # `tsssl.log.read_jsonl` rows of a run
     for k in cols:
         pts = [(r["step"], r[k]) for r in rows if r.get(k) is not None and r[k] > 0]
         if pts: ax.plot(*zip(*pts), label=k.removeprefix("train/"), lw=1.2 if k.endswith("total") else 0.8)
-    ax.set_yscale("log"); ax.set_xlabel("step"); ax.legend(fontsize=7, ncol=2); ax.set_title(title, fontsize=10)
+    ax.set_yscale("log"); ax.set_xlabel("step"); ax.set_title(title, fontsize=10)
+    if ax.lines: ax.legend(fontsize=7, ncol=2)
+    else: ax.text(0.5, 0.5, "no training loss logged (a run shorter than log_every steps?)", ha="center", va="center", transform=ax.transAxes)
     return fig
 
 # %% ../nbs/60_plots.ipynb #16385e6c
