@@ -15,10 +15,35 @@ def _snapshot(root: Path) -> dict:
             if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts}
 
 
+def _copy_sources(dst: Path, dirs=("nbs", "tsssl")) -> None:
+    """Copy the files a clean clone has under `dirs`, not what tests or users leave there meanwhile.
+
+    Other test workers run notebooks that write checkpoints under nbs/runs/ while this copies; a file
+    that vanishes mid-copy failed CI once (stop 24). `git ls-files` lists tracked and new, not-ignored files.
+    """
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", *dirs],
+                            cwd=ROOT, capture_output=True, text=True)
+    if listed.returncode == 0 and listed.stdout.strip():
+        for rel in listed.stdout.splitlines():
+            if (ROOT / rel).is_file():  # a tracked file deleted in the working tree is skipped
+                (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / rel, dst / rel)
+        return
+    skip = shutil.ignore_patterns("__pycache__", "_scratch", "*.egg-info", "runs", "wandb", ".ipynb_checkpoints")
+    for name in dirs:  # not a git checkout (e.g. an unpacked sdist)
+        shutil.copytree(ROOT / name, dst / name, ignore=skip)
+
+
+def test_copy_sources_leaves_out_run_outputs(tmp_path):
+    "The copy the two tests below build on has the notebooks and the package but no run directory."
+    _copy_sources(tmp_path)
+    assert (tmp_path / "nbs" / "index.ipynb").is_file() and (tmp_path / "tsssl" / "__init__.py").is_file()
+    assert not list(tmp_path.rglob("runs")) and not list(tmp_path.rglob("__pycache__"))
+
+
 def test_nbdev_export_and_clean_change_nothing(tmp_path):
     "A copy of the repo stays byte-identical under `nbdev_export` and `nbdev_clean`."
-    for name in ("nbs", "tsssl"):
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "_scratch"))
+    _copy_sources(tmp_path)
     for name in ("settings.ini", "setup.py", "pyproject.toml"):
         shutil.copy(ROOT / name, tmp_path / name)
     before = _snapshot(tmp_path)
@@ -33,8 +58,7 @@ def test_nbdev_export_and_clean_change_nothing(tmp_path):
 def test_wheel_ships_the_experiment_notebooks(tmp_path):
     "A plain (non-editable) install finds the papermill notebooks in the package, so `tsssl figures` runs from it."
     src = tmp_path / "src"
-    for name in ("nbs", "tsssl"):
-        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "_scratch", "*.egg-info"))
+    _copy_sources(src)
     for name in ("settings.ini", "setup.py", "pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", ".", "-w", str(tmp_path / "whl")],
