@@ -223,10 +223,10 @@ def main():
                     if device.type == "cuda": torch.cuda.synchronize()
                     s = time.perf_counter() - t0
                     rows.append((f"generate-{a.n_generate}", data, "fp32", n_params(prior), s * 1e3, a.n_generate / s, None, None, REFERENCE.get((f"generate-{a.n_generate}", data), "")))
-    print(f"\n{'what':<20}{'data':<10}{'prec':<6}{'params':>11}{'ms/step':>11}{'series/s':>11}{'GFLOP':>8}{'GFLOP/s':>9}{'of kernel':>10}   reference ms")
+    print(f"\n{'what':<29}{'data':<10}{'prec':<6}{'params':>11}{'ms/step':>11}{'series/s':>11}{'GFLOP':>8}{'GFLOP/s':>9}{'of kernel':>10}   reference ms")
     for r in rows:
         flops = f"{r[6]:>8.1f}{r[6] / r[4] * 1e3:>9.0f}{r[7]:>10.2f}" if r[6] is not None else f"{'':>8}{'':>9}{'':>10}"
-        print(f"{r[0]:<20}{r[1]:<10}{r[2]:<6}{r[3]:>11,}{r[4]:>11.1f}{r[5]:>11.0f}{flops}   {r[8]}")
+        print(f"{r[0]:<29}{r[1]:<10}{r[2]:<6}{r[3]:>11,}{r[4]:>11.1f}{r[5]:>11.0f}{flops}   {r[8]}")
     print("\nof kernel: the step's GFLOP/s over this device's kernel rate in the same precision (stage 1 and fcn: conv; stage 2: matmul)")
     for (key, data, prec), (sh, conv) in shares.items():
         print(f"{key} {data} {prec}: " + ", ".join(f"{k} {v:.0%}" for k, v in sh.items()) + conv)
