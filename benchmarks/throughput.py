@@ -30,7 +30,7 @@ from tsssl.augment import AugmentConfig
 from tsssl.core import cpu_name, resolve_device, seed_everything
 from tsssl.data import load_ucr
 from tsssl.fcn import FCN, fcn_loss
-from tsssl.linear import fast_linear, onednn_linear_enabled
+from tsssl.linear import _AVAILABLE, _OneDNNLinear, onednn_linear_enabled
 from tsssl.maskgit import MaskGIT, MaskGITConfig, prior_loss
 from tsssl.ncvqvae import NCVQVAE, stage1_loss
 from tsssl.ssl import PLAIN, SSLConfig
@@ -81,14 +81,14 @@ def _autocast(device, precision: str):
 
 
 def kernel_rates(device, precision: str = "fp32") -> dict[str, float]:
-    "GFLOP/s of a 256×4096 @ 4096×4096 product (F.linear and tsssl's Linear) and of the tokenizer's widest conv, in `precision`."
+    "GFLOP/s of a 256×4096 @ 4096×4096 product (BLAS via F.linear, and oneDNN's matmul that tsssl's Linear takes where it pays) and of the tokenizer's widest conv, in `precision`."
     a, w = torch.randn(256, 4096, device=device), torch.randn(4096, 4096, device=device)
     x, k = torch.randn(128, 64, 7, 127, device=device), torch.randn(64, 64, 3, 4, device=device)
     x = x.contiguous(memory_format=torch.channels_last)
     with torch.no_grad(), _autocast(device, precision):
         mm = 2 * 256 * 4096 * 4096 / 1e9
         rates = {"matmul": mm / _median_s(lambda: F.linear(a, w), device)}
-        if precision == "fp32": rates["matmul_tsssl"] = mm / _median_s(lambda: fast_linear(a, w), device)
+        if precision == "fp32" and device.type == "cpu" and _AVAILABLE: rates["matmul_onednn"] = mm / _median_s(lambda: _OneDNNLinear.apply(a, w, None), device)
         rates["conv"] = 2 * 128 * 64 * 5 * 62 * 64 * 12 / 1e9 / _median_s(lambda: F.conv2d(x, k, stride=(1, 2)), device)
         x1, k1 = torch.randn(256, 128, 144, device=device), torch.randn(256, 128, 5, device=device)  # the FCN's widest conv
         rates["conv1d"] = 2 * 256 * 128 * 140 * 256 * 5 / 1e9 / _median_s(lambda: F.conv1d(x1, k1), device)
@@ -170,8 +170,9 @@ def main():
     print(f"device {device}: {device_name(device)}{threads}, torch {torch.__version__}")
     rates = {prec: kernel_rates(device, prec) for prec in a.precision}
     for prec, r in rates.items():
-        via = " (tsssl Linear via " + ("oneDNN" if device.type == "cpu" and onednn_linear_enabled() else "F.linear") + f": {r['matmul_tsssl']:.0f})" if "matmul_tsssl" in r else ""
-        print(f"{prec} GFLOP/s of this device: matmul 256x4096 @ 4096x4096 {r['matmul']:.0f}{via}; conv 64->64 (3,4) stride (1,2) on 128x64x7x127 {r['conv']:.0f}; "
+        via = (f" (oneDNN: {r['matmul_onednn']:.0f}; tsssl's Linear takes {'oneDNN' if onednn_linear_enabled() else 'BLAS'} here, as measured by tsssl.linear)"
+               if "matmul_onednn" in r else "")
+        print(f"{prec} GFLOP/s of this device: matmul 256x4096 @ 4096x4096 BLAS {r['matmul']:.0f}{via}; conv 64->64 (3,4) stride (1,2) on 128x64x7x127 {r['conv']:.0f}; "
               f"conv1d 128->256 k5 on 256x128x144 {r['conv1d']:.0f}")
     malloc = {k: os.environ[k] for k in ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_") if k in os.environ}
     print(f"glibc malloc settings: {malloc or 'defaults'} (the Makefile sets MALLOC_MMAP_MAX_=0 and a large MALLOC_TRIM_THRESHOLD_)")

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'seed_everything', 'resolve_device', 'bf16_native', 'resolve_precision', 'cpu_name', 'atomic_write',
-           'atomic_write_text', 'atomic_write_json', 'read_json', 'utc_now', 'Config', 'params_from_namespace',
-           'add_config_arguments', 'error_line', 'run_command']
+__all__ = ['USER_ERRORS', 'seed_everything', 'resolve_device', 'bf16_native', 'resolve_precision', 'cpu_name', 'cache_path',
+           'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json', 'utc_now', 'Config',
+           'params_from_namespace', 'add_config_arguments', 'error_line', 'run_command']
 
 # %% ../nbs/00_core.ipynb #a82553ec
 def seed_everything(seed: int, # the one seed of a run
@@ -74,6 +74,10 @@ def cpu_name() -> str:
     if flags is None: return model
     isa = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
     return f"{model} ({', '.join(isa) or 'no AVX2'})"
+
+def cache_path(name: str) -> Path:
+    "tsssl's cache folder `name`: under `$TSSSL_CACHE_DIR` if set, else under `~/.cache/tsssl`."
+    return Path(os.environ.get("TSSSL_CACHE_DIR") or "~/.cache/tsssl").expanduser() / name
 
 # %% ../nbs/00_core.ipynb #92858678
 def _to_jsonable(o: Any) -> Any:

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 import tsssl
-from .core import atomic_write, resolve_device, seed_everything
+from .core import atomic_write, cache_path, resolve_device, seed_everything
 from .linear import Linear
 from .train import TrainConfig, fit
 
@@ -157,7 +157,7 @@ _ARCH = "fcn-wang2017-v1"  # change when the architecture changes, so old cache 
 
 def fcn_cache_dir() -> Path:
     "The default FCN cache folder: `$TSSSL_CACHE_DIR/fcn`, else `~/.cache/tsssl/fcn`."
-    return Path(os.environ.get("TSSSL_CACHE_DIR") or "~/.cache/tsssl").expanduser() / "fcn"
+    return cache_path("fcn")
 
 def _array_digest(a: np.ndarray | Tensor, dtype) -> dict:
     "Shape and SHA-256 of an array's bytes in a fixed dtype."

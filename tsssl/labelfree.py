@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 import tsssl
-from .core import Config, atomic_write, resolve_device, seed_everything
+from .core import Config, atomic_write, cache_path, resolve_device, seed_everything
 from .fcn import _array_digest, _load_cached, as_series, fcn_cache_dir
 from .gen_metrics import fid
 
@@ -274,7 +274,7 @@ _ENC_ARCH = "context-encoder-ts2vec-style-v1"  # change when the architecture or
 
 def context_encoder_cache_dir() -> Path:
     "The default context-encoder cache folder: `$TSSSL_CACHE_DIR/context_encoder`, else `~/.cache/tsssl/context_encoder`."
-    return fcn_cache_dir().parent / "context_encoder"
+    return cache_path("context_encoder")
 
 def context_encoder_cache_key(x_train: np.ndarray | Tensor, # (n c l) real training series
                               cfg: LabelFreeConfig, seed: int) -> tuple[str, dict]:

@@ -5,14 +5,17 @@
 # %% ../nbs/01_linear.ipynb #286e4c26
 from __future__ import annotations
 
-import os
+import fcntl, os, statistics, time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .core import atomic_write_json, cache_path, cpu_name, read_json
+
 # %% auto #0
-__all__ = ['onednn_linear_enabled', 'fast_linear', 'Linear']
+__all__ = ['PROBE_SHAPES', 'MARGIN', 'measure_linear', 'onednn_linear_enabled', 'fast_linear', 'Linear']
 
 # %% ../nbs/01_linear.ipynb #8e97ec6a
 def _dnnl(a: Tensor, # (n k)
@@ -33,9 +36,6 @@ def _probe() -> bool:
 
 _AVAILABLE = _probe()
 
-def onednn_linear_enabled() -> bool:
-    "Whether `Linear` uses oneDNN for float32 CPU products (available, and not turned off by `TSSSL_ONEDNN_LINEAR=0`)."
-    return _AVAILABLE and os.environ.get("TSSSL_ONEDNN_LINEAR", "1") != "0"
 
 # %% ../nbs/01_linear.ipynb #5a7cb17d
 def _plain(t: Tensor) -> Tensor:
@@ -65,6 +65,62 @@ class _OneDNNLinear(torch.autograd.Function):
         gb = gy2.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
         return gx, gw, gb
 
+# %% ../nbs/01_linear.ipynb #def14b44
+PROBE_SHAPES = ((4096, 256, 256), (256, 2048, 2048))  # (rows, in, out): a MaskGIT prior layer, an SSL projector layer
+MARGIN = 0.9  # oneDNN must take at most this share of BLAS's time
+_choice: bool | None = None  # this process's measured choice, once made
+
+def _fwd_bwd_ms(fn, n: int, k: int, m: int, reps: int = 5) -> float:
+    "Median milliseconds of `fn(x, w, b)` and its backward pass on an (n k) input and an (m k) weight."
+    g = torch.Generator().manual_seed(0)
+    x, w, b = (torch.randn(*s, generator=g).requires_grad_() for s in ((n, k), (m, k), (m,)))
+    gy, times = torch.randn(n, m, generator=g), []
+    for _ in range(reps + 1):  # the first call warms up
+        t0 = time.perf_counter(); fn(x, w, b).backward(gy); times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times[1:])
+
+def measure_linear(shapes=PROBE_SHAPES) -> dict[str, float]:
+    "Forward + backward milliseconds summed over `shapes`, through oneDNN and through BLAS (`F.linear`)."
+    ms = {"onednn_ms": 0.0, "blas_ms": 0.0}
+    with torch.inference_mode(False), torch.enable_grad(), torch.autocast("cpu", enabled=False):
+        for _ in range(2):  # alternated, so that a passing load slows both
+            for n, k, m in shapes:
+                ms["onednn_ms"] += _fwd_bwd_ms(_OneDNNLinear.apply, n, k, m)
+                ms["blas_ms"] += _fwd_bwd_ms(F.linear, n, k, m)
+    return ms
+
+def _machine_key() -> str: return f"{cpu_name()}; torch {torch.__version__}; {torch.get_num_threads()} threads"
+
+def _pays(ms: dict) -> bool: return ms["onednn_ms"] <= MARGIN * ms["blas_ms"]
+
+def _stored_or_measured() -> dict:
+    "This machine's entry in the cache file; measured and stored (under a file lock) if it has none."
+    path = cache_path("linear") / "choice.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # workers starting together: one measures, the others read its answer
+        try: known = read_json(path) if path.exists() else {}
+        except ValueError: known = {}  # a damaged cache file is measured again and rewritten
+        key = _machine_key()
+        if not isinstance(known.get(key), dict) or "onednn" not in known[key]:
+            ms = measure_linear()
+            known[key] = ms | {"onednn": _pays(ms)}
+            atomic_write_json(path, known)
+        return known[key]
+
+def onednn_linear_enabled() -> bool:
+    "Whether `Linear` runs float32 CPU products on oneDNN: `TSSSL_ONEDNN_LINEAR` (1 or 0) if set, else this machine's measurement."
+    if not _AVAILABLE: return False
+    forced = os.environ.get("TSSSL_ONEDNN_LINEAR", "").strip()
+    if forced in ("0", "1"): return forced == "1"
+    if forced not in ("", "auto"):
+        raise ValueError(f"TSSSL_ONEDNN_LINEAR={forced!r}: set it to 1 (always oneDNN), 0 (never) or auto (measure), or unset it")
+    global _choice
+    if _choice is None:
+        try: _choice = bool(_stored_or_measured()["onednn"])
+        except OSError: _choice = _pays(measure_linear())  # no writable cache folder: this process measures for itself
+    return _choice
+
 # %% ../nbs/01_linear.ipynb #11aebd98
 _is_compiling = getattr(torch.compiler, "is_compiling", lambda: False)  # torch >= 2.3
 _functorch_active = getattr(torch._C, "_are_functorch_transforms_active", lambda: False)  # vmap, torch.func.grad, ...
@@ -77,8 +133,8 @@ def _cpu_autocast() -> bool:
 def _fast(x: Tensor, weight: Tensor, bias: Tensor | None) -> bool:
     "Whether this call takes the oneDNN path: plain float32 CPU tensors of matching shapes, eager mode, no transform."
     ts = (x, weight) if bias is None else (x, weight, bias)
-    if (not onednn_linear_enabled() or not torch.backends.mkldnn.enabled or _cpu_autocast() or _is_compiling()
-            or torch.jit.is_tracing() or _functorch_active()): return False
+    if (not torch.backends.mkldnn.enabled or _cpu_autocast() or _is_compiling() or torch.jit.is_tracing()
+            or _functorch_active() or not onednn_linear_enabled()): return False  # last: its first call may measure
     if not all(type(t) in (Tensor, nn.Parameter) and t.device.type == "cpu" and t.dtype == torch.float32 for t in ts): return False
     if any(torch.autograd.forward_ad.unpack_dual(t).tangent is not None for t in ts): return False  # forward-mode AD
     return (x.ndim >= 1 and weight.ndim == 2 and x.shape[-1] == weight.shape[1] > 0 and weight.shape[0] > 0
