@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from .core import atomic_write_json, cache_path, cpu_name, read_json
 
 # %% auto #0
-__all__ = ['PROBE_SHAPES', 'MARGIN', 'measure_linear', 'onednn_linear_enabled', 'fast_linear', 'Linear']
+__all__ = ['PROBE_SHAPES', 'MARGIN', 'measure_linear', 'onednn_linear_enabled', 'eager_cpu_float32', 'fast_linear', 'Linear']
 
 # %% ../nbs/01_linear.ipynb #8e97ec6a
 def _dnnl(a: Tensor, # (n k)
@@ -130,13 +130,16 @@ def _cpu_autocast() -> bool:
     try: return torch.is_autocast_enabled("cpu")
     except TypeError: return torch.is_autocast_cpu_enabled()
 
-def _fast(x: Tensor, weight: Tensor, bias: Tensor | None) -> bool:
-    "Whether this call takes the oneDNN path: plain float32 CPU tensors of matching shapes, eager mode, no transform."
-    ts = (x, weight) if bias is None else (x, weight, bias)
-    if (not torch.backends.mkldnn.enabled or _cpu_autocast() or _is_compiling() or torch.jit.is_tracing()
-            or _functorch_active() or not onednn_linear_enabled()): return False  # last: its first call may measure
+def eager_cpu_float32(*ts: Tensor | None) -> bool:
+    "Whether a hand-written CPU kernel may stand in for PyTorch's: plain float32 CPU tensors (None skipped), eager mode, no autocast, transform or forward-mode AD."
+    ts = [t for t in ts if t is not None]
+    if _cpu_autocast() or _is_compiling() or torch.jit.is_tracing() or _functorch_active(): return False
     if not all(type(t) in (Tensor, nn.Parameter) and t.device.type == "cpu" and t.dtype == torch.float32 for t in ts): return False
-    if any(torch.autograd.forward_ad.unpack_dual(t).tangent is not None for t in ts): return False  # forward-mode AD
+    return not any(torch.autograd.forward_ad.unpack_dual(t).tangent is not None for t in ts)
+
+def _fast(x: Tensor, weight: Tensor, bias: Tensor | None) -> bool:
+    "Whether this call takes the oneDNN path: `eager_cpu_float32`, matching shapes, and oneDNN pays on this machine."
+    if not (torch.backends.mkldnn.enabled and eager_cpu_float32(x, weight, bias)) or not onednn_linear_enabled(): return False  # last: may measure
     return (x.ndim >= 1 and weight.ndim == 2 and x.shape[-1] == weight.shape[1] > 0 and weight.shape[0] > 0
             and x.numel() > 0 and (bias is None or bias.shape == weight.shape[:1]))
 

@@ -15,13 +15,13 @@ from fastcore.basics import patch
 from torch import Tensor, nn
 
 from .core import Config
-from .linear import Linear
+from .linear import Linear, eager_cpu_float32
 from .vqvae import VQVAE
 
 # %% auto #0
-__all__ = ['MaskGITConfig', 'gamma', 'random_mask', 'thesis_mask', 'RMSNorm', 'Attention', 'Block', 'Transformer', 'PriorLosses',
-           'PriorOutput', 'MaskGIT', 'sample_categorical', 'sample_codes', 'prior_losses', 'prior_loss', 'DecodeStats',
-           'SampleOutput', 'decode_schedule']
+__all__ = ['MaskGITConfig', 'gamma', 'random_mask', 'thesis_mask', 'rms_norm', 'RMSNorm', 'Attention', 'Block', 'Transformer',
+           'PriorLosses', 'PriorOutput', 'MaskGIT', 'sample_categorical', 'sample_codes', 'prior_losses', 'prior_loss',
+           'DecodeStats', 'SampleOutput', 'decode_schedule']
 
 # %% ../nbs/30_maskgit.ipynb #4945af5a
 @dataclass(frozen=True)
@@ -91,9 +91,41 @@ def thesis_mask(b: int, # samples
     return ~chosen if inverted else chosen
 
 # %% ../nbs/30_maskgit.ipynb #d2081020
+class _RMSNormCPU(torch.autograd.Function):
+    "y = x̂ w with x̂ = x / rms(x) over the last axis, and a backward of four passes over x (float32, CPU)."
+    @staticmethod
+    def forward(ctx, x: Tensor, w: Tensor, eps: float) -> Tensor:
+        rstd = torch.linalg.vector_norm(x, dim=-1, keepdim=True).square_().div_(x.shape[-1]).add_(eps).rsqrt_()  # (... 1)
+        xhat = x * rstd
+        ctx.save_for_backward(xhat, rstd, w)
+        return xhat * w
+
+    @staticmethod
+    def backward(ctx, gy: Tensor):
+        xhat, rstd, w = ctx.saved_tensors
+        d = xhat.shape[-1]
+        t = gy * xhat
+        gw = t.reshape(-1, d).sum(0)  # ∂w = Σ ∂y x̂
+        dot = t.mul_(w).sum(-1, keepdim=True)  # Σ_d (∂y w) x̂ per row
+        gx = torch.mul(gy, w).addcmul_(xhat, dot, value=-1.0 / d).mul_(rstd)  # ∂x = (∂y w − x̂ · mean((∂y w) x̂)) / rms
+        return gx, gw, None
+
+@torch.jit.unused
+def rms_norm(x: Tensor, # (... d)
+             weight: Tensor, # (d)
+             eps: float | None = None, # None = the machine epsilon of x's dtype, as `nn.RMSNorm`
+            ) -> Tensor: # (... d)
+    "`F.rms_norm` over the last axis; float32 CPU tensors in eager mode take the two-pass backward above."
+    if eps is None: eps = torch.finfo(x.dtype).eps
+    if eager_cpu_float32(x, weight) and x.ndim >= 1 and weight.shape == x.shape[-1:] and x.numel() > 0 and torch.is_grad_enabled():
+        return _RMSNormCPU.apply(x, weight, eps)
+    return F.rms_norm(x, x.shape[-1:], weight.to(x.dtype), eps)  # bf16 autocast: the weight follows, so the fused kernel stays
+
 class RMSNorm(nn.RMSNorm):
-    "RMSNorm whose weight follows the input's dtype, so bf16 autocast keeps the fused kernel."
-    def forward(self, x: Tensor) -> Tensor: return F.rms_norm(x, self.normalized_shape, self.weight.to(x.dtype), self.eps)
+    "RMSNorm over the last axis through `rms_norm` (the same parameters and state dict as `nn.RMSNorm`)."
+    def forward(self, x: Tensor) -> Tensor:
+        if torch.jit.is_scripting(): return F.rms_norm(x, self.normalized_shape, self.weight.to(x.dtype), self.eps)
+        return rms_norm(x, self.weight, self.eps)
 
 class Attention(nn.Module):
     "Bidirectional multi-head self-attention `(b n d) → (b n d)` on the fused SDPA kernel."
