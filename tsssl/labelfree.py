@@ -16,7 +16,7 @@ from torch import nn, Tensor
 
 import tsssl
 from .core import Config, atomic_write, cache_path, resolve_device, seed_everything
-from .fcn import _array_digest, _load_cached, as_series, fcn_cache_dir
+from .fcn import _array_digest, _load_cached, as_series
 from .gen_metrics import fid
 
 # %% auto #0

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import fcntl, os, statistics, time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
