@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from .core import atomic_write_json, cache_path, cpu_name, read_json
 
 # %% auto #0
-__all__ = ['PROBE_SHAPES', 'MARGIN', 'measure_linear', 'onednn_linear_enabled', 'eager_cpu_float32', 'fast_linear', 'Linear']
+__all__ = ['PROBE_SHAPES', 'MARGIN', 'measure_linear', 'onednn_linear_enabled', 'eager_cpu', 'fast_linear', 'Linear']
 
 # %% ../nbs/01_linear.ipynb #8e97ec6a
 def _dnnl(a: Tensor, # (n k)
@@ -129,16 +129,19 @@ def _cpu_autocast() -> bool:
     try: return torch.is_autocast_enabled("cpu")
     except TypeError: return torch.is_autocast_cpu_enabled()
 
-def eager_cpu_float32(*ts: Tensor | None) -> bool:
-    "Whether a hand-written CPU kernel may stand in for PyTorch's: plain float32 CPU tensors (None skipped), eager mode, no autocast, transform or forward-mode AD."
+def eager_cpu(*ts: Tensor | None, # the tensors a hand-written kernel would take (None skipped)
+              dtypes: tuple = (torch.float32,), # the dtypes it handles
+             ) -> bool:
+    "Whether a hand-written CPU kernel may stand in for PyTorch's: plain CPU tensors of `dtypes`, eager mode, no transform or forward-mode AD."
     ts = [t for t in ts if t is not None]
-    if _cpu_autocast() or _is_compiling() or torch.jit.is_tracing() or _functorch_active(): return False
-    if not all(type(t) in (Tensor, nn.Parameter) and t.device.type == "cpu" and t.dtype == torch.float32 for t in ts): return False
+    if _is_compiling() or torch.jit.is_tracing() or _functorch_active(): return False
+    if not all(type(t) in (Tensor, nn.Parameter) and t.device.type == "cpu" and t.dtype in dtypes for t in ts): return False
     return not any(torch.autograd.forward_ad.unpack_dual(t).tangent is not None for t in ts)
 
 def _fast(x: Tensor, weight: Tensor, bias: Tensor | None) -> bool:
-    "Whether this call takes the oneDNN path: `eager_cpu_float32`, matching shapes, and oneDNN pays on this machine."
-    if not (torch.backends.mkldnn.enabled and eager_cpu_float32(x, weight, bias)) or not onednn_linear_enabled(): return False  # last: may measure
+    "Whether this call takes the oneDNN path: float32 `eager_cpu` tensors outside autocast, matching shapes, and oneDNN pays here."
+    if not (torch.backends.mkldnn.enabled and not _cpu_autocast() and eager_cpu(x, weight, bias)) or not onednn_linear_enabled():
+        return False  # onednn_linear_enabled last: its first call may measure
     return (x.ndim >= 1 and weight.ndim == 2 and x.shape[-1] == weight.shape[1] > 0 and weight.shape[0] > 0
             and x.numel() > 0 and (bias is None or bias.shape == weight.shape[:1]))
 

@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from torch import Tensor, nn
 
 from .core import Config
-from .linear import Linear, eager_cpu_float32
+from .linear import Linear, eager_cpu
 from .vqvae import VQVAE
 
 # %% auto #0
@@ -92,32 +92,35 @@ def thesis_mask(b: int, # samples
 
 # %% ../nbs/30_maskgit.ipynb #d2081020
 class _RMSNormCPU(torch.autograd.Function):
-    "y = x̂ w with x̂ = x / rms(x) over the last axis, and a backward of four passes over x (float32, CPU)."
+    "y = x̂ w with x̂ = x / rms(x) over the last axis, computed in float32, and a backward of four passes over x (CPU)."
     @staticmethod
     def forward(ctx, x: Tensor, w: Tensor, eps: float) -> Tensor:
-        rstd = torch.linalg.vector_norm(x, dim=-1, keepdim=True).square_().div_(x.shape[-1]).add_(eps).rsqrt_()  # (... 1)
-        xhat = x * rstd
+        x32 = x.float()  # bf16 input (autocast): float32 inside, as PyTorch's own kernel does; y comes back in x's dtype
+        rstd = torch.linalg.vector_norm(x32, dim=-1, keepdim=True).square_().div_(x.shape[-1]).add_(eps).rsqrt_()  # (... 1)
+        xhat = x32 * rstd
         ctx.save_for_backward(xhat, rstd, w)
-        return xhat * w
+        ctx.x_dtype = x.dtype
+        return (xhat * w).to(x.dtype)
 
     @staticmethod
     def backward(ctx, gy: Tensor):
         xhat, rstd, w = ctx.saved_tensors
-        d = xhat.shape[-1]
+        d, gy = xhat.shape[-1], gy.float()
         t = gy * xhat
         gw = t.reshape(-1, d).sum(0)  # ∂w = Σ ∂y x̂
         dot = t.mul_(w).sum(-1, keepdim=True)  # Σ_d (∂y w) x̂ per row
         gx = torch.mul(gy, w).addcmul_(xhat, dot, value=-1.0 / d).mul_(rstd)  # ∂x = (∂y w − x̂ · mean((∂y w) x̂)) / rms
-        return gx, gw, None
+        return gx.to(ctx.x_dtype), gw, None
 
 @torch.jit.unused
 def rms_norm(x: Tensor, # (... d)
              weight: Tensor, # (d)
              eps: float | None = None, # None = the machine epsilon of x's dtype, as `nn.RMSNorm`
             ) -> Tensor: # (... d)
-    "`F.rms_norm` over the last axis; float32 CPU tensors in eager mode take the two-pass backward above."
+    "`F.rms_norm` over the last axis; CPU training in eager mode (float32, or bf16 input under autocast) takes the backward above."
     if eps is None: eps = torch.finfo(x.dtype).eps
-    if eager_cpu_float32(x, weight) and x.ndim >= 1 and weight.shape == x.shape[-1:] and x.numel() > 0 and torch.is_grad_enabled():
+    if (torch.is_grad_enabled() and eager_cpu(x, dtypes=(torch.float32, torch.bfloat16)) and eager_cpu(weight)
+            and x.ndim >= 1 and weight.shape == x.shape[-1:] and x.numel() > 0):
         return _RMSNormCPU.apply(x, weight, eps)
     return F.rms_norm(x, x.shape[-1:], weight.to(x.dtype), eps)  # bf16 autocast: the weight follows, so the fused kernel stays
 
