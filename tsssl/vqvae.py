@@ -14,6 +14,7 @@ from fastcore.basics import patch
 from torch import Tensor, nn
 
 from .core import Config
+from .linear import ConvTranspose2d
 from .tf import istft, stft, tf_shape
 from .vq import VectorQuantizer, VQOutput
 
@@ -148,7 +149,7 @@ class Decoder(nn.Module):
                 ):
         super().__init__()
         self.out_shape = tuple(out_shape)
-        up = lambda cin, cout: nn.ConvTranspose2d(cin, cout, (3, 4), (1, 2), (1, 1))
+        up = lambda cin, cout: ConvTranspose2d(cin, cout, (3, 4), (1, 2), (1, 1))  # nn.ConvTranspose2d with a faster CPU bias gradient (tsssl.linear)
         layers = [ResUnit(dim, dropout, inner_bn=False) for _ in range(n_resnet_blocks)]
         for _ in range(n_down - 1):
             layers += [up(dim, dim), nn.BatchNorm2d(dim), nn.LeakyReLU(0.01, inplace=True), _dropout(dropout)]
