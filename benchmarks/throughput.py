@@ -27,14 +27,14 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from tsssl.augment import AugmentConfig
-from tsssl.core import cpu_name, resolve_device, seed_everything
+from tsssl.core import cpu_name, freed_memory_kept, resolve_device, seed_everything
 from tsssl.data import load_ucr
 from tsssl.fcn import FCN, fcn_loss
 from tsssl.linear import _AVAILABLE, _OneDNNLinear, onednn_linear_enabled
 from tsssl.maskgit import MaskGIT, MaskGITConfig, prior_loss
 from tsssl.ncvqvae import NCVQVAE, stage1_loss
 from tsssl.ssl import PLAIN, SSLConfig
-from tsssl.train import TrainConfig, freed_memory_kept, make_optimizer, train_step
+from tsssl.train import TrainConfig, make_optimizer, train_step
 from tsssl.vqvae import VQVAE, VQVAEConfig, n_params
 
 # The thesis' reference code (github.com/erlendlokna/Generative-SSL-VQVAE-modelling: PyTorch Lightning,
@@ -151,7 +151,7 @@ def time_steps(model, loss_fn, x, y, batch, precision, device, steps, warmup, co
 
 
 def main():
-    "Everything runs with freed memory kept, as `fit` trains (`tsssl.train.freed_memory_kept`)."
+    "Everything runs with freed memory kept, as `fit` trains (`tsssl.core.freed_memory_kept`)."
     with freed_memory_kept(): _main()
 
 
@@ -180,7 +180,7 @@ def _main():
         print(f"{prec} GFLOP/s of this device: matmul 256x4096 @ 4096x4096 BLAS {r['matmul']:.0f}{via}; conv 64->64 (3,4) stride (1,2) on 128x64x7x127 {r['conv']:.0f}; "
               f"conv1d 128->256 k5 on 256x128x144 {r['conv1d']:.0f}")
     malloc = {k: os.environ[k] for k in ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_") if k in os.environ}
-    print(f"glibc malloc: {f'as the environment sets it, {malloc}' if malloc else 'freed memory kept, as fit trains (tsssl.train.freed_memory_kept)'}")
+    print(f"glibc malloc: {f'as the environment sets it, {malloc}' if malloc else 'freed memory kept, as fit trains (tsssl.core.freed_memory_kept)'}")
     rows, shares = [], {}
     compiled = [False, True] if a.compile else [False]
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import Tensor, nn
 
-from .core import Config
+from .core import Config, freed_memory_kept
 from .linear import Linear, eager_cpu
 from .vqvae import VQVAE
 
@@ -452,7 +452,7 @@ def sample(self: MaskGIT, n: int, # number of samples
     was_training = self.training
     self.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), freed_memory_kept():  # decoding reuses its large buffers (tsssl.core)
             parts = [self._decode(yc, T, w, tau, generator, return_stats) for yc in y.split(chunk_size)]
             tokens = torch.cat([p[0] for p in parts])
             x = torch.cat([self.tokenizer.decode_tokens(tc) for tc in tokens.split(chunk_size)])

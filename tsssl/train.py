@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_train.ipynb #4c70b939
 from __future__ import annotations
-import contextlib, ctypes, dataclasses, math, os, pickle, platform, random, time, warnings
+import contextlib, dataclasses, math, pickle, random, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal, Protocol
@@ -15,12 +15,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 import tsssl
-from .core import Config, atomic_write, resolve_device, resolve_precision, seed_everything
+from .core import Config, atomic_write, freed_memory_kept, resolve_device, resolve_precision, seed_everything
 from .data import batches
 
 # %% auto #0
 __all__ = ['LossFn', 'TrainConfig', 'cosine_lr', 'rng_states', 'set_rng_states', 'save_checkpoint', 'load_checkpoint', 'Logger',
-           'freed_memory_kept', 'FitResult', 'train_step', 'make_optimizer', 'fit']
+           'FitResult', 'train_step', 'make_optimizer', 'fit']
 
 # %% ../nbs/40_train.ipynb #d8339418
 @dataclass(frozen=True)
@@ -132,36 +132,6 @@ def _scalars(losses: Any) -> dict[str, torch.Tensor]:
         elif isinstance(v, torch.Tensor) and v.numel() == 1: out[k] = v.detach()
         elif isinstance(v, (int, float)): out[k] = torch.tensor(float(v))
     return out
-
-# %% ../nbs/40_train.ipynb #be8f61a4
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # mallopt parameter numbers (glibc's malloc.h)
-_GLIBC_DEFAULTS = {_M_TRIM_THRESHOLD: 128 * 1024, _M_MMAP_MAX: 65536}
-_MALLOC_ENV = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
-_kept_depth = 0  # nesting depth of freed_memory_kept: only the outermost block switches
-
-def _glibc() -> ctypes.CDLL | None:
-    "The running process's C library if it is glibc with `mallopt`, else None."
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc": return None
-    libc = ctypes.CDLL(None)
-    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-
-@contextlib.contextmanager
-def freed_memory_kept():
-    "Inside the block glibc keeps freed memory for reuse (no `mmap` per large buffer, no trimming); afterwards its defaults return and free memory goes back to the system."
-    global _kept_depth
-    libc = _glibc()
-    if libc is None or _kept_depth or any(k in os.environ for k in _MALLOC_ENV):
-        _kept_depth += 1
-        try: yield
-        finally: _kept_depth -= 1
-        return
-    _kept_depth += 1
-    libc.mallopt(_M_MMAP_MAX, 0); libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)  # mallopt takes an int
-    try: yield
-    finally:
-        _kept_depth -= 1
-        for param, value in _GLIBC_DEFAULTS.items(): libc.mallopt(param, value)
-        libc.malloc_trim(0)
 
 # %% ../nbs/40_train.ipynb #1d0e5627
 @dataclass
