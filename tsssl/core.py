@@ -85,6 +85,7 @@ _GLIBC_DEFAULTS = {_M_TRIM_THRESHOLD: 128 * 1024, _M_MMAP_MAX: 65536}
 _MALLOC_ENV = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
 _kept_depth = 0  # nesting depth of freed_memory_kept: only the outermost block switches
 
+@functools.lru_cache(maxsize=None)  # platform.libc_ver reads the interpreter's binary: once per process
 def _glibc() -> ctypes.CDLL | None:
     "The running process's C library if it is glibc with `mallopt`, else None."
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc": return None
@@ -96,18 +97,15 @@ def freed_memory_kept():
     "Inside the block glibc keeps freed memory for reuse (no `mmap` per large buffer, no trimming); afterwards its defaults return and free memory goes back to the system."
     global _kept_depth
     libc = _glibc()
-    if libc is None or _kept_depth or any(k in os.environ for k in _MALLOC_ENV):
-        _kept_depth += 1
-        try: yield
-        finally: _kept_depth -= 1
-        return
+    switch = libc is not None and not _kept_depth and not any(k in os.environ for k in _MALLOC_ENV)
+    if switch: libc.mallopt(_M_MMAP_MAX, 0); libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)  # mallopt takes an int
     _kept_depth += 1
-    libc.mallopt(_M_MMAP_MAX, 0); libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)  # mallopt takes an int
     try: yield
     finally:
         _kept_depth -= 1
-        for param, value in _GLIBC_DEFAULTS.items(): libc.mallopt(param, value)
-        libc.malloc_trim(0)
+        if switch:
+            for param, value in _GLIBC_DEFAULTS.items(): libc.mallopt(param, value)
+            libc.malloc_trim(0)
 
 # %% ../nbs/00_core.ipynb #92858678
 def _to_jsonable(o: Any) -> Any:
