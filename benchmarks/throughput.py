@@ -11,19 +11,26 @@ batch 256 (the series repeated up to 1000), so a CAS classifier of E epochs cost
     .venv/bin/python benchmarks/throughput.py --what stage1 --device cpu --precision fp32 bf16
 
 Prints the CPU model (or GPU name) and the device's own matmul and convolution rates in each precision
-first, then one table with each step's FLOPs (counted by torch's FlopCounterMode, forward and backward), the
+first, then one table with each step's FLOPs (convolutions, matmuls and attention, forward and backward, counted by torch's
+FlopCounterMode with formulas added for the CPU attention kernel and oneDNN's matmul), the
 rate it achieves, and that rate's share of the device's kernel rate in the same precision (the conv rate
 for stage 1 and the FCN, whose FLOPs are convolutions; the matmul rate for the transformer prior). `--compile` adds
 a row per training step run under `torch.compile` (`TrainConfig.compile`; the warm-up steps absorb the compilation). `--profile` adds,
 per workload, where one step's time goes (convolution, matmul, normalisation, elementwise, optimiser,
-copies, other), from torch.profiler's self times, and the rate the convolutions alone reach (their FLOPs over their
-share of the step): the share a step would reach if everything but its convolutions took no time. Compare against the reference figures in `REFERENCE`
+copies, other), from torch.profiler's self times (the profiler inflates memory-bound ops on some CPUs: read these as a
+rough split), and, timed directly, the step's kernels alone: every convolution, matmul and attention call of one step
+replayed on its own at the step's shapes. Their FLOPs over their time is the share of the kernel rate the step would
+reach if norms, activations, copies and the optimiser took no time; the kernels that fall furthest below the rate are
+named. Compare against the reference figures in `REFERENCE`
 (below) only on the same CPU model: figures from two CPUs are never one ratio.
 """
 import argparse, collections, contextlib, os, statistics, time
 
 import torch
 import torch.nn.functional as F
+import torch.utils.flop_counter as flop_counter
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_map
 from torch.utils.flop_counter import FlopCounterMode
 
 from tsssl.augment import AugmentConfig
@@ -95,6 +102,72 @@ def kernel_rates(device, precision: str = "fp32") -> dict[str, float]:
     return rates
 
 
+aten = torch.ops.aten
+# torch's FlopCounterMode has no formula for the CPU flash-attention kernels (it counts the prior's attention as 0 FLOPs,
+# about 7 % of its FordA-shaped step) nor for oneDNN's matmul that tsssl.linear may take: both are given here
+_ATTENTION_CPU = (aten._scaled_dot_product_flash_attention_for_cpu.default, aten._scaled_dot_product_flash_attention_for_cpu_backward.default)
+_ONEDNN_LINEAR = torch.ops.mkldnn._linear_pointwise.default
+if _ATTENTION_CPU[0].overloadpacket not in flop_counter.flop_registry:
+    @flop_counter.register_flop_formula(_ATTENTION_CPU[0].overloadpacket)
+    def _attention_cpu_flop(q_shape, k_shape, v_shape, *args, **kwargs) -> int: return flop_counter.sdpa_flop_count(q_shape, k_shape, v_shape)
+if _ATTENTION_CPU[1].overloadpacket not in flop_counter.flop_registry:
+    @flop_counter.register_flop_formula(_ATTENTION_CPU[1].overloadpacket)
+    def _attention_cpu_backward_flop(gy_shape, q_shape, k_shape, v_shape, *args, **kwargs) -> int:
+        return flop_counter.sdpa_backward_flop_count(gy_shape, q_shape, k_shape, v_shape)
+if _ONEDNN_LINEAR.overloadpacket not in flop_counter.flop_registry:
+    @flop_counter.register_flop_formula(_ONEDNN_LINEAR.overloadpacket)
+    def _onednn_linear_flop(x_shape, w_shape, *args, **kwargs) -> int: return 2 * x_shape[0] * x_shape[1] * w_shape[0]
+
+# the ops whose FLOPs the step's rate counts: convolutions, matmuls and attention (CPU and CUDA kernels)
+KERNEL_OPS = {aten.convolution.default, aten.convolution_backward.default, aten.mm.default, aten.addmm.default, aten.bmm.default,
+              aten.baddbmm.default, _ONEDNN_LINEAR, *_ATTENTION_CPU,
+              *(getattr(aten, n).default for n in ("_scaled_dot_product_flash_attention", "_scaled_dot_product_flash_attention_backward",
+                                                   "_scaled_dot_product_efficient_attention", "_scaled_dot_product_efficient_attention_backward",
+                                                   "_scaled_dot_product_cudnn_attention", "_scaled_dot_product_cudnn_attention_backward")
+                if hasattr(aten, n))}
+
+
+class _KernelCalls(TorchDispatchMode):
+    "Records the kernel ops a step calls: how often each distinct call (op, shapes, strides, dtypes, other arguments) comes."
+    def __init__(self):
+        super().__init__(); self.calls, self.args = collections.Counter(), {}
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in KERNEL_OPS:
+            meta = tree_map(lambda a: ("tensor", tuple(a.shape), tuple(a.stride()), a.dtype) if isinstance(a, torch.Tensor) else a,
+                            (args, kwargs))
+            key = (func, repr(meta)); self.calls[key] += 1; self.args[key] = meta
+        return func(*args, **kwargs)
+
+
+def kernels_alone(model, loss_fn, x, y, batch, precision, device, rate: float, top: int = 2) -> tuple[float, float, list]:
+    """The step's kernels (convolutions, matmuls, attention) replayed one by one at the step's own shapes, strides and dtypes.
+
+    Returns (seconds, GFLOP, slowest): the time one step's kernels take by themselves, their FLOPs, and the `top` distinct
+    kernels that lose most time against `rate` (GFLOP/s), as (ms lost per step, calls per step, op, input shapes, GFLOP/s).
+    A step spends at least this time whatever is done about its norms, activations, copies and optimiser, so its FLOPs over
+    this time are the highest share of the kernel rate an eager step of this model can reach (replayed kernels find warm
+    caches, so this is an upper bound)."""
+    cfg = TrainConfig(precision=precision, device=str(device))
+    opt, g = make_optimizer(model, cfg, device), torch.Generator(device=device).manual_seed(0)
+    model.to(device).train()
+    train_step(model, loss_fn, opt, x[:batch], y[:batch], g, cfg, device)
+    with _KernelCalls() as rec: train_step(model, loss_fn, opt, x[:batch], y[:batch], g, cfg, device)
+    is_meta = lambda a: isinstance(a, tuple) and len(a) == 4 and a[0] == "tensor"
+    fresh = lambda a: torch.empty_strided(a[1], a[2], dtype=a[3], device=device).normal_() if is_meta(a) else a
+    seconds = gflop = 0.0; lost = []
+    for key, n in rec.calls.items():
+        func, meta = key[0], rec.args[key]
+        args, kwargs = tree_map(fresh, meta, is_leaf=is_meta)
+        with FlopCounterMode(display=False) as counter: func(*args, **kwargs)
+        s, f = _median_s(lambda: func(*args, **kwargs), device, repeats=5), counter.get_total_flops() / 1e9
+        seconds += n * s; gflop += n * f
+        shapes = [m[1] for m in meta[0] if is_meta(m)][:2]
+        lost.append((n * (s - f / rate) * 1e3, n, func.__name__.split(".")[0], shapes, f / s))
+    return seconds, gflop, sorted(lost, reverse=True)[:top]
+
+
 def op_shares(model, loss_fn, x, y, batch, precision, device, steps: int = 3) -> dict[str, float]:
     "Share of a training step's self time per kind of op (torch.profiler, after one warm-up step)."
     cfg = TrainConfig(precision=precision, device=str(device))
@@ -117,22 +190,14 @@ def op_shares(model, loss_fn, x, y, batch, precision, device, steps: int = 3) ->
     return {k: v / total for k, v in out.most_common()} if total else {}
 
 
-def step_gflop(model, loss_fn, x, y, batch, precision, device) -> tuple[float, dict[str, float]]:
-    "GFLOP of one training step (forward and backward; the optimiser's elementwise work is not counted), in all and per kind (conv, matmul)."
+def step_gflop(model, loss_fn, x, y, batch, precision, device) -> float:
+    "GFLOP of one training step: convolutions, matmuls and attention, forward and backward (the elementwise work is not counted)."
     cfg = TrainConfig(precision=precision, device=str(device))
     opt, g = make_optimizer(model, cfg, device), torch.Generator(device=device).manual_seed(0)
     model.to(device).train()
-    os.environ["TSSSL_ONEDNN_LINEAR"], before = "0", os.environ.get("TSSSL_ONEDNN_LINEAR")  # the counter sees F.linear, not oneDNN
-    try:
-        with FlopCounterMode(display=False) as counter:
-            train_step(model, loss_fn, opt, x[:batch], y[:batch], g, cfg, device)
-    finally:
-        if before is None: del os.environ["TSSSL_ONEDNN_LINEAR"]
-        else: os.environ["TSSSL_ONEDNN_LINEAR"] = before
-    by_kind = collections.Counter()
-    for op, n in counter.get_flop_counts().get("Global", {}).items():
-        by_kind["conv" if "conv" in str(op) else "matmul"] += n / 1e9  # FlopCounterMode counts only these two kinds here
-    return counter.get_total_flops() / 1e9, dict(by_kind)
+    with FlopCounterMode(display=False) as counter:
+        train_step(model, loss_fn, opt, x[:batch], y[:batch], g, cfg, device)
+    return counter.get_total_flops() / 1e9
 
 
 def time_steps(model, loss_fn, x, y, batch, precision, device, steps, warmup, compiled: bool = False) -> float:
@@ -186,7 +251,7 @@ def _main():
 
     def measure(key, data, prec, model, loss_fn, x, y, batch, rate):
         "One row per variant (eager, compiled): ms per step, series/s, GFLOP and the share of `rate`."
-        gf, gf_kind = step_gflop(model, loss_fn, x, y, batch, prec, device)
+        gf = step_gflop(model, loss_fn, x, y, batch, prec, device)
         eager_s = None
         for c in compiled:
             s = time_steps(model, loss_fn, x, y, batch, prec, device, a.steps, a.warmup, compiled=c)
@@ -195,12 +260,13 @@ def _main():
                          gf / s / rate, "" if c else REFERENCE.get((key, data), "")))
         if a.profile:
             sh = op_shares(model, loss_fn, x, y, batch, prec, device)
-            # the convolutions alone: their FLOPs over their share of the eager step, against the kernel rate; this is
-            # the share the step would reach if everything else (norms, activations, copies, optimiser) took no time
-            conv_s = sh.get("conv", 0.0) * eager_s
-            conv = (f"; conv ops alone {gf_kind['conv'] / conv_s:.0f} GFLOP/s = {gf_kind['conv'] / conv_s / rates[prec]['conv']:.2f} "
-                    f"of the conv rate" if conv_s > 0 and gf_kind.get("conv") else "")
-            shares[(key, data, prec)] = (sh, conv)
+            ks, kgf, slowest = kernels_alone(model, loss_fn, x, y, batch, prec, device, rate)
+            worst = "; ".join(f"{name} ×{n} on {' and '.join('×'.join(map(str, sh_)) for sh_ in shapes)} at {r:.0f} GFLOP/s "
+                              f"({ms:.1f} ms)" for ms, n, name, shapes, r in slowest if ms > 0)
+            shares[(key, data, prec)] = (sh, f"\n    kernels alone (replayed at the step's shapes): {ks * 1e3:.1f} ms, {kgf / ks / rate:.2f} "
+                                             f"of the kernel rate; the other {(eager_s - ks) * 1e3:.0f} ms ({1 - ks / eager_s:.0%} of the step) "
+                                             f"is norms, activations, copies and the optimiser"
+                                             + (f"\n    slowest kernels against the rate (time lost per step): {worst}" if worst else ""))
 
     for data in a.data:
         x, y = workload(data, device); length = x.shape[-1]

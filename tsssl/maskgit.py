@@ -92,25 +92,24 @@ def thesis_mask(b: int, # samples
 
 # %% ../nbs/30_maskgit.ipynb #d2081020
 class _RMSNormCPU(torch.autograd.Function):
-    "y = x̂ w with x̂ = x / rms(x) over the last axis, computed in float32, and a backward of four passes over x (CPU)."
+    "y = x̂ w with x̂ = x / rms(x) over the last axis, computed in float32; the backward runs on PyTorch's fused LayerNorm kernel (CPU)."
     @staticmethod
     def forward(ctx, x: Tensor, w: Tensor, eps: float) -> Tensor:
         x32 = x.float()  # bf16 input (autocast): float32 inside, as PyTorch's own kernel does; y comes back in x's dtype
         rstd = torch.linalg.vector_norm(x32, dim=-1, keepdim=True).square_().div_(x.shape[-1]).add_(eps).rsqrt_()  # (... 1)
-        xhat = x32 * rstd
-        ctx.save_for_backward(xhat, rstd, w)
+        ctx.save_for_backward(x32, rstd, w)
         ctx.x_dtype = x.dtype
-        return (xhat * w).to(x.dtype)
+        return torch.mul(x32, rstd).mul_(w).to(x.dtype)
 
     @staticmethod
     def backward(ctx, gy: Tensor):
-        xhat, rstd, w = ctx.saved_tensors
-        d, gy = xhat.shape[-1], gy.float()
-        t = gy * xhat
-        gw = t.reshape(-1, d).sum(0)  # ∂w = Σ ∂y x̂
-        dot = t.mul_(w).sum(-1, keepdim=True)  # Σ_d (∂y w) x̂ per row
-        gx = torch.mul(gy, w).addcmul_(xhat, dot, value=-1.0 / d).mul_(rstd)  # ∂x = (∂y w − x̂ · mean((∂y w) x̂)) / rms
-        return gx.to(ctx.x_dtype), gw, None
+        x32, rstd, w = ctx.saved_tensors
+        d, gy, w32 = x32.shape[-1], gy.float(), w.float()
+        # LayerNorm's backward given mean 0 and our 1/rms: ∂w = Σ ∂y x̂ and ∂x = (g − mean(g) − x̂ · mean(g x̂)) / rms, g = ∂y w
+        gx, gw, _ = torch.ops.aten.native_layer_norm_backward(gy, x32, [d], torch.zeros_like(rstd), rstd, w32, None,
+                                                              [True, ctx.needs_input_grad[1], False])
+        gx.add_(torch.matmul(gy, w32).unsqueeze(-1).mul_(rstd), alpha=1.0 / d)  # RMSNorm has no mean: add back mean(g) / rms
+        return gx.to(ctx.x_dtype), None if gw is None else gw.to(w.dtype), None
 
 @torch.jit.unused
 def rms_norm(x: Tensor, # (... d)
