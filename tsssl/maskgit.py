@@ -19,9 +19,10 @@ from .linear import Linear, eager_cpu
 from .vqvae import VQVAE
 
 # %% auto #0
-__all__ = ['MaskGITConfig', 'gamma', 'random_mask', 'thesis_mask', 'rms_norm', 'RMSNorm', 'Attention', 'Block', 'Transformer',
-           'PriorLosses', 'PriorOutput', 'MaskGIT', 'sample_categorical', 'sample_codes', 'prior_losses', 'prior_loss',
-           'DecodeStats', 'SampleOutput', 'decode_schedule']
+__all__ = ['EXPLICIT_ATTENTION_MAX', 'MaskGITConfig', 'gamma', 'random_mask', 'thesis_mask', 'rms_norm', 'RMSNorm',
+           'explicit_attention', 'Attention', 'Block', 'Transformer', 'PriorLosses', 'PriorOutput', 'MaskGIT',
+           'sample_categorical', 'sample_codes', 'prior_losses', 'prior_loss', 'DecodeStats', 'SampleOutput',
+           'decode_schedule']
 
 # %% ../nbs/30_maskgit.ipynb #4945af5a
 @dataclass(frozen=True)
@@ -129,8 +130,17 @@ class RMSNorm(nn.RMSNorm):
         if torch.jit.is_scripting(): return F.rms_norm(x, self.normalized_shape, self.weight.to(x.dtype), self.eps)
         return rms_norm(x, self.weight, self.eps)
 
+EXPLICIT_ATTENTION_MAX = 2**25  # scores (b·heads·n·n) up to which bf16 CPU training takes `explicit_attention`
+
+def explicit_attention(q: Tensor, k: Tensor, v: Tensor, # (b heads n head_dim)
+                       dropout_p: float = 0.0, # dropout on the attention weights
+                      ) -> Tensor: # (b heads n head_dim)
+    "softmax(q kᵀ / √head_dim) v as two matmuls, the softmax in float32: SDPA's result without its slow bf16 CPU backward."
+    a = torch.matmul(q, k.transpose(-1, -2)).float().mul_(q.shape[-1] ** -0.5).softmax(-1)  # (b heads n n)
+    return torch.matmul(F.dropout(a, dropout_p).to(v.dtype), v)
+
 class Attention(nn.Module):
-    "Bidirectional multi-head self-attention `(b n d) → (b n d)` on the fused SDPA kernel."
+    "Bidirectional multi-head self-attention `(b n d) → (b n d)` on the fused SDPA kernel (bf16 CPU training: `explicit_attention`)."
     def __init__(self, dim: int, heads: int, head_dim: int, dropout: float = 0.0):
         super().__init__()
         self.heads, self.dropout = heads, dropout
@@ -140,7 +150,10 @@ class Attention(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         b, n, _ = x.shape
         q, k, v = self.qkv(x).view(b, n, 3, self.heads, -1).permute(2, 0, 3, 1, 4)  # 3 × (b heads n head_dim)
-        o = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
+        p = self.dropout if self.training else 0.0
+        if torch.is_grad_enabled() and eager_cpu(q, dtypes=(torch.bfloat16,)) and b * self.heads * n * n <= EXPLICIT_ATTENTION_MAX:
+            o = explicit_attention(q, k, v, p)
+        else: o = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
         return self.out(o.transpose(1, 2).reshape(b, n, -1))
 
 class Block(nn.Module):
