@@ -67,8 +67,8 @@ def resolve_precision(precision: str, # "fp32", "bf16" or "auto"
 def cpu_name() -> str:
     "The CPU's model name with the instruction sets that decide its speed, e.g. 'Intel(R) Xeon(R) Processor (avx2, avx512f, amx_bf16)'."
     model, flags = platform.processor() or platform.machine() or "unknown CPU", None
-    with contextlib.suppress(OSError):  # Linux; elsewhere the model is what `platform` knows
-        for line in open("/proc/cpuinfo"):
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:  # Linux; elsewhere the model is what `platform` knows
+        for line in f:
             if line.startswith("model name"): model = line.split(":", 1)[1].strip()
             if line.startswith("flags"): flags = set(line.split(":", 1)[1].split()); break
     if flags is None: return model

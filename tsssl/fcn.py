@@ -35,12 +35,14 @@ class ConvBlock(nn.Module):
     "Conv1d with 'same' padding, BatchNorm1d, ReLU: (b c_in l) -> (b c_out l)."
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int):
         super().__init__()
-        self.pad = same_padding(kernel_size)
-        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size)
+        left, right = same_padding(kernel_size)
+        # an odd kernel's zeros are added inside the convolution; an even one (the first block, on the raw series) pads a copy
+        self.pad = (0, 0) if left == right else (left, right)
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=left if left == right else 0)
         self.bn = nn.BatchNorm1d(out_channels)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.relu(self.bn(self.conv(F.pad(x, self.pad))))
+        return F.relu(self.bn(self.conv(F.pad(x, self.pad) if any(self.pad) else x)))
 
 # %% ../nbs/51_fcn.ipynb #ddcd3f80
 class FCN(nn.Module):
