@@ -88,16 +88,19 @@ def _autocast(device, precision: str):
 
 
 def kernel_rates(device, precision: str = "fp32") -> dict[str, float]:
-    "GFLOP/s of a 256×4096 @ 4096×4096 product (BLAS via F.linear, and oneDNN's matmul that tsssl's Linear takes where it pays) and of the tokenizer's widest conv, in `precision`."
-    a, w = torch.randn(256, 4096, device=device), torch.randn(4096, 4096, device=device)
-    x, k = torch.randn(128, 64, 7, 127, device=device), torch.randn(64, 64, 3, 4, device=device)
+    """GFLOP/s of a 256×4096 @ 4096×4096 product (BLAS via F.linear, and oneDNN's matmul that tsssl's Linear takes where it pays),
+    of the tokenizer's widest conv and of the FCN's widest conv1d, on operands already in `precision` (under autocast each call
+    would also cast its float32 operands, which made the bf16 rates read 2-3× low)."""
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    a, w = torch.randn(256, 4096, device=device, dtype=dtype), torch.randn(4096, 4096, device=device, dtype=dtype)
+    x, k = torch.randn(128, 64, 7, 127, device=device, dtype=dtype), torch.randn(64, 64, 3, 4, device=device, dtype=dtype)
     x = x.contiguous(memory_format=torch.channels_last)
-    with torch.no_grad(), _autocast(device, precision):
+    with torch.no_grad():
         mm = 2 * 256 * 4096 * 4096 / 1e9
         rates = {"matmul": mm / _median_s(lambda: F.linear(a, w), device)}
         if precision == "fp32" and device.type == "cpu" and _AVAILABLE: rates["matmul_onednn"] = mm / _median_s(lambda: _OneDNNLinear.apply(a, w, None), device)
         rates["conv"] = 2 * 128 * 64 * 5 * 62 * 64 * 12 / 1e9 / _median_s(lambda: F.conv2d(x, k, stride=(1, 2)), device)
-        x1, k1 = torch.randn(256, 128, 144, device=device), torch.randn(256, 128, 5, device=device)  # the FCN's widest conv
+        x1, k1 = torch.randn(256, 128, 144, device=device, dtype=dtype), torch.randn(256, 128, 5, device=device, dtype=dtype)  # the FCN's widest conv
         rates["conv1d"] = 2 * 256 * 128 * 140 * 256 * 5 / 1e9 / _median_s(lambda: F.conv1d(x1, k1), device)
     return rates
 
