@@ -5,7 +5,7 @@
 # %% ../nbs/22_vqvae.ipynb #e5236b09
 from __future__ import annotations
 
-import math
+import contextlib, math
 from dataclasses import dataclass
 
 import torch
@@ -89,8 +89,12 @@ _is_compiling = getattr(torch.compiler, "is_compiling", lambda: False)  # torch 
 
 def replicate_pad(x: Tensor, # (b c h w)
                  ) -> Tensor: # (b c h+2 w+2)
-    "Pad the last two axes by one sample on each side, repeating the edge."
-    if not _is_compiling(): return F.pad(x, (1, 1, 1, 1), mode="replicate")
+    "Pad the last two axes by one sample on each side, repeating the edge, in x's own dtype (also under autocast)."
+    if not _is_compiling():
+        # autocast runs replication padding in float32: two extra casts of x forward and two of its gradient backward.
+        # Copying values is exact in any dtype, so the padding is done in x's dtype with autocast off.
+        with torch.autocast(x.device.type, enabled=False) if x.device.type in ("cpu", "cuda") else contextlib.nullcontext():
+            return F.pad(x, (1, 1, 1, 1), mode="replicate")
     # torch.compile (2.13, CPU) mis-strides replication_pad2d's backward in channels-last; concatenation compiles well
     x = torch.cat([x[:, :, :1], x, x[:, :, -1:]], 2)
     return torch.cat([x[..., :1], x, x[..., -1:]], 3)
