@@ -24,7 +24,7 @@ reach if norms, activations, copies and the optimiser took no time; the kernels 
 named. Compare against the reference figures in `REFERENCE`
 (below) only on the same CPU model: figures from two CPUs are never one ratio.
 """
-import argparse, collections, contextlib, os, statistics, time
+import argparse, collections, os, statistics, time
 
 import torch
 import torch.nn.functional as F
@@ -83,14 +83,18 @@ def device_name(device) -> str:
     return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_name()
 
 
-def _autocast(device, precision: str):
-    return torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
+def _one_step(model, loss_fn, x, y, batch, precision, device):
+    "A function that runs one training step of `model` on the first `batch` series, as `fit` does (its own optimiser and generator)."
+    cfg = TrainConfig(precision=precision, device=str(device))
+    opt, g = make_optimizer(model, cfg, device), torch.Generator(device=device).manual_seed(0)
+    model.to(device).train()
+    return lambda: train_step(model, loss_fn, opt, x[:batch], y[:batch], g, cfg, device)
 
 
 def kernel_rates(device, precision: str = "fp32") -> dict[str, float]:
     """GFLOP/s of a 256×4096 @ 4096×4096 product (BLAS via F.linear, and oneDNN's matmul that tsssl's Linear takes where it pays),
     of the tokenizer's widest conv and of the FCN's widest conv1d, on operands already in `precision` (under autocast each call
-    would also cast its float32 operands, which made the bf16 rates read 2-3× low)."""
+    would also cast its float32 operands, which made the bf16 rates read 1.4-2× low)."""
     dtype = torch.bfloat16 if precision == "bf16" else torch.float32
     a, w = torch.randn(256, 4096, device=device, dtype=dtype), torch.randn(4096, 4096, device=device, dtype=dtype)
     x, k = torch.randn(128, 64, 7, 127, device=device, dtype=dtype), torch.randn(64, 64, 3, 4, device=device, dtype=dtype)
@@ -107,7 +111,7 @@ def kernel_rates(device, precision: str = "fp32") -> dict[str, float]:
 
 aten = torch.ops.aten
 # torch's FlopCounterMode has no formula for the CPU flash-attention kernels (it counts the prior's attention as 0 FLOPs,
-# about 7 % of its FordA-shaped step) nor for oneDNN's matmul that tsssl.linear may take: both are given here
+# 8 % of its FordA-shaped step's) nor for oneDNN's matmul that tsssl.linear may take: both are given here
 _ATTENTION_CPU = (aten._scaled_dot_product_flash_attention_for_cpu.default, aten._scaled_dot_product_flash_attention_for_cpu_backward.default)
 _ONEDNN_LINEAR = torch.ops.mkldnn._linear_pointwise.default
 if _ATTENTION_CPU[0].overloadpacket not in flop_counter.flop_registry:
@@ -152,11 +156,9 @@ def kernels_alone(model, loss_fn, x, y, batch, precision, device, rate: float, t
     A step spends at least this time whatever is done about its norms, activations, copies and optimiser, so its FLOPs over
     this time are the highest share of the kernel rate an eager step of this model can reach (replayed kernels find warm
     caches, so this is an upper bound)."""
-    cfg = TrainConfig(precision=precision, device=str(device))
-    opt, g = make_optimizer(model, cfg, device), torch.Generator(device=device).manual_seed(0)
-    model.to(device).train()
-    train_step(model, loss_fn, opt, x[:batch], y[:batch], g, cfg, device)
-    with _KernelCalls() as rec: train_step(model, loss_fn, opt, x[:batch], y[:batch], g, cfg, device)
+    step = _one_step(model, loss_fn, x, y, batch, precision, device)
+    step()  # warm-up
+    with _KernelCalls() as rec: step()
     is_meta = lambda a: isinstance(a, tuple) and len(a) == 4 and a[0] == "tensor"
     fresh = lambda a: torch.empty_strided(a[1], a[2], dtype=a[3], device=device).normal_() if is_meta(a) else a
     seconds = gflop = 0.0; lost = []
@@ -173,17 +175,15 @@ def kernels_alone(model, loss_fn, x, y, batch, precision, device, rate: float, t
 
 def op_shares(model, loss_fn, x, y, batch, precision, device, steps: int = 3) -> dict[str, float]:
     "Share of a training step's self time per kind of op (torch.profiler, after one warm-up step)."
-    cfg = TrainConfig(precision=precision, device=str(device))
-    opt, g = make_optimizer(model, cfg, device), torch.Generator(device=device).manual_seed(0)
-    model.to(device).train()
-    train_step(model, loss_fn, opt, x[:batch], y[:batch], g, cfg, device)
+    step = _one_step(model, loss_fn, x, y, batch, precision, device)
+    step()  # warm-up
     kinds = {"conv": ("conv", "mkldnn_convolution"), "matmul": ("addmm", "mm", "bmm", "linear", "matmul", "baddbmm"),
              "normalisation": ("batch_norm", "layer_norm", "group_norm", "native_norm"), "optimiser": ("adam", "_fused"),
              "copies": ("copy_", "contiguous", "clone", "to_copy", "cat", "stack", "index", "gather", "scatter", "pad"),
              "fft": ("fft", "stft")}
     acts = ("gelu", "relu", "silu", "mul", "add", "sub", "div", "exp", "sqrt", "pow", "where", "softmax", "sum", "mean", "neg", "abs")
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-        for _ in range(steps): train_step(model, loss_fn, opt, x[:batch], y[:batch], g, cfg, device)
+        for _ in range(steps): step()
     total, out = 0.0, collections.Counter()
     for e in prof.key_averages():
         name, t = e.key.lower(), e.self_cpu_time_total
@@ -195,11 +195,8 @@ def op_shares(model, loss_fn, x, y, batch, precision, device, steps: int = 3) ->
 
 def step_gflop(model, loss_fn, x, y, batch, precision, device) -> float:
     "GFLOP of one training step: convolutions, matmuls and attention, forward and backward (the elementwise work is not counted)."
-    cfg = TrainConfig(precision=precision, device=str(device))
-    opt, g = make_optimizer(model, cfg, device), torch.Generator(device=device).manual_seed(0)
-    model.to(device).train()
-    with FlopCounterMode(display=False) as counter:
-        train_step(model, loss_fn, opt, x[:batch], y[:batch], g, cfg, device)
+    step = _one_step(model, loss_fn, x, y, batch, precision, device)
+    with FlopCounterMode(display=False) as counter: step()
     return counter.get_total_flops() / 1e9
 
 
