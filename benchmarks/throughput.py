@@ -37,6 +37,7 @@ from tsssl.augment import AugmentConfig
 from tsssl.core import cpu_name, freed_memory_kept, resolve_device, seed_everything
 from tsssl.data import load_ucr
 from tsssl.fcn import FCN, fcn_loss
+from tsssl.fused import fused_norm_enabled
 from tsssl.linear import _AVAILABLE, _OneDNNLinear, onednn_linear_enabled
 from tsssl.maskgit import MaskGIT, MaskGITConfig, prior_loss
 from tsssl.ncvqvae import NCVQVAE, stage1_loss
@@ -178,7 +179,7 @@ def op_shares(model, loss_fn, x, y, batch, precision, device, steps: int = 3) ->
     step = _one_step(model, loss_fn, x, y, batch, precision, device)
     step()  # warm-up
     kinds = {"conv": ("conv", "mkldnn_convolution"), "matmul": ("addmm", "mm", "bmm", "linear", "matmul", "baddbmm"),
-             "normalisation": ("batch_norm", "layer_norm", "group_norm", "native_norm"), "optimiser": ("adam", "_fused"),
+             "normalisation": ("batch_norm", "batchnormact", "layer_norm", "group_norm", "native_norm"), "optimiser": ("adam", "_fused"),
              "copies": ("copy_", "contiguous", "clone", "to_copy", "cat", "stack", "index", "gather", "scatter", "pad"),
              "fft": ("fft", "stft")}
     acts = ("gelu", "relu", "silu", "mul", "add", "sub", "div", "exp", "sqrt", "pow", "where", "softmax", "sum", "mean", "neg", "abs")
@@ -246,6 +247,8 @@ def _main():
               f"conv1d 128->256 k5 on 256x128x144 {r['conv1d']:.0f}")
     malloc = {k: os.environ[k] for k in ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_") if k in os.environ}
     print(f"glibc malloc: {f'as the environment sets it, {malloc}' if malloc else 'freed memory kept, as fit trains (tsssl.core.freed_memory_kept)'}")
+    if device.type == "cpu":
+        print(f"BatchNorm + activation: {'tsssl.fused kernels' if fused_norm_enabled() else 'PyTorch kernels'} (tsssl.fused; TSSSL_FUSED_NORM=0 turns the fused ones off)")
     rows, shares = [], {}
     compiled = [False, True] if a.compile else [False]
 

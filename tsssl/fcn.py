@@ -15,6 +15,7 @@ from torch import nn, Tensor
 
 import tsssl
 from .core import atomic_write, cache_path, resolve_device, seed_everything
+from .fused import BatchNormAct1d
 from .linear import Linear
 from .train import TrainConfig, fit
 
@@ -39,10 +40,10 @@ class ConvBlock(nn.Module):
         # an odd kernel's zeros are added inside the convolution; an even one (the first block, on the raw series) pads a copy
         self.pad = (0, 0) if left == right else (left, right)
         self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=left if left == right else 0)
-        self.bn = nn.BatchNorm1d(out_channels)
+        self.bn = BatchNormAct1d(out_channels, negative_slope=0.0)  # BatchNorm1d and ReLU in one (tsssl.fused)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.relu(self.bn(self.conv(F.pad(x, self.pad) if any(self.pad) else x)))
+        return self.bn(self.conv(F.pad(x, self.pad) if any(self.pad) else x))
 
 # %% ../nbs/51_fcn.ipynb #ddcd3f80
 class FCN(nn.Module):

@@ -15,6 +15,7 @@ import torch
 
 import tsssl
 from .core import Config, atomic_write_json, cpu_name, read_json, utc_now
+from .fused import fused_norm_enabled
 from .linear import onednn_linear_enabled
 from .log import JSONLLogger, MultiLogger, WandbLogger
 
@@ -104,7 +105,8 @@ def versions() -> dict[str, str]:
     return {"tsssl": tsssl.__version__, "torch": torch.__version__, "numpy": np.__version__,
             "python": platform.python_version(), "cuda": torch.version.cuda or "", "platform": platform.platform(),
             "cpu": cpu_name(), "threads": str(torch.get_num_threads()),  # what a training time was measured on
-            "cpu_linear": "oneDNN" if onednn_linear_enabled() else "BLAS"}  # float32 CPU linear layers (tsssl.linear)
+            "cpu_linear": "oneDNN" if onednn_linear_enabled() else "BLAS",  # float32 CPU linear layers (tsssl.linear)
+            "cpu_batchnorm": "fused" if fused_norm_enabled() else "PyTorch"}  # CPU BatchNorm + activation (tsssl.fused)
 
 def run_status(run_dir: str | Path) -> str:
     "'finished', 'running', 'failed', 'skipped' or 'missing' (no readable status file)."

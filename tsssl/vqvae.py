@@ -14,6 +14,7 @@ from fastcore.basics import patch
 from torch import Tensor, nn
 
 from .core import Config
+from .fused import BatchNormAct2d
 from .linear import ConvTranspose2d
 from .tf import istft, stft, tf_shape
 from .vq import VectorQuantizer, VQOutput
@@ -85,6 +86,10 @@ class VQVAEConfig(Config):
 def _dropout(p: float) -> nn.Module:
     return nn.Dropout(p) if p > 0 else nn.Identity()
 
+def _bn_leaky(dim: int) -> list[nn.Module]:
+    "BatchNorm2d and LeakyReLU(0.01) as one fused layer (tsssl.fused), then an empty slot where the LeakyReLU was."
+    return [BatchNormAct2d(dim, 0.01), nn.Identity()]  # the slot keeps the later layers' indices, hence checkpoint keys, in place
+
 _is_compiling = getattr(torch.compiler, "is_compiling", lambda: False)  # torch >= 2.3
 
 def replicate_pad(x: Tensor, # (b c h w)
@@ -117,10 +122,12 @@ class ResUnit(nn.Module):
                  inner_bn: bool = True, # BatchNorm after the 3×3 conv (encoder: yes, decoder: no)
                 ):
         super().__init__()
-        self.f = nn.Sequential(nn.LeakyReLU(0.01), nn.Conv2d(dim, dim, 3, padding=1),
-                               nn.BatchNorm2d(dim) if inner_bn else nn.Identity(), _dropout(dropout),
-                               nn.LeakyReLU(0.01, inplace=True), nn.Conv2d(dim, dim, 1), _dropout(dropout))
-        self.norm = nn.BatchNorm2d(dim)
+        # with the inner BN, its LeakyReLU runs in the fused layer, before the dropout: the same function,
+        # as dropout only scales by 0 or 1/(1-p) and LeakyReLU(k·y) = k·LeakyReLU(y) for k >= 0
+        bn, act = _bn_leaky(dim) if inner_bn else (nn.Identity(), nn.LeakyReLU(0.01, inplace=True))
+        self.f = nn.Sequential(nn.LeakyReLU(0.01), nn.Conv2d(dim, dim, 3, padding=1), bn, _dropout(dropout),
+                               act, nn.Conv2d(dim, dim, 1), _dropout(dropout))
+        self.norm = BatchNormAct2d(dim, None)  # BatchNorm alone, on the fused kernels
 
     def forward(self, x: Tensor) -> Tensor: return self.norm(x + self.f(x))
 
@@ -134,8 +141,7 @@ class Encoder(nn.Sequential):
                 ):
         layers = []
         for i in range(n_down):
-            layers += [DownConv(in_channels if i == 0 else dim, dim),
-                       nn.BatchNorm2d(dim), nn.LeakyReLU(0.01, inplace=True), _dropout(dropout)]
+            layers += [DownConv(in_channels if i == 0 else dim, dim), *_bn_leaky(dim), _dropout(dropout)]
         layers += [ResUnit(dim, dropout, inner_bn=True) for _ in range(n_resnet_blocks)]
         super().__init__(*layers)
 
@@ -156,7 +162,7 @@ class Decoder(nn.Module):
         up = lambda cin, cout: ConvTranspose2d(cin, cout, (3, 4), (1, 2), (1, 1))  # nn.ConvTranspose2d with a faster CPU bias gradient (tsssl.linear)
         layers = [ResUnit(dim, dropout, inner_bn=False) for _ in range(n_resnet_blocks)]
         for _ in range(n_down - 1):
-            layers += [up(dim, dim), nn.BatchNorm2d(dim), nn.LeakyReLU(0.01, inplace=True), _dropout(dropout)]
+            layers += [up(dim, dim), *_bn_leaky(dim), _dropout(dropout)]
         layers += [up(dim, out_channels), up(out_channels, out_channels)]
         self.layers = nn.Sequential(*layers)
 
