@@ -266,12 +266,16 @@ def _ninja_on_path() -> bool:
         os.environ["PATH"] = here + os.pathsep + os.environ.get("PATH", "")
     return shutil.which("ninja") is not None
 
+def _build_folder():
+    "The library's name and build folder: one per source, compiler flags, CPU and PyTorch version."
+    key = hashlib.sha256("\n".join([SOURCE, *_CFLAGS, _cpu_flags(), torch.__version__]).encode()).hexdigest()[:16]
+    return f"tsssl_fused_{key}", cache_path("fused") / f"tsssl_fused_{key}"
+
 def _build():
     "Compile (or load from the cache) the fused kernels for this CPU; raises whatever the build raises."
     from torch.utils.cpp_extension import load_inline
     _ninja_on_path()
-    key = hashlib.sha256("\n".join([SOURCE, *_CFLAGS, _cpu_flags(), torch.__version__]).encode()).hexdigest()[:16]
-    name, folder = f"tsssl_fused_{key}", cache_path("fused") / f"tsssl_fused_{key}"
+    name, folder = _build_folder()
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / f"{name}.so").exists():
         print(f"tsssl.fused: compiling the fused BatchNorm kernels for this CPU into {folder} (once, about 30 s)", file=sys.stderr)
@@ -290,10 +294,11 @@ def fused_norm_enabled() -> bool:
     if _ext is None and _ext_error is None:
         try: _ext = _build()
         except Exception as e:  # no compiler, no ninja, an unsupported platform: PyTorch's kernels instead
-            _ext_error = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}"
+            _ext_error = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}".rstrip(". ")
             if forced != "1":
                 warnings.warn(f"tsssl.fused: the fused BatchNorm kernels did not build ({_ext_error}); BatchNorm runs on PyTorch's "
-                              "kernels (slower on the CPU). Set TSSSL_FUSED_NORM=0 to skip the build.", stacklevel=2)
+                              f"kernels (slower on the CPU). Set TSSSL_FUSED_NORM=0 to skip the build; after an interrupted "
+                              f"build, delete {_build_folder()[1]} to build again.", stacklevel=2)
     if forced == "1" and _ext is None:
         raise RuntimeError(f"TSSSL_FUSED_NORM=1 but the fused BatchNorm kernels did not build: {_ext_error}. "
                            "A C++ compiler with OpenMP and `ninja` (pip install ninja) are needed; or unset TSSSL_FUSED_NORM.")
