@@ -5,7 +5,7 @@
 # %% ../nbs/02_fused.ipynb #60834170
 from __future__ import annotations
 
-import contextlib, hashlib, os, shutil, sys, warnings
+import contextlib, hashlib, math, os, shutil, sys, warnings
 
 import torch
 import torch.nn.functional as F
@@ -308,7 +308,7 @@ def fused_norm_enabled() -> bool:
 def _layout(x: Tensor) -> tuple[int, int, int] | None:
     "(A, C, B): `x`'s memory as A blocks of C channels of B contiguous values; None if it is neither channels-first nor channels-last."
     if x.ndim < 2: return None
-    n, c, spatial = x.shape[0], x.shape[1], x[0, 0].numel() if x.shape[0] and x.shape[1] else 0
+    n, c, spatial = x.shape[0], x.shape[1], math.prod(x.shape[2:])
     if x.is_contiguous(): return n, c, spatial
     if x.ndim == 4 and x.is_contiguous(memory_format=torch.channels_last): return n * spatial, c, 1
     return None
@@ -350,7 +350,7 @@ class _NormAct:
 
     def _fusable(self, x: Tensor) -> tuple[int, int, int] | None:
         "x's (A, C, B) layout if this call can take the fused kernels, else None."
-        if not (self.training or self.running_mean is None) or x.device.type != "cpu": return None
+        if not (self.training or self.running_mean is None): return None  # evaluation: the running statistics
         params = [t for t in (self.weight, self.bias) if t is not None]
         stats = [t for t in (self.running_mean, self.running_var) if t is not None]
         if any(t.dtype != torch.float32 for t in params + stats) or not eager_cpu(x, *params, dtypes=_DTYPES): return None
