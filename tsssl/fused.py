@@ -5,7 +5,8 @@
 # %% ../nbs/02_fused.ipynb #60834170
 from __future__ import annotations
 
-import contextlib, hashlib, math, os, shutil, sys, warnings
+import contextlib, hashlib, importlib.util, math, os, shutil, sys, tempfile, time, warnings
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -271,15 +272,34 @@ def _build_folder():
     key = hashlib.sha256("\n".join([SOURCE, *_CFLAGS, _cpu_flags(), torch.__version__]).encode()).hexdigest()[:16]
     return f"tsssl_fused_{key}", cache_path("fused") / f"tsssl_fused_{key}"
 
-def _build():
-    "Compile (or load from the cache) the fused kernels for this CPU; raises whatever the build raises."
+def _import(name: str, lib: Path):
+    "The extension module in the compiled library `lib`."
+    spec = importlib.util.spec_from_file_location(name, lib)
+    module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+    return module
+
+def _build(name: str | None = None, # the module's name; default: this source's, as `_build_folder` names it
+           folder: Path | None = None, # the cache folder that holds `<name>.so`
+           source: str = SOURCE, # the C++ source
+          ):
+    "Load the compiled kernels from the cache, compiling them first if they are not there; raises whatever the build raises."
+    if name is None: name, folder = _build_folder()
+    lib = folder / f"{name}.so"
+    if lib.exists(): return _import(name, lib)
     from torch.utils.cpp_extension import load_inline
     _ninja_on_path()
-    name, folder = _build_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    if not (folder / f"{name}.so").exists():
-        print(f"tsssl.fused: compiling the fused BatchNorm kernels for this CPU into {folder} (once, about 30 s)", file=sys.stderr)
-    return load_inline(name, cpp_sources=[SOURCE], extra_cflags=_CFLAGS, extra_ldflags=["-fopenmp"], build_directory=str(folder))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    for old in folder.parent.glob(f".{name}-*"):  # private folders of builds killed over an hour ago
+        with contextlib.suppress(OSError):  # another process may remove it first
+            if time.time() - old.stat().st_mtime > 3600: shutil.rmtree(old)
+    print(f"tsssl.fused: compiling the fused BatchNorm kernels for this CPU into {folder} (once, about 30 s)", file=sys.stderr)
+    work = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=folder.parent))  # this build's own folder
+    try:
+        module = load_inline(name, cpp_sources=[source], extra_cflags=_CFLAGS, extra_ldflags=["-fopenmp"], build_directory=str(work))
+        folder.mkdir(exist_ok=True)
+        os.replace(work / f"{name}.so", lib)  # one step: other processes see no library or a whole one
+        return module
+    finally: shutil.rmtree(work, ignore_errors=True)
 
 _ext, _ext_error = None, None  # the loaded library, or why it could not be built (this process tries once)
 
@@ -297,8 +317,8 @@ def fused_norm_enabled() -> bool:
             _ext_error = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}".rstrip(". ")
             if forced != "1":
                 warnings.warn(f"tsssl.fused: the fused BatchNorm kernels did not build ({_ext_error}); BatchNorm runs on PyTorch's "
-                              f"kernels (slower on the CPU). Set TSSSL_FUSED_NORM=0 to skip the build; after an interrupted "
-                              f"build, delete {_build_folder()[1]} to build again.", stacklevel=2)
+                              f"kernels (slower on the CPU). Set TSSSL_FUSED_NORM=0 to skip the build; if the cached library is damaged, "
+                              f"delete {_build_folder()[1]} to build it again.", stacklevel=2)
     if forced == "1" and _ext is None:
         raise RuntimeError(f"TSSSL_FUSED_NORM=1 but the fused BatchNorm kernels did not build: {_ext_error}. "
                            "A C++ compiler with OpenMP and `ninja` (pip install ninja) are needed; or unset TSSSL_FUSED_NORM.")
