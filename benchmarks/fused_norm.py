@@ -4,16 +4,25 @@ Times `nn.BatchNorm` followed by its in-place activation and `BatchNormAct1d`/`2
 tokenizer's channels-last activations with LeakyReLU(0.01), the FCN's channels-first ones with ReLU), in float32 and
 bfloat16, as the median of `--repeats` calls after 5 warm-up calls; prints the CPU model and both times per shape.
 
+`--steps` times whole training steps instead (`tsssl.train.train_step`, as `fit` runs them: the plain tokenizer and the
+FCN on the FordA-shaped set and on GunPoint), switching between PyTorch's kernels and the fused ones at every step of one
+process, so that a host whose speed drifts (a shared machine) slows both alike; it prints the median ms of each and their ratio.
+
     .venv/bin/python benchmarks/fused_norm.py            # `make` exports the glibc settings training runs with
+    .venv/bin/python benchmarks/fused_norm.py --steps --precision fp32
 """
-import argparse, statistics, time
+import argparse, os, statistics, time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from tsssl.core import cpu_name, freed_memory_kept
+from tsssl.fcn import FCN, fcn_loss
 from tsssl.fused import BatchNormAct1d, BatchNormAct2d, fused_norm_enabled
+from tsssl.ncvqvae import stage1_loss
+from tsssl.ssl import PLAIN
+from tsssl.vqvae import VQVAE, VQVAEConfig
 
 SHAPES = [((128, 64, 5, 125), 0.01, "the tokenizer's first block, FordA shape"), ((128, 64, 5, 15), 0.01, "a residual unit, FordA shape"),
           ((256, 128, 500), 0.0, "an FCN block, FordA shape"), ((256, 256, 500), 0.0, "the FCN's widest block, FordA shape")]
@@ -28,14 +37,44 @@ def median_ms(fn, repeats: int) -> float:
     return 1e3 * statistics.median(times)
 
 
+def whole_steps(repeats: int, precisions: list[str]):
+    "Median ms per training step with PyTorch's BatchNorm kernels and with the fused ones, the two alternated step by step."
+    from throughput import _one_step, workload  # the same steps and data as make bench
+    device = torch.device("cpu")
+    print(f"{'step':<24}{'data':<10}{'prec':<6}{'PyTorch ms':>11}{'fused ms':>10}{'speed-up':>10}")
+    for data in ("fordA", "GunPoint"):
+        x, y = workload(data, device)
+        for prec in precisions:
+            torch.manual_seed(0); tokenizer = VQVAE(VQVAEConfig(length=x.shape[-1]))
+            torch.manual_seed(0); fcn = FCN(x.shape[1], int(y.max()) + 1)
+            reps = -(-1000 // len(x))  # as make bench: the CAS classifier's at least 1000 series, batches of 256
+            for what, step in ((f"stage1-{PLAIN}", _one_step(tokenizer, stage1_loss, x, y, 128, prec, device)),
+                               ("fcn", _one_step(fcn, fcn_loss, x.repeat(reps, 1, 1), y.repeat(reps), 256, prec, device))):
+                times = {"0": [], "1": []}
+                for i in range(3 + repeats):
+                    for mode in ("0", "1"):
+                        os.environ["TSSSL_FUSED_NORM"] = mode
+                        t0 = time.perf_counter(); step()
+                        if i >= 3: times[mode].append(time.perf_counter() - t0)
+                os.environ["TSSSL_FUSED_NORM"] = "1"
+                ref, ours = (1e3 * statistics.median(times[m]) for m in ("0", "1"))
+                print(f"{what:<24}{data:<10}{prec:<6}{ref:>11.1f}{ours:>10.1f}{ref / ours:>9.2f}×")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    p.add_argument("--steps", action="store_true", help="time whole training steps, PyTorch's kernels and the fused ones alternated")
+    p.add_argument("--precision", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"], help="with --steps: the precisions to time")
     a = p.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
-    if not fused_norm_enabled(): raise SystemExit("the fused kernels are not available here (see the warning above); nothing to compare")
+    os.environ["TSSSL_FUSED_NORM"] = "1"  # the fused kernels whatever this machine's measurement chose: they are what is timed
+    fused_norm_enabled()  # where they do not build, this raises and says why
     print(f"{cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    if a.steps:
+        with freed_memory_kept(): whole_steps(a.repeats, a.precision)
+        return
     print(f"{'shape':<18}{'dtype':<10}{'PyTorch ms':>11}{'fused ms':>10}{'speed-up':>10}   layer")
     with freed_memory_kept():
         for shape, slope, what in SHAPES:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a1e12b07
 from __future__ import annotations
-import argparse, contextlib, ctypes, dataclasses, datetime as _dt, functools, inspect, json, os, platform, random, re, sys, tempfile, types, typing
+import argparse, contextlib, ctypes, dataclasses, datetime as _dt, fcntl, functools, inspect, json, os, platform, random, re, sys, tempfile, types, typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Literal, get_args, get_origin, get_type_hints
@@ -14,8 +14,8 @@ import torch
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'seed_everything', 'resolve_device', 'bf16_native', 'resolve_precision', 'cpu_name', 'cache_path',
-           'freed_memory_kept', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json', 'utc_now',
-           'Config', 'params_from_namespace', 'add_config_arguments', 'error_line', 'run_command']
+           'freed_memory_kept', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json', 'measured_once',
+           'utc_now', 'Config', 'params_from_namespace', 'add_config_arguments', 'error_line', 'run_command']
 
 # %% ../nbs/00_core.ipynb #a82553ec
 def seed_everything(seed: int, # the one seed of a run
@@ -145,6 +145,27 @@ def read_json(path: str | Path) -> Any:
     "Read a JSON file, naming the file in the error when it is not valid JSON."
     try: return json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as e: raise ValueError(f"{path} is not valid JSON ({e}); was it written by an interrupted run?") from e
+
+# %% ../nbs/00_core.ipynb #e623d268
+def measured_once(path: Path, # the JSON file that keeps the measurements, one entry per key
+                  key: str, # what the measurement depends on: the CPU, the torch version, the thread count...
+                  measure: Callable[[], dict], # takes the measurement; its dict is the entry
+                  needs: str | None = None, # an entry without this field (written by an older tsssl) is measured again
+                 ) -> dict:
+    "`path`'s entry for `key`, measured by `measure()` and stored (under a file lock) if there is none."
+    entry = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # processes starting together: one measures, the others read its answer
+            try: known = read_json(path) if path.exists() else {}
+            except ValueError: known = {}  # a damaged file is measured again and rewritten
+            if isinstance(known.get(key), dict) and (needs is None or needs in known[key]): return known[key]
+            known[key] = entry = measure()
+            atomic_write_json(path, known)
+            return entry
+    except OSError:  # no writable cache folder: this process keeps its own measurement
+        return entry if entry is not None else measure()
 
 # %% ../nbs/00_core.ipynb #672027fc
 def utc_now() -> str:

@@ -5,18 +5,18 @@
 # %% ../nbs/02_fused.ipynb #60834170
 from __future__ import annotations
 
-import contextlib, hashlib, importlib.util, math, os, shutil, sys, tempfile, time, warnings
+import contextlib, hashlib, importlib.util, math, os, shutil, statistics, sys, tempfile, time, warnings
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .core import cache_path, cpu_name
+from .core import cache_path, cpu_name, measured_once, read_json
 from .linear import eager_cpu
 
 # %% auto #0
-__all__ = ['SOURCE', 'fused_norm_enabled', 'BatchNormAct1d', 'BatchNormAct2d']
+__all__ = ['SOURCE', 'measure_fused', 'fused_norm_enabled', 'BatchNormAct1d', 'BatchNormAct2d']
 
 # %% ../nbs/02_fused.ipynb #ba3c7995
 _SRC_HEAD = r"""
@@ -251,7 +251,10 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
 
 # %% ../nbs/02_fused.ipynb #ccd6b737
 SOURCE = _SRC_HEAD + _SRC_FORWARD + _SRC_BACKWARD + _SRC_DRIVERS
-_CFLAGS = ["-O3", "-march=native", "-fopenmp"]  # the CPU's own instruction set; OpenMP for at::parallel_for
+# the CPU's own instruction set; OpenMP for at::parallel_for. -fno-trapping-math lets the compiler vectorise the activation's
+# select (y > 0 ? y : slope·y) on CPUs without masked vector instructions: with AVX2 alone (AMD EPYC Zen 3) GCC otherwise
+# keeps it a branch, which made the kernels 3-7x slower than PyTorch's. Values are unchanged: no reassociation, no fast-math.
+_CFLAGS = ["-O3", "-march=native", "-fno-trapping-math", "-fopenmp"]
 
 def _cpu_flags() -> str:
     "The instruction-set flags of this CPU (Linux), else its name: what `-march=native` compiles for."
@@ -303,26 +306,6 @@ def _build(name: str | None = None, # the module's name; default: this source's,
 
 _ext, _ext_error = None, None  # the loaded library, or why it could not be built (this process tries once)
 
-def fused_norm_enabled() -> bool:
-    "Whether `BatchNormAct*d` run on the fused CPU kernels: never if `TSSSL_FUSED_NORM=0`; else if they build here (with 1, they must)."
-    global _ext, _ext_error
-    forced = os.environ.get("TSSSL_FUSED_NORM", "").strip()
-    if forced not in ("", "auto", "0", "1"):
-        raise ValueError(f"TSSSL_FUSED_NORM={forced!r}: set it to 1 (fused kernels, the build must succeed), 0 (PyTorch's kernels) "
-                         "or auto (fused where they build), or unset it")
-    if forced == "0": return False
-    if _ext is None and _ext_error is None:
-        try: _ext = _build()
-        except Exception as e:  # no compiler, no ninja, an unsupported platform: PyTorch's kernels instead
-            _ext_error = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}".rstrip(". ")
-            if forced != "1":
-                warnings.warn(f"tsssl.fused: the fused BatchNorm kernels did not build ({_ext_error}); BatchNorm runs on PyTorch's "
-                              f"kernels (slower on the CPU). Set TSSSL_FUSED_NORM=0 to skip the build; if the cached library is damaged, "
-                              f"delete {_build_folder()[1]} to build it again.", stacklevel=2)
-    if forced == "1" and _ext is None:
-        raise RuntimeError(f"TSSSL_FUSED_NORM=1 but the fused BatchNorm kernels did not build: {_ext_error}. "
-                           "A C++ compiler with OpenMP and `ninja` (pip install ninja) are needed; or unset TSSSL_FUSED_NORM.")
-    return _ext is not None
 
 # %% ../nbs/02_fused.ipynb #72c7d121
 def _layout(x: Tensor) -> tuple[int, int, int] | None:
@@ -360,6 +343,65 @@ class _BatchNormAct(torch.autograd.Function):
         fmt = torch.contiguous_format if x.is_contiguous() else torch.channels_last
         dx, dw, db = _ext.backward(dz.contiguous(memory_format=fmt), x if z is None else z, x, *layout, weight, mean, var, eps, slope)
         return (dx if need[0] else None, dw if need[1] else None, db if need[2] else None) + (None,) * 6
+
+# %% ../nbs/02_fused.ipynb #d9e49af3
+_PROBE = (((64, 64, 5, 62), 0.01), ((64, 128, 250), 0.0))  # (shape, slope): a tokenizer block (channels-last), an FCN block
+_choice: bool | None = None  # under auto: this process's choice, once made
+
+def _median_ms(fn, reps: int) -> float:
+    "Median milliseconds of `fn()` over `reps` calls after one warm-up call."
+    times = []
+    for _ in range(reps + 1):
+        t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times[1:])
+
+def measure_fused(probe=_PROBE, reps: int = 5) -> dict[str, float]:
+    "Forward + backward milliseconds summed over `probe` (float32): PyTorch's BatchNorm and in-place activation, and the fused kernels."
+    ms = {"fused_ms": 0.0, "pytorch_ms": 0.0}
+    with torch.inference_mode(False), torch.enable_grad(), torch.autocast("cpu", enabled=False):
+        for _ in range(2):  # alternated, so that a passing load slows both
+            for shape, slope in probe:
+                x = torch.randn(*shape)
+                if x.ndim == 4: x = x.contiguous(memory_format=torch.channels_last)
+                x.requires_grad_(); dz = torch.randn_like(x)
+                w, b = torch.ones(shape[1], requires_grad=True), torch.zeros(shape[1], requires_grad=True)
+                pytorch = lambda: F.leaky_relu(F.batch_norm(x, None, None, w, b, True, 0.0, 1e-5), slope, inplace=True)
+                fused = lambda: _BatchNormAct.apply(x, w, b, 1e-5, slope, _layout(x))
+                for key, fn in (("pytorch_ms", pytorch), ("fused_ms", fused)):
+                    ms[key] += _median_ms(lambda: torch.autograd.grad(fn(), (x, w, b), dz), reps)
+    return ms
+
+def _choice_file() -> Path: return cache_path("fused") / "choice.json"
+
+def _measured_choice() -> dict:
+    "Both timings and the choice for this library and thread count, measured once and kept in tsssl's cache."
+    def measure(): ms = measure_fused(); return ms | {"fused": ms["fused_ms"] <= ms["pytorch_ms"]}
+    return measured_once(_choice_file(), f"{_build_folder()[0]}; {torch.get_num_threads()} threads", measure, needs="fused")
+
+def fused_norm_enabled() -> bool:
+    "Whether `BatchNormAct*d` run on the fused CPU kernels: never if `TSSSL_FUSED_NORM=0`, always if 1 (they must build), else where they build and measure faster."
+    global _ext, _ext_error, _choice
+    forced = os.environ.get("TSSSL_FUSED_NORM", "").strip()
+    if forced not in ("", "auto", "0", "1"):
+        raise ValueError(f"TSSSL_FUSED_NORM={forced!r}: set it to 1 (fused kernels, the build must succeed), 0 (PyTorch's kernels) "
+                         "or auto (fused where they build and measure faster), or unset it")
+    if forced == "0": return False
+    if _ext is None and _ext_error is None:
+        try: _ext = _build()
+        except Exception as e:  # no compiler, no ninja, an unsupported platform: PyTorch's kernels instead
+            _ext_error = f"{type(e).__name__}: {str(e).strip().splitlines()[-1] if str(e).strip() else ''}".rstrip(". ")
+            if forced != "1":
+                warnings.warn(f"tsssl.fused: the fused BatchNorm kernels did not build ({_ext_error}); BatchNorm runs on PyTorch's "
+                              f"kernels (slower on the CPU). Set TSSSL_FUSED_NORM=0 to skip the build; if the cached library is damaged, "
+                              f"delete {_build_folder()[1]} to build it again.", stacklevel=2)
+    if forced == "1" and _ext is None:
+        raise RuntimeError(f"TSSSL_FUSED_NORM=1 but the fused BatchNorm kernels did not build: {_ext_error}. "
+                           "A C++ compiler with OpenMP and `ninja` (pip install ninja) are needed; or unset TSSSL_FUSED_NORM.")
+    if _ext is None: return False
+    if forced == "1": return True
+    if _choice is None: _choice = bool(_measured_choice()["fused"])
+    return _choice
+
 
 # %% ../nbs/02_fused.ipynb #d6fbaab5
 _DTYPES = (torch.float32, torch.bfloat16)

@@ -5,13 +5,13 @@
 # %% ../nbs/01_linear.ipynb #286e4c26
 from __future__ import annotations
 
-import fcntl, os, statistics, time
+import os, statistics, time
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .core import atomic_write_json, cache_path, cpu_name, read_json
+from .core import cache_path, cpu_name, measured_once, read_json
 
 # %% auto #0
 __all__ = ['PROBE_SHAPES', 'MARGIN', 'measure_linear', 'onednn_linear_enabled', 'eager_cpu', 'fast_linear', 'Linear',
@@ -93,20 +93,10 @@ def _machine_key() -> str: return f"{cpu_name()}; torch {torch.__version__}; {to
 
 def _pays(ms: dict) -> bool: return ms["onednn_ms"] <= MARGIN * ms["blas_ms"]
 
-def _stored_or_measured() -> dict:
-    "This machine's entry in the cache file; measured and stored (under a file lock) if it has none."
-    path = cache_path("linear") / "choice.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # workers starting together: one measures, the others read its answer
-        try: known = read_json(path) if path.exists() else {}
-        except ValueError: known = {}  # a damaged cache file is measured again and rewritten
-        key = _machine_key()
-        if not isinstance(known.get(key), dict) or "onednn" not in known[key]:
-            ms = measure_linear()
-            known[key] = ms | {"onednn": _pays(ms)}
-            atomic_write_json(path, known)
-        return known[key]
+def _measured_choice() -> dict:
+    "Both timings and the choice, measured once per machine and kept in tsssl's cache (`tsssl.core.measured_once`)."
+    def measure(): ms = measure_linear(); return ms | {"onednn": _pays(ms)}
+    return measured_once(cache_path("linear") / "choice.json", _machine_key(), measure, needs="onednn")
 
 def onednn_linear_enabled() -> bool:
     "Whether `Linear` runs float32 CPU products on oneDNN: `TSSSL_ONEDNN_LINEAR` (1 or 0) if set, else this machine's measurement."
@@ -117,8 +107,7 @@ def onednn_linear_enabled() -> bool:
         raise ValueError(f"TSSSL_ONEDNN_LINEAR={forced!r}: set it to 1 (always oneDNN), 0 (never) or auto (measure), or unset it")
     global _choice
     if _choice is None:
-        try: _choice = bool(_stored_or_measured()["onednn"])
-        except OSError: _choice = _pays(measure_linear())  # no writable cache folder: this process measures for itself
+        _choice = bool(_measured_choice()["onednn"])
     return _choice
 
 # %% ../nbs/01_linear.ipynb #11aebd98
