@@ -357,13 +357,13 @@ def _median_ms(fn, reps: int) -> float:
 
 def measure_fused(probe=_PROBE, reps: int = 5) -> dict[str, float]:
     "Forward + backward milliseconds summed over `probe` (float32): PyTorch's BatchNorm and in-place activation, and the fused kernels."
-    ms = {"fused_ms": 0.0, "pytorch_ms": 0.0}
-    with torch.inference_mode(False), torch.enable_grad(), torch.autocast("cpu", enabled=False):
+    ms, g = {"fused_ms": 0.0, "pytorch_ms": 0.0}, torch.Generator().manual_seed(0)  # its own generator: a run's random stream
+    with torch.inference_mode(False), torch.enable_grad(), torch.autocast("cpu", enabled=False):  # is the same measured or not
         for _ in range(2):  # alternated, so that a passing load slows both
             for shape, slope in probe:
-                x = torch.randn(*shape)
-                if x.ndim == 4: x = x.contiguous(memory_format=torch.channels_last)
-                x.requires_grad_(); dz = torch.randn_like(x)
+                x, dz = torch.randn(*shape, generator=g), torch.randn(*shape, generator=g)
+                if x.ndim == 4: x, dz = (t.contiguous(memory_format=torch.channels_last) for t in (x, dz))
+                x.requires_grad_()
                 w, b = torch.ones(shape[1], requires_grad=True), torch.zeros(shape[1], requires_grad=True)
                 pytorch = lambda: F.leaky_relu(F.batch_norm(x, None, None, w, b, True, 0.0, 1e-5), slope, inplace=True)
                 fused = lambda: _BatchNormAct.apply(x, w, b, 1e-5, slope, _layout(x))
