@@ -357,8 +357,9 @@ def _median_ms(fn, reps: int) -> float:
 
 def measure_fused(probe=_PROBE, reps: int = 5) -> dict[str, float]:
     "Forward + backward milliseconds summed over `probe` (float32): PyTorch's BatchNorm and in-place activation, and the fused kernels."
-    ms, g = {"fused_ms": 0.0, "pytorch_ms": 0.0}, torch.Generator().manual_seed(0)  # its own generator: a run's random stream
-    with torch.inference_mode(False), torch.enable_grad(), torch.autocast("cpu", enabled=False):  # is the same measured or not
+    # its own generator, so that a run's random stream is the same whether or not its process measured
+    ms, g = {"fused_ms": 0.0, "pytorch_ms": 0.0}, torch.Generator().manual_seed(0)
+    with torch.inference_mode(False), torch.enable_grad(), torch.autocast("cpu", enabled=False):
         for _ in range(2):  # alternated, so that a passing load slows both
             for shape, slope in probe:
                 x, dz = torch.randn(*shape, generator=g), torch.randn(*shape, generator=g)
