@@ -229,7 +229,7 @@ def _main():
     p.add_argument("--data", nargs="+", default=["fordA", "GunPoint"])
     p.add_argument("--precision", nargs="+", choices=["fp32", "bf16"],
                    help="default: fp32, and bf16 where the device runs it natively (AMX or AVX512-BF16, CUDA); elsewhere bf16 is emulated, "
-                        "ten times slower than fp32 and never chosen by precision='auto', so it is timed only when asked for")
+                        "several times slower than fp32 and never chosen by precision='auto', so it is timed only when asked for")
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=0, help="torch threads on the CPU (0 = torch's default)")

@@ -62,12 +62,13 @@ def resolve_precision(precision: str, # "fp32", "bf16" or "auto"
     "The precision a run uses: `'auto'` becomes bf16 where `device` has it natively, else fp32. Explicit bf16 without hardware support warns once."
     if precision == "auto": return "bf16" if bf16_native(device) else "fp32"
     if precision not in ("fp32", "bf16"): raise ValueError(f"unknown precision {precision!r}: use 'fp32', 'bf16' or 'auto'")
-    kind = resolve_device(device).type
-    if precision == "bf16" and kind in ("cpu", "cuda") and kind not in _EMULATED_WARNED and not bf16_native(device):
-        _EMULATED_WARNED.add(kind)
-        warnings.warn(f"precision='bf16' on a {kind} without bf16 arithmetic (for a CPU: no AMX or AVX512-BF16): bf16 runs emulated, "
-                      "several times slower than fp32 (5-35x per kernel on a 2-core AVX2-only AMD EPYC); precision='auto' "
-                      "picks fp32 here", stacklevel=2)
+    if precision == "bf16" and not bf16_native(device):  # bf16_native is cached: `fit` asks at every step
+        kind = resolve_device(device).type
+        if kind in ("cpu", "cuda") and kind not in _EMULATED_WARNED:
+            _EMULATED_WARNED.add(kind)
+            warnings.warn(f"precision='bf16' on a {kind} without bf16 arithmetic (for a CPU: no AMX or AVX512-BF16): bf16 runs emulated, "
+                          "several times slower than fp32 (5-35x per kernel on a 2-core AVX2-only AMD EPYC); precision='auto' "
+                          "picks fp32 here", stacklevel=2)
     return precision
 
 # %% ../nbs/00_core.ipynb #9d106b50

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .core import cache_path, cpu_name, measured_once, read_json
+from .core import cache_path, cpu_name, measured_once
 from .linear import eager_cpu
 
 # %% auto #0

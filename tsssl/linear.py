@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .core import cache_path, cpu_name, measured_once, read_json
+from .core import cache_path, cpu_name, measured_once
 
 # %% auto #0
 __all__ = ['PROBE_SHAPES', 'MARGIN', 'measure_linear', 'onednn_linear_enabled', 'eager_cpu', 'fast_linear', 'Linear',
