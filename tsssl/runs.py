@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 import tsssl
-from .core import Config, atomic_write_json, cpu_name, read_json, utc_now
+from .core import Config, atomic_write_json, cpu_name, read_json, resolve_device, utc_now
 from .fused import fused_norm_enabled
 from .linear import onednn_linear_enabled
 from .log import JSONLLogger, MultiLogger, WandbLogger
@@ -22,8 +22,8 @@ from .log import JSONLLogger, MultiLogger, WandbLogger
 # %% auto #0
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'CAS_CHECKPOINT_FILE',
            'SWEEP_FILE', 'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'axis_label',
-           'run_name', 'versions', 'run_status', 'RunInUseError', 'run_in_use', 'start_run', 'finish_run', 'fail_run',
-           'LoggedRun', 'logged_run', 'execute_notebook']
+           'run_name', 'versions', 'config_device', 'run_status', 'RunInUseError', 'run_in_use', 'start_run',
+           'finish_run', 'fail_run', 'LoggedRun', 'logged_run', 'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
@@ -100,13 +100,23 @@ def run_name(values: dict[str, Any], # name → value, in the order they appear 
     return "-".join(([parent] if parent else []) + [axis_label(k, v) for k, v in values.items()])
 
 # %% ../nbs/70_runs.ipynb #3dd3d30c
-def versions() -> dict[str, str]:
+def versions(device: str | torch.device = "auto", # the run's device: the CPU kernel choices are recorded for CPU runs only
+            ) -> dict[str, str]:
     "Versions of what a result depends on."
-    return {"tsssl": tsssl.__version__, "torch": torch.__version__, "numpy": np.__version__,
-            "python": platform.python_version(), "cuda": torch.version.cuda or "", "platform": platform.platform(),
-            "cpu": cpu_name(), "threads": str(torch.get_num_threads()),  # what a training time was measured on
-            "cpu_linear": "oneDNN" if onednn_linear_enabled() else "BLAS",  # float32 CPU linear layers (tsssl.linear)
-            "cpu_batchnorm": "fused" if fused_norm_enabled() else "PyTorch"}  # CPU BatchNorm + activation (tsssl.fused)
+    out = {"tsssl": tsssl.__version__, "torch": torch.__version__, "numpy": np.__version__,
+           "python": platform.python_version(), "cuda": torch.version.cuda or "", "platform": platform.platform(),
+           "cpu": cpu_name(), "threads": str(torch.get_num_threads())}  # what a training time was measured on
+    try: on_cpu = resolve_device(device).type == "cpu"
+    except ValueError: on_cpu = False  # a device this machine lacks: the run itself says so when it trains
+    if not on_cpu: return out  # a GPU run neither builds nor times the CPU kernels
+    return out | {"cpu_linear": "oneDNN" if onednn_linear_enabled() else "BLAS",  # float32 CPU linear layers (tsssl.linear)
+                  "cpu_batchnorm": "fused" if fused_norm_enabled() else "PyTorch"}  # CPU BatchNorm + activation (tsssl.fused)
+
+def config_device(config: Config | dict) -> str:
+    "The device a run config trains on: its `train.device` ('auto' when it names none)."
+    cfg = config.to_dict() if isinstance(config, Config) else config
+    train = cfg.get("train")
+    return train.get("device", "auto") if isinstance(train, dict) else "auto"
 
 def run_status(run_dir: str | Path) -> str:
     "'finished', 'running', 'failed', 'skipped' or 'missing' (no readable status file)."
@@ -197,7 +207,7 @@ def start_run(run_dir: str | Path, # the run's directory (created)
             else:  # an unfinished or failed run: nothing worth keeping, start clean (no resuming from its checkpoint)
                 for p in _contents(run_dir): shutil.rmtree(p) if p.is_dir() else p.unlink()
         atomic_write_json(rd.config, config.to_dict() if isinstance(config, Config) else config)
-        rd.write_status({"status": "running", "started": utc_now(), "versions": versions(), "command": " ".join(sys.argv),
+        rd.write_status({"status": "running", "started": utc_now(), "versions": versions(config_device(config)), "command": " ".join(sys.argv),
                          **({"kind": kind} if kind else {}), **({"parent": str(parent)} if parent is not None else {})})
     except BaseException:
         _release(run_dir); raise
