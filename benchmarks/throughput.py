@@ -14,7 +14,9 @@ Prints the CPU model (or GPU name) and the device's own matmul and convolution r
 first, then one table with each step's FLOPs (convolutions, matmuls and attention, forward and backward, counted by torch's
 FlopCounterMode with formulas added for the CPU attention kernel and oneDNN's matmul), the
 rate it achieves, and that rate's share of the device's kernel rate in the same precision (the conv rate
-for stage 1 and the FCN, whose FLOPs are convolutions; the matmul rate for the transformer prior). `--compile` adds
+for stage 1 and the FCN, whose FLOPs are convolutions; the matmul rate for the transformer prior), that kernel rate
+measured again just before and just after the step's own timing (the share is against their mean, so a shared host
+whose speed drifts during the run moves both alike; the closing lines give the range the rates took). `--compile` adds
 a row per training step run under `torch.compile` (`TrainConfig.compile`; the warm-up steps absorb the compilation). `--profile` adds,
 per workload, where one step's time goes (convolution, matmul, normalisation, elementwise, optimiser,
 copies, other), from torch.profiler's self times (the profiler inflates memory-bound ops on some CPUs: read these as a
@@ -92,21 +94,29 @@ def _one_step(model, loss_fn, x, y, batch, precision, device):
     return lambda: train_step(model, loss_fn, opt, x[:batch], y[:batch], g, cfg, device)
 
 
-def kernel_rates(device, precision: str = "fp32") -> dict[str, float]:
-    """GFLOP/s of a 256×4096 @ 4096×4096 product (BLAS via F.linear, and oneDNN's matmul that tsssl's Linear takes where it pays),
-    of the tokenizer's widest conv and of the FCN's widest conv1d, on operands already in `precision` (under autocast each call
-    would also cast its float32 operands, which made the bf16 rates read 1.4-2× low)."""
+RATE_KINDS = ("matmul", "matmul_onednn", "conv", "conv1d")
+
+def kernel_rates(device, precision: str = "fp32", kinds=RATE_KINDS) -> dict[str, float]:
+    """GFLOP/s of a 256×4096 @ 4096×4096 product (`matmul`: BLAS via F.linear; `matmul_onednn`: oneDNN's matmul, which tsssl's
+    Linear takes where it pays, fp32 CPU only), of the tokenizer's widest conv (`conv`) and of the FCN's widest conv1d (`conv1d`),
+    for the `kinds` asked for, on operands already in `precision` (under autocast each call would also cast its float32 operands,
+    which made the bf16 rates read 1.4-2× low)."""
     dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-    a, w = torch.randn(256, 4096, device=device, dtype=dtype), torch.randn(4096, 4096, device=device, dtype=dtype)
-    x, k = torch.randn(128, 64, 7, 127, device=device, dtype=dtype), torch.randn(64, 64, 3, 4, device=device, dtype=dtype)
-    x = x.contiguous(memory_format=torch.channels_last)
+    rates = {}
     with torch.no_grad():
-        mm = 2 * 256 * 4096 * 4096 / 1e9
-        rates = {"matmul": mm / _median_s(lambda: F.linear(a, w), device)}
-        if precision == "fp32" and device.type == "cpu" and _AVAILABLE: rates["matmul_onednn"] = mm / _median_s(lambda: _OneDNNLinear.apply(a, w, None), device)
-        rates["conv"] = 2 * 128 * 64 * 5 * 62 * 64 * 12 / 1e9 / _median_s(lambda: F.conv2d(x, k, stride=(1, 2)), device)
-        x1, k1 = torch.randn(256, 128, 144, device=device, dtype=dtype), torch.randn(256, 128, 5, device=device, dtype=dtype)  # the FCN's widest conv
-        rates["conv1d"] = 2 * 256 * 128 * 140 * 256 * 5 / 1e9 / _median_s(lambda: F.conv1d(x1, k1), device)
+        if "matmul" in kinds or "matmul_onednn" in kinds:
+            a, w = torch.randn(256, 4096, device=device, dtype=dtype), torch.randn(4096, 4096, device=device, dtype=dtype)
+            mm = 2 * 256 * 4096 * 4096 / 1e9
+            if "matmul" in kinds: rates["matmul"] = mm / _median_s(lambda: F.linear(a, w), device)
+            if "matmul_onednn" in kinds and precision == "fp32" and device.type == "cpu" and _AVAILABLE:
+                rates["matmul_onednn"] = mm / _median_s(lambda: _OneDNNLinear.apply(a, w, None), device)
+        if "conv" in kinds:
+            x, k = torch.randn(128, 64, 7, 127, device=device, dtype=dtype), torch.randn(64, 64, 3, 4, device=device, dtype=dtype)
+            x = x.contiguous(memory_format=torch.channels_last)
+            rates["conv"] = 2 * 128 * 64 * 5 * 62 * 64 * 12 / 1e9 / _median_s(lambda: F.conv2d(x, k, stride=(1, 2)), device)
+        if "conv1d" in kinds:
+            x1, k1 = torch.randn(256, 128, 144, device=device, dtype=dtype), torch.randn(256, 128, 5, device=device, dtype=dtype)  # the FCN's widest conv
+            rates["conv1d"] = 2 * 256 * 128 * 140 * 256 * 5 / 1e9 / _median_s(lambda: F.conv1d(x1, k1), device)
     return rates
 
 
@@ -254,18 +264,26 @@ def _main():
     print(f"glibc malloc: {f'as the environment sets it, {malloc}' if malloc else 'freed memory kept, as fit trains (tsssl.core.freed_memory_kept)'}")
     if device.type == "cpu":
         print(f"BatchNorm + activation: {'tsssl.fused kernels' if fused_norm_enabled() else 'PyTorch kernels'} (tsssl.fused; TSSSL_FUSED_NORM=0 turns the fused ones off)")
-    rows, shares = [], {}
+    rows, shares, seen = [], {}, collections.defaultdict(list)  # seen: every kernel rate measured around a step, per (precision, kind)
     compiled = [False, True] if a.compile else [False]
 
-    def measure(key, data, prec, model, loss_fn, x, y, batch, rate):
-        "One row per variant (eager, compiled): ms per step, series/s, GFLOP and the share of `rate`."
+    def rate_around(prec, kind, fn):
+        "fn()'s result and the device's `kind` rate as it ran: the mean of that rate measured just before and just after it."
+        before = kernel_rates(device, prec, (kind,))[kind]
+        out = fn()
+        after = kernel_rates(device, prec, (kind,))[kind]
+        seen[(prec, kind)] += [before, after]
+        return out, (before + after) / 2
+
+    def measure(key, data, prec, model, loss_fn, x, y, batch, kind):
+        "One row per variant (eager, compiled): ms per step, series/s, GFLOP and the share of the `kind` rate measured around the step."
         gf = step_gflop(model, loss_fn, x, y, batch, prec, device)
         eager_s = None
         for c in compiled:
-            s = time_steps(model, loss_fn, x, y, batch, prec, device, a.steps, a.warmup, compiled=c)
-            if not c: eager_s = s  # the eager step: what the profile below splits up
+            s, r = rate_around(prec, kind, lambda: time_steps(model, loss_fn, x, y, batch, prec, device, a.steps, a.warmup, compiled=c))
+            if not c: eager_s, rate = s, r  # the eager step: what the profile below splits up
             rows.append((key + (" compiled" if c else ""), data, prec, n_params(model), s * 1e3, min(batch, len(x)) / s, gf,
-                         gf / s / rate, "" if c else REFERENCE.get((key, data), "")))
+                         gf / s / r, "" if c else REFERENCE.get((key, data), "")))
         if a.profile:
             sh = op_shares(model, loss_fn, x, y, batch, prec, device)
             ks, kgf, slowest = kernels_alone(model, loss_fn, x, y, batch, prec, device, rate)
@@ -284,17 +302,17 @@ def _main():
                     torch.manual_seed(0)
                     tok = VQVAE(VQVAEConfig(length=length))
                     model = NCVQVAE(tok, SSLConfig(method=method), AugmentConfig()) if method != PLAIN else tok
-                    measure(f"stage1-{method}", data, prec, model, stage1_loss, x, y, 128, rates[prec]["conv"])
+                    measure(f"stage1-{method}", data, prec, model, stage1_loss, x, y, 128, "conv")
             if "fcn" in a.what:  # the FID/IS evaluator and the CAS classifier train this step, 256 series at a time
                 torch.manual_seed(0)
                 reps = -(-1000 // len(x))  # the CAS classifier trains on at least 1000 series: full batches of 256 even on GunPoint
-                measure("fcn", data, prec, FCN(x.shape[1], int(y.max()) + 1), fcn_loss, x.repeat(reps, 1, 1), y.repeat(reps), 256, rates[prec]["conv"])
+                measure("fcn", data, prec, FCN(x.shape[1], int(y.max()) + 1), fcn_loss, x.repeat(reps, 1, 1), y.repeat(reps), 256, "conv")
             if "stage2" in a.what or "generate" in a.what:
                 torch.manual_seed(0)
                 prior = MaskGIT(VQVAE(VQVAEConfig(length=length)).to(device), 2, MaskGITConfig()).to(device)
                 if "stage2" in a.what:
                     z = prior.latents(x)  # as train_stage2: the frozen encoder runs once, the steps draw targets from z
-                    measure("stage2-token", data, prec, prior, prior_loss, z, y % 2, 256, rates[prec]["matmul"])
+                    measure("stage2-token", data, prec, prior, prior_loss, z, y % 2, 256, "matmul")
                 if "generate" in a.what and prec == a.precision[0]:
                     g = torch.Generator(device=device).manual_seed(0)
                     prior.sample(16, generator=g)  # warm-up
@@ -307,7 +325,10 @@ def _main():
     for r in rows:
         flops = f"{r[6]:>8.1f}{r[6] / r[4] * 1e3:>9.0f}{r[7]:>10.2f}" if r[6] is not None else f"{'':>8}{'':>9}{'':>10}"
         print(f"{r[0]:<29}{r[1]:<10}{r[2]:<6}{r[3]:>11,}{r[4]:>11.1f}{r[5]:>11.0f}{flops}   {r[8]}")
-    print("\nof kernel: the step's GFLOP/s over this device's kernel rate in the same precision (stage 1 and fcn: conv; stage 2: matmul)")
+    print("\nof kernel: the step's GFLOP/s over this device's kernel rate in the same precision (stage 1 and fcn: conv; stage 2: matmul), "
+          "that rate measured just before and just after the step's own timing (their mean), as a shared host's speed drifts")
+    for (prec, kind), r in seen.items():
+        print(f"{prec} {kind} rate around the steps: {min(r):.0f}-{max(r):.0f} GFLOP/s (at the start {rates[prec][kind]:.0f})")
     for (key, data, prec), (sh, conv) in shares.items():
         print(f"{key} {data} {prec}: " + ", ".join(f"{k} {v:.0%}" for k, v in sh.items()) + conv)
 
