@@ -112,9 +112,8 @@ def versions(device: str | torch.device = "auto", # the run's device: the CPU ke
     return out | {"cpu_linear": "oneDNN" if onednn_linear_enabled() else "BLAS",  # float32 CPU linear layers (tsssl.linear)
                   "cpu_batchnorm": "fused" if fused_norm_enabled() else "PyTorch"}  # CPU BatchNorm + activation (tsssl.fused)
 
-def config_device(config: Config | dict) -> str:
-    "The device a run config trains on: its `train.device` ('auto' when it names none)."
-    cfg = config.to_dict() if isinstance(config, Config) else config
+def config_device(cfg: dict) -> str:
+    "The device a run config (as config.json holds it) trains on: its `train.device` ('auto' when it names none)."
     train = cfg.get("train")
     return train.get("device", "auto") if isinstance(train, dict) else "auto"
 
@@ -206,8 +205,9 @@ def start_run(run_dir: str | Path, # the run's directory (created)
                 for p in _contents(run_dir): os.replace(p, run_dir / REPLACED_DIR / p.name)
             else:  # an unfinished or failed run: nothing worth keeping, start clean (no resuming from its checkpoint)
                 for p in _contents(run_dir): shutil.rmtree(p) if p.is_dir() else p.unlink()
-        atomic_write_json(rd.config, config.to_dict() if isinstance(config, Config) else config)
-        rd.write_status({"status": "running", "started": utc_now(), "versions": versions(config_device(config)), "command": " ".join(sys.argv),
+        cfg = config.to_dict() if isinstance(config, Config) else config
+        atomic_write_json(rd.config, cfg)
+        rd.write_status({"status": "running", "started": utc_now(), "versions": versions(config_device(cfg)), "command": " ".join(sys.argv),
                          **({"kind": kind} if kind else {}), **({"parent": str(parent)} if parent is not None else {})})
     except BaseException:
         _release(run_dir); raise
