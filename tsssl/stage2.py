@@ -309,7 +309,7 @@ class Stage2Params(Config):
     seed: int = 0  # seeds training, sampling and the metrics
     device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"
     precision: Literal["fp32", "bf16", "auto", "stage1"] = "auto"  # bf16 autocast for the forward pass; auto = bf16 where native; "stage1": as the tokenizer was trained
-    compile: bool = False  # torch.compile the prior: eager's gradients; fp32 steps 1.05-1.1x faster than eager on a 2-core Xeon (README, speed); compiling takes about a minute
+    compile: bool = False  # torch.compile the prior: eager's gradients; fp32 steps 1.05-1.1x faster than eager on a 2-core Xeon (speed record, 2026-12-02); compiling takes about a minute
     guidance_scale: float = 1.0  # classifier-free guidance weight for class-conditional samples; 1 = none
     n_samples: int | None = None  # None = the test-set size
     fcn_epochs: int = 1000  # evaluator epochs: the thesis recipe (fewer for a quick look; the evaluator is cached per dataset and recipe)
