@@ -59,8 +59,11 @@ def _generate(argv: list[str]) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("-o", "--output", default="generated.npy", help="where to write the (n, channels, length) array")
     a = p.parse_args(argv)
+    out = Path(a.output)
+    if out.suffix != ".npy": raise ValueError(f"--output {out} would not be a .npy file; name one ending in .npy (np.load reads it back)")
+    if not out.parent.is_dir(): raise FileNotFoundError(f"--output {out}: the folder {out.parent} does not exist; create it first")
     x = generate(a.run_dir, a.n, class_label=a.class_label, class_index=a.class_index, seed=a.seed, device=a.device)
-    np.save(a.output, x); print(f"wrote {x.shape} to {a.output}")
+    np.save(out, x); print(f"wrote {x.shape} to {out}")
 
 def _evaluate(argv: list[str]) -> None:
     import json
@@ -82,8 +85,7 @@ def _evaluate(argv: list[str]) -> None:
     p.add_argument("--figures", action="store_true", help="stage 1: also draw its figures into the run directory (for runs made "
                    "with draw_figures=False, e.g. in a sweep)")
     a = p.parse_args(argv)
-    from tsssl.results import run_kind
-    from tsssl.runs import RunDir
+    from tsssl.runs import RunDir, run_kind
     rd = RunDir(a.run_dir)
     cfg = read_json(rd.config) if rd.config.is_file() else {}
     stage2 = run_kind(cfg, status=rd.read_status()) == "stage2"  # the kind the run recorded (older runs: from its config)
@@ -94,10 +96,10 @@ def _evaluate(argv: list[str]) -> None:
         recipe = None if a.fcn_seed is None else Stage2Config.from_dict(cfg).fcn.replace(seed=a.fcn_seed)
         metrics = rescore(a.run_dir, fcn=recipe, device=a.device, fcn_checkpoint=a.fcn_checkpoint)
     elif stage2:
-        from tsssl.stage1 import Stage1Config
+        from tsssl.stage1 import stage1_config
         from tsssl.stage2 import evaluate_prior, load_stage2
         prior, s2, info = load_stage2(a.run_dir, a.device)
-        data = Stage1Config.from_dict(read_json(RunDir(s2.stage1_dir).config)).load_data()  # the data the run used, found the same way
+        data = stage1_config(s2.stage1_dir).load_data()  # the data the run used, found the same way
         metrics = evaluate_prior(prior, data, s2, next(prior.parameters()).device, seed=s2.train.seed)
     else:
         from tsssl.data import to_device
@@ -191,6 +193,13 @@ COMMANDS = {"main": (_main_job, "run the thesis pipeline on one dataset (what `m
             "sweep": (_sweep, "run a sweep file (a grid of stage-1/stage-2 runs), locally or on SLURM"),
             "figures": (_figures, "write the thesis tables and figures from stored sweep results")}
 
+def _option_names() -> set[str]:
+    "The run options the commands take (`--name`), for spelling the library's `name=value` advice as options."
+    import dataclasses
+    from tsssl.stage1 import Stage1Params
+    from tsssl.stage2 import Stage2Params
+    return {f.name for cls in (Stage1Params, Stage2Params) for f in dataclasses.fields(cls)}
+
 def main(argv: list[str] | None = None) -> None:
     "The `tsssl` command. Bad input ends with one `tsssl CMD: error: ...` line (exit 2); TSSSL_DEBUG=1 shows the traceback."
     argv = sys.argv[1:] if argv is None else argv
@@ -200,4 +209,4 @@ def main(argv: list[str] | None = None) -> None:
         print("usage: tsssl COMMAND [--help] [options]\n\ncommands:\n" + "\n".join(lines))
         if argv and argv[0] not in ("-h", "--help"): raise SystemExit(f"tsssl: unknown command {argv[0]!r}")
         return
-    run_command(f"tsssl {argv[0]}", lambda: COMMANDS[argv[0]][0](argv[1:]))
+    run_command(f"tsssl {argv[0]}", lambda: COMMANDS[argv[0]][0](argv[1:]), flags=_option_names)

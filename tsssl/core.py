@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, contextlib, ctypes, dataclasses, datetime as _dt, fcntl, functools, inspect, json, os, platform, random, re, sys, tempfile, types, typing, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Callable, Literal, get_args, get_origin, get_type_hints
+from typing import Any, Callable, Iterable, Literal, get_args, get_origin, get_type_hints
 
 import numpy as np
 import torch
@@ -15,7 +15,8 @@ import torch
 # %% auto #0
 __all__ = ['USER_ERRORS', 'seed_everything', 'resolve_device', 'bf16_native', 'resolve_precision', 'cpu_name', 'cache_path',
            'freed_memory_kept', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json', 'measured_once',
-           'utc_now', 'Config', 'params_from_namespace', 'add_config_arguments', 'error_line', 'run_command']
+           'utc_now', 'Config', 'params_from_namespace', 'add_config_arguments', 'as_flags', 'error_line',
+           'run_command']
 
 # %% ../nbs/00_core.ipynb #a82553ec
 def seed_everything(seed: int, # the one seed of a run
@@ -285,24 +286,39 @@ def add_config_arguments(p: argparse.ArgumentParser, cls: type[Config]) -> None:
         parse, nargs = _arg_parser(hints[name])
         choices = typing.get_args(hints[name]) if typing.get_origin(hints[name]) is typing.Literal else None
         text = f"{helps[name]} " if name in helps else ""
-        p.add_argument("--" + name.replace("_", "-"), type=parse, nargs=nargs, default=default, choices=choices,
-                       help=f"{text}(default: {default!r})".replace("%", "%%"))
+        switch = bool in (hints[name], *typing.get_args(hints[name]))  # a bare `--overwrite` means `--overwrite true`
+        p.add_argument("--" + name.replace("_", "-"), type=parse, default=default, choices=choices,
+                       help=f"{text}(default: {default!r})".replace("%", "%%"), **({"nargs": "?", "const": True} if switch else {"nargs": nargs}))
 
 # %% ../nbs/00_core.ipynb #eb8959cb
 USER_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError)  # become one line on the command line
 
-def error_line(prog: str, e: BaseException) -> str:
-    "The one line a command prints for the error `e`."
+_ASSIGNMENT = re.compile(r"\b([a-z][a-z0-9_]*)=('[^']*'|\"[^\"]*\"|[^\s,;)]+)")  # name=value as the library's messages spell advice
+
+def as_flags(text: str, # a message that may advise `name=value`
+             flags: Iterable[str], # the names the command takes as `--name value`
+            ) -> str:
+    "`text` with each `name=value` that names one of `flags` spelled as the command line takes it: `--name value`."
+    names = set(flags)
+    return _ASSIGNMENT.sub(lambda m: f"--{m[1].replace('_', '-')} {m[2].strip(chr(39) + chr(34))}" if m[1] in names else m[0], text)
+
+def error_line(prog: str, e: BaseException, flags: Iterable[str] = ()) -> str:
+    "The one line a command prints for the error `e` (advice about `flags` spelled as options)."
     text = str(e) if isinstance(e, (ValueError, OSError)) and str(e) else f"{type(e).__name__}: {e}"
-    return f"{prog}: error: {' '.join(text.split())} (TSSSL_DEBUG=1 shows the traceback)"
+    return f"{prog}: error: {as_flags(' '.join(text.split()), flags)} (TSSSL_DEBUG=1 shows the traceback)"
 
 def run_command(prog: str, # how the command names itself, e.g. "tsssl stage1"
                 fn: Callable[[], Any], # the command's work
+                flags: Callable[[], Iterable[str]] = tuple, # the command's option names, asked for only when an error is shown
                ) -> Any:
-    "Run `fn`; a user error ends the process with one `PROG: error: ...` line and status 2 (unless TSSSL_DEBUG is set)."
+    "Run `fn`; a user error ends the process with one `PROG: error: ...` line and status 2, Ctrl-C with one line and 130."
     try: return fn()
     except USER_ERRORS as e:
         if os.environ.get("TSSSL_DEBUG"): raise
-        print(error_line(prog, e), file=sys.stderr)
+        print(error_line(prog, e, flags()), file=sys.stderr)
         raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        if os.environ.get("TSSSL_DEBUG"): raise
+        print(f"{prog}: interrupted; a run keeps its last checkpoint: the same command resumes it", file=sys.stderr)
+        raise SystemExit(130) from None
 

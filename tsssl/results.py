@@ -12,12 +12,12 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from .core import read_json
-from .runs import CONFIG_FILE, STATUS_FILE, RunDir, run_in_use
+from .runs import CONFIG_FILE, STATUS_FILE, RunDir, run_in_use, run_kind
 from .ssl import PLAIN
 
 # %% auto #0
-__all__ = ['RUN_MARKERS', 'BASE_COLUMNS', 'WANDB_HOSTS', 'flatten', 'is_run_dir', 'find_run_dirs', 'run_kind', 'run_row',
-           'read_run', 'load_runs', 'wandb_api_key_present', 'wandb_run_row', 'load_wandb_runs']
+__all__ = ['RUN_MARKERS', 'BASE_COLUMNS', 'WANDB_HOSTS', 'flatten', 'is_run_dir', 'find_run_dirs', 'run_row', 'read_run',
+           'load_runs', 'wandb_api_key_present', 'wandb_run_row', 'load_wandb_runs']
 
 # %% ../nbs/72_results.ipynb #3cafd2ba
 def flatten(d: dict, # a nested dict (a config, metrics)
@@ -66,15 +66,6 @@ def _load(p: Path, problems: list[str], required: bool) -> dict | None:
 def _seconds(start: str | None, end: str | None) -> float | None:
     try: return (_dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start)).total_seconds()
     except (TypeError, ValueError): return None
-
-def run_kind(config: dict, # config.json's content
-             fallback: str = "", # when neither the status nor the config says
-             status: dict | None = None, # status.json's content
-            ) -> str:
-    "The `kind` status.json records, else 'stage1' or 'stage2' from the shape of the config (older runs), else `fallback`."
-    kind = (status or {}).get("kind")
-    if isinstance(kind, str) and kind: return kind
-    return "stage2" if config.get("stage1_dir") else "stage1" if "ssl" in config else fallback
 
 # %% ../nbs/72_results.ipynb #a6aee7b5
 BASE_COLUMNS = ("run_dir", "run_id", "stage", "status", "error", "sweep", "started", "ended", "wall_time_s")

@@ -23,7 +23,8 @@ from .log import JSONLLogger, MultiLogger, WandbLogger
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'CAS_CHECKPOINT_FILE',
            'SWEEP_FILE', 'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'axis_label',
            'run_name', 'versions', 'config_device', 'run_status', 'RunInUseError', 'run_in_use', 'start_run',
-           'finish_run', 'fail_run', 'LoggedRun', 'logged_run', 'execute_notebook']
+           'finish_run', 'fail_run', 'run_kind', 'run_config', 'found_path', 'LoggedRun', 'logged_run',
+           'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
@@ -208,6 +209,7 @@ def start_run(run_dir: str | Path, # the run's directory (created)
         cfg = config.to_dict() if isinstance(config, Config) else config
         atomic_write_json(rd.config, cfg)
         rd.write_status({"status": "running", "started": utc_now(), "versions": versions(config_device(cfg)), "command": " ".join(sys.argv),
+                         "cwd": os.getcwd(),  # relative paths in the config are relative to this folder (`found_path`)
                          **({"kind": kind} if kind else {}), **({"parent": str(parent)} if parent is not None else {})})
     except BaseException:
         _release(run_dir); raise
@@ -233,6 +235,38 @@ def fail_run(run_dir: str | Path, error: BaseException) -> None:
     finally:
         _release(run_dir)
 
+
+# %% ../nbs/70_runs.ipynb #d8fcba89
+def run_kind(config: dict, # config.json's content
+             fallback: str = "", # when neither the status nor the config says
+             status: dict | None = None, # status.json's content
+            ) -> str:
+    "The `kind` status.json records, else 'stage1' or 'stage2' from the shape of the config (older runs), else `fallback`."
+    kind = (status or {}).get("kind")
+    if isinstance(kind, str) and kind: return kind
+    return "stage2" if config.get("stage1_dir") else "stage1" if "ssl" in config else fallback
+
+def run_config(run_dir: str | Path, # a run directory
+               kind: str, # the kind the caller needs: 'stage1' or 'stage2'
+              ) -> dict:
+    "config.json of a run of `kind`; a clear error when it is missing or the run is of the other kind."
+    rd, what = RunDir(run_dir), kind.replace("stage", "stage-")
+    if not rd.path.is_dir(): raise FileNotFoundError(f"{rd.path} does not exist: give a {what} run directory")
+    if not rd.config.is_file(): raise FileNotFoundError(f"{rd.path} holds no {CONFIG_FILE}: is it a {kind.replace('stage', 'stage-')} run directory?")
+    config = read_json(rd.config)
+    found = run_kind(config, kind, rd.read_status())
+    if found != kind:
+        raise ValueError(f"{rd.path} is a {found.replace('stage', 'stage-')} run, not a {kind.replace('stage', 'stage-')} run: "
+                         f"give the directory of a {kind.replace('stage', 'stage-')} run")
+    return config
+
+def found_path(run_dir: str | Path, # the run whose config recorded `path`
+               path: str | None, # a path from its config
+              ) -> str | None:
+    "`path` as found from here: as given if it exists (or is absolute), else under the folder the run was started from, if it exists there."
+    if not path or Path(path).is_absolute() or Path(path).exists(): return path
+    start = RunDir(run_dir).read_status().get("cwd")
+    return str(Path(start) / path) if isinstance(start, str) and (Path(start) / path).exists() else path
 
 # %% ../nbs/70_runs.ipynb #347c9c88
 @dataclass

@@ -18,7 +18,7 @@ from .core import Config, atomic_write_json, read_json, resolve_device, utc_now
 from .data import UCRData, load_ucr, to_device
 from .sources import is_file_source, load_data
 from .ncvqvae import NCVQVAE, stage1_loss
-from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, SWEEP_FILE, RunDir, logged_run, run_name, run_status
+from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, SWEEP_FILE, RunDir, found_path, logged_run, run_config, run_name, run_status
 from .ssl import PLAIN, SSLConfig, SSLMethod, ssl_method_name
 from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, trainmode_probes
 from .train import FitResult, TrainConfig, fit, load_checkpoint, save_checkpoint
@@ -26,8 +26,8 @@ from .vqvae import VQVAE, VQVAEConfig, n_params
 
 # %% auto #0
 __all__ = ['TOKENIZER_FORMAT', 'Stage1Config', 'build_stage1_model', 'tokenizer_of', 'Stage1Result', 'data_description',
-           'train_stage1', 'load_stage1', 'stage1_figures', 'reload_stage1', 'save_figures', 'export_tokenizer',
-           'import_tokenizer', 'Stage1Params']
+           'train_stage1', 'stage1_config', 'load_stage1', 'stage1_figures', 'reload_stage1', 'save_figures',
+           'export_tokenizer', 'import_tokenizer', 'Stage1Params']
 
 # %% ../nbs/45_stage1.ipynb #a5172596
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class Stage1Config(Config):
     length: int | None = None  # target length for "resample" / "pad"; None = the longest series
     id_column: str | None = None  # files only: long format, the column naming the series a row belongs to
     time_column: str | None = None  # files only: long format, the column ordering a series' rows (default: row order)
+    value_columns: tuple[int | str, ...] | None = None  # files only: the columns holding values (wide: time steps; long: channels); None = all others
+    header: bool | None = None  # text files only: whether the first line is a header; None = guess (see `tsssl.sources`)
+    stratify: bool = True  # files only: keep the class proportions in both splits of a labelled file
     vqvae: VQVAEConfig | None = None  # None = the reference tokenizer for this dataset's length
     ssl: SSLConfig = SSLConfig()  # method "vqvae" = plain VQ-VAE
     augment: AugmentConfig = AugmentConfig()  # the second view (NC-VQVAE only)
@@ -51,11 +54,26 @@ class Stage1Config(Config):
     probe_protocol: str = "leak_free"  # "leak_free" (eval mode), or "both": also the thesis' train-mode probes (`*_trainmode` metrics)
     vqvae_overrides: dict[str, Any] = field(default_factory=dict)  # VQVAEConfig fields to change when vqvae is None
 
+    def __post_init__(self):
+        for name in ("dataset", "data_dir", "test_path"):  # paths may be given as Path objects; they are recorded as text
+            if isinstance(getattr(self, name), os.PathLike): object.__setattr__(self, name, os.fspath(getattr(self, name)))
+        if not isinstance(self.dataset, str):
+            raise TypeError(f"Stage1Config.dataset takes a UCR dataset name or a file path, got a {type(self.dataset).__name__}; "
+                            "to train on arrays or a DataFrame held in memory, write them to a file first, e.g. "
+                            "np.savez('mine.npz', x=x, y=y) or df.to_csv('mine.csv', index=False), and pass its path")
+        super().__post_init__()
+
     def load_data(self) -> UCRData:
         "The run's data, through the one door for UCR names and files (`tsssl.sources.load_data`)."
         return load_data(self.dataset, self.data_dir, label_column=self.label_column, test_path=self.test_path,
                          test_fraction=self.test_fraction, split_seed=self.split_seed, unequal=self.unequal, length=self.length,
-                         id_column=self.id_column, time_column=self.time_column)
+                         stratify=self.stratify, header=self.header, id_column=self.id_column, time_column=self.time_column,
+                         value_columns=self.value_columns)
+
+    def found_from(self, run_dir: str | Path) -> "Stage1Config":
+        "This config with the file paths it recorded found from here (`tsssl.runs.found_path`), for reading `run_dir` back from another folder."
+        dataset = found_path(run_dir, self.dataset) if is_file_source(self.dataset) and self.data_dir is None else self.dataset
+        return self.replace(dataset=dataset, data_dir=found_path(run_dir, self.data_dir), test_path=found_path(run_dir, self.test_path))
 
     def resolve(self, data: UCRData) -> "Stage1Config":
         "Fill in the tokenizer's length and channels from `data` (and check a given one matches)."
@@ -156,6 +174,11 @@ def _tokenizer_state(ckpt: dict, cfg: Stage1Config) -> dict:
     if not cfg.ssl.enabled: return ckpt["model"]
     return {k[len("vqvae."):]: v for k, v in ckpt["model"].items() if k.startswith("vqvae.")}
 
+def stage1_config(run_dir: str | Path, # a stage-1 run directory
+                 ) -> Stage1Config:
+    "A stage-1 run's config, its recorded file paths found from here (so a run reads back from any folder)."
+    return Stage1Config.from_dict(run_config(run_dir, "stage1")).found_from(run_dir)
+
 def load_stage1(run_dir: str | Path, # a stage-1 run directory
                 device: str = "cpu",
                ) -> tuple[VQVAE, Stage1Config]:
@@ -164,9 +187,9 @@ def load_stage1(run_dir: str | Path, # a stage-1 run directory
     if not run_dir.is_dir(): raise FileNotFoundError(f"stage-1 run directory {run_dir} does not exist; train one with train_stage1 or nbs/experiments/stage1.ipynb")
     missing = [p.name for p in (rd.config, rd.checkpoint) if not p.is_file()]
     if missing: raise FileNotFoundError(f"{run_dir} is not a complete stage-1 run: {missing} missing")
+    cfg = stage1_config(run_dir)  # a run of another kind is named as such
     if run_status(run_dir) != "finished":
         raise RuntimeError(f"the stage-1 run in {run_dir} is '{run_status(run_dir)}', not finished; finish (resume) it first")
-    cfg = Stage1Config.from_dict(read_json(rd.config))
     state = _tokenizer_state(load_checkpoint(rd.checkpoint), cfg)  # a damaged checkpoint is reported before the config is used
     tok = VQVAE(cfg.vqvae); tok.load_state_dict(state)
     return tok.to(resolve_device(device)).eval(), cfg
@@ -270,6 +293,9 @@ class Stage1Params(Config):
     length: int | None = None  # files only: target length for resample or pad; None = the longest series
     id_column: str | None = None  # files only: long format (one row per observation), the column naming each row's series
     time_column: str | None = None  # files only: long format, the column ordering a series' rows; None = row order
+    value_columns: tuple[int | str, ...] | None = None  # files only: the columns holding values, by header name or 0-based position; None = all others
+    header: bool | None = None  # text files only: True = the first line is a header, False = it is a series; None = guess
+    stratify: bool = True  # files only: keep the class proportions in both splits (False: a plain random split, e.g. for a class of one series)
     ssl_method: SSLMethod = PLAIN  # "vqvae" = plain VQ-VAE (the empty string of older sweep files reads the same)
     augmentations: tuple[str, ...] | str = "warp"  # names, or a preset: "warp", "slice", "gauss"
     aug_recon_weight: float = 0.1  # λ_aug
@@ -294,11 +320,12 @@ class Stage1Params(Config):
 
     def to_config(self) -> Stage1Config:
         "The nested run config these parameters describe."
-        column = self.label_column  # from the command line a position arrives as text ("0")
-        if isinstance(column, str) and column.isdigit(): column = int(column)
-        return Stage1Config(dataset=self.dataset, data_dir=self.data_dir, label_column=column, test_path=self.test_path,
+        position = lambda c: int(c) if isinstance(c, str) and c.lstrip("-").isdigit() else c  # from the command line "0" or "-1" arrives as text
+        values = None if self.value_columns is None else tuple(position(c) for c in self.value_columns)
+        return Stage1Config(dataset=self.dataset, data_dir=self.data_dir, label_column=position(self.label_column), test_path=self.test_path,
                             test_fraction=self.test_fraction, split_seed=self.split_seed, unequal=self.unequal, length=self.length,
-                            id_column=self.id_column, time_column=self.time_column,
+                            id_column=self.id_column, time_column=self.time_column, value_columns=values, header=self.header,
+                            stratify=self.stratify,
                             ssl=SSLConfig(method=self.ssl_method, aug_recon_weight=self.aug_recon_weight),
                             augment=AugmentConfig(names=resolve_augmentations(self.augmentations)),
                             train=TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,

@@ -16,17 +16,17 @@ from .core import Config, atomic_write_json, read_json, resolve_device, resolve_
 from .data import TensorData, UCRData, to_device
 from .fcn import FCN, FCNConfig, evaluator_for, fcn_accuracy, fcn_outputs, load_reference_fcn
 from .gen_metrics import cas, cas_class_counts, generation_metrics
-from .labelfree import LabelFreeConfig, label_free_metrics
+from .labelfree import MIN_SERIES, LabelFreeConfig, label_free_metrics
 from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
 from .ssl import PLAIN, ssl_method_name
-from .runs import RunDir, logged_run, run_name, run_status
-from .stage1 import Stage1Config, load_stage1
+from .runs import RunDir, found_path, logged_run, run_config, run_name, run_status
+from .stage1 import Stage1Config, load_stage1, stage1_config
 from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import n_params
 
 # %% auto #0
 __all__ = ['Stage2Config', 'paper_pairing', 'Stage2Result', 'PriorDraws', 'evaluate_prior', 'stage2_figures', 'train_stage2',
-           'load_stage2', 'rescore', 'generate', 'Stage2Params']
+           'stage2_config', 'load_stage2', 'rescore', 'generate', 'Stage2Params']
 
 # %% ../nbs/55_stage2.ipynb #77e08436
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ def stage2_figures(prior: MaskGIT, data: UCRData, draws: PriorDraws) -> dict[str
 
 # %% ../nbs/55_stage2.ipynb #e30d19e6
 def _check_same_data(stage1_dir: str | Path, data: UCRData) -> None:
-    "Refuse data that differs from what the stage-1 run was trained on (its data.json), naming both."
+    "Refuse data that differs from what the stage-1 run was trained on (its data.json): in shape, classes or values."
     p = RunDir(stage1_dir).data
     if not p.is_file(): return  # a run from before data.json was written
     was, now = read_json(p), data.summary()
@@ -188,6 +188,22 @@ def _check_same_data(stage1_dir: str | Path, data: UCRData) -> None:
         show = lambda d: f"{d.get('name')} ({d.get('n_train')} train series, {d.get('n_channels')} channel(s) of length {d.get('length')}, classes {d.get('class_names')})"
         raise ValueError(f"the stage-1 run {stage1_dir} was trained on {show(was)}, but the data found now is {show(now)} "
                          f"from {now['source']}: give stage 2 the data its tokenizer was trained on (the stage-1 run's data_dir)")
+    if not all(np.allclose(was[k], getattr(data, k), rtol=1e-6, atol=0) for k in ("mean", "std") if k in was):  # same shape, new values
+        raise ValueError(f"the stage-1 run {stage1_dir} was trained on {now['source']} with training mean {was['mean']} and std {was['std']}, "
+                         f"but that data now has mean {data.mean.tolist()} and std {data.std.tolist()}: its values changed since; "
+                         "give stage 2 the data its tokenizer was trained on, or train stage 1 again")
+
+def _check_evaluable(data: UCRData, cfg: Stage2Config) -> None:
+    "Refuse, before any training, a run whose splits or sample count are too small for the metrics it is asked for."
+    sizes = {"the test split": len(data.x_test), "the generated set (n_samples)": cfg.n_samples or len(data.x_test)}
+    if cfg.label_free is not None: sizes["the training split"] = len(data.x_train)
+    need = MIN_SERIES if cfg.label_free is not None else 2 if data.labeled else 0  # label-free metrics: 4 per set; FID: 2 (a covariance)
+    small = [f"{k} holds {v}" for k, v in sizes.items() if v < need]
+    if small:
+        what = "the label-free metrics need" if cfg.label_free is not None else "FID needs"
+        off = "; or turn the label-free metrics off (label_free_metrics=False)" if cfg.label_free is not None else ""
+        raise ValueError(f"{', '.join(small)} series, but {what} at least {need} per set: hold out more series for testing in stage 1 "
+                         f"(test_fraction or test_path), or draw more (n_samples){off}")
 
 def train_stage2(cfg: Stage2Config, # the run
                  out_dir: str | Path, # the run directory
@@ -200,7 +216,7 @@ def train_stage2(cfg: Stage2Config, # the run
                       cas_precision=None if cfg.cas_precision is None else resolve_precision(cfg.cas_precision, device))
     tok, s1 = load_stage1(cfg.stage1_dir, device=device)
     data = s1.load_data(); out_dir = Path(out_dir)
-    _check_same_data(cfg.stage1_dir, data)  # before the run directory is touched
+    _check_same_data(cfg.stage1_dir, data); _check_evaluable(data, cfg)  # before the run directory is touched
     with logged_run(out_dir, cfg, wandb_project, overwrite=overwrite, kind="stage2", parent=cfg.stage1_dir) as run:
         rd = RunDir(out_dir)
         torch.manual_seed(cfg.train.seed)
@@ -222,6 +238,12 @@ def train_stage2(cfg: Stage2Config, # the run
     return Stage2Result(out_dir, cfg, prior, data, res, metrics, figs)
 
 # %% ../nbs/55_stage2.ipynb #683e92fc
+def stage2_config(run_dir: str | Path, # a stage-2 run directory
+                 ) -> Stage2Config:
+    "A stage-2 run's config, its stage-1 run directory found from here (so a run reads back from any folder)."
+    cfg = Stage2Config.from_dict(run_config(run_dir, "stage2"))
+    return cfg.replace(stage1_dir=found_path(run_dir, cfg.stage1_dir))
+
 def load_stage2(run_dir: str | Path, # a finished stage-2 run directory
                 device: str = "auto",
                ) -> tuple[MaskGIT, Stage2Config, dict]:
@@ -230,7 +252,7 @@ def load_stage2(run_dir: str | Path, # a finished stage-2 run directory
     if not run_dir.is_dir(): raise FileNotFoundError(f"stage-2 run directory {run_dir} does not exist")
     if run_status(run_dir) != "finished":
         raise RuntimeError(f"the stage-2 run in {run_dir} is '{run_status(run_dir)}', not finished; finish (resume) it first")
-    cfg = Stage2Config.from_dict(read_json(rd.config))
+    cfg = stage2_config(run_dir)
     dev = resolve_device(device)
     tok, s1 = load_stage1(cfg.stage1_dir, device=dev)
     info = read_json(RunDir(cfg.stage1_dir).data)
@@ -247,7 +269,7 @@ def rescore(run_dir: str | Path, # a finished stage-2 run directory, trained on 
     "FID and IS of a finished run's unconditional samples, drawn again as its evaluation drew them, under another (or its own) evaluator."
     if fcn is not None and fcn_checkpoint is not None: raise ValueError("give fcn (a recipe to train an evaluator) or fcn_checkpoint (a trained one), not both")
     prior, cfg, _ = load_stage2(run_dir, device)
-    data = Stage1Config.from_dict(read_json(RunDir(cfg.stage1_dir).config)).load_data()  # the data only: load_stage2 built the tokenizer
+    data = stage1_config(cfg.stage1_dir).load_data()  # the data only: load_stage2 built the tokenizer
     _check_same_data(cfg.stage1_dir, data)
     if not data.labeled: raise ValueError(f"the run {run_dir} was trained on data without labels: FID and IS need an evaluator trained on classes")
     g, td, n = _draw_start(data, cfg, next(prior.parameters()).device, cfg.train.seed)
@@ -337,9 +359,7 @@ class Stage2Params(Config):
 
     def _stage1(self) -> Stage1Config:
         "The stage-1 run's config (for the thesis' pairing and precision='stage1')."
-        cfg_path = RunDir(self.stage1_dir).config
-        if not cfg_path.is_file(): raise FileNotFoundError(f"{cfg_path} not found: is {self.stage1_dir} a stage-1 run directory?")
-        return Stage1Config.from_dict(read_json(cfg_path))
+        return stage1_config(self.stage1_dir)
 
     @property
     def run_dir(self) -> Path:
