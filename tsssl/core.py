@@ -309,13 +309,13 @@ def error_line(prog: str, e: BaseException, flags: Iterable[str] = ()) -> str:
 
 def run_command(prog: str, # how the command names itself, e.g. "tsssl stage1"
                 fn: Callable[[], Any], # the command's work
-                flags: Callable[[], Iterable[str]] = tuple, # the command's option names, asked for only when an error is shown
+                flags: Callable[[], Iterable[str]] | None = None, # the command's option names, asked for only when an error is shown
                ) -> Any:
     "Run `fn`; a user error ends the process with one `PROG: error: ...` line and status 2, Ctrl-C with one line and 130."
     try: return fn()
     except USER_ERRORS as e:
         if os.environ.get("TSSSL_DEBUG"): raise
-        print(error_line(prog, e, flags()), file=sys.stderr)
+        print(error_line(prog, e, flags() if flags else ()), file=sys.stderr)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         if os.environ.get("TSSSL_DEBUG"): raise

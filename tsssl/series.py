@@ -4,6 +4,7 @@
 
 # %% ../nbs/12_series.ipynb #858e84c2
 from __future__ import annotations
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -18,6 +19,16 @@ __all__ = ['UNEQUAL', 'series_from_arrays', 'series_from_dataframe']
 
 # %% ../nbs/12_series.ipynb #99fb909d
 UNEQUAL = ("error", "resample", "pad")  # the choices for series of unequal lengths
+
+def _quote(v: Any, n: int = 40) -> str:
+    "A value as an error message quotes it: the repr of the plain Python value, a long string cut to `n` characters."
+    v = v.item() if isinstance(v, np.generic) else v      # 'a', 2.5: not np.str_('a'), np.float64(2.5)
+    return repr(v[: n - 3] + "..." if isinstance(v, str) and len(v) > n else v)
+
+def _some(items: Sequence, k: int = 5) -> str:
+    "The first `k` items, quoted, and how many more: a list that never floods a message."
+    shown = ", ".join(_quote(v) for v in list(items)[:k])
+    return shown + (f", ... and {len(items) - k} more" if len(items) > k else "")
 
 class _Part(NamedTuple):
     "Series from one source, before the split: (c l_i) arrays, labels, and how errors name them."
@@ -53,9 +64,9 @@ def _series_list(x: Any, # (n l) / (n c l) array or tensor, or a sequence of (l,
 
 # %% ../nbs/12_series.ipynb #88baf9ce
 def _missing(v: Any) -> bool:
-    "Whether a label is missing: None, NaN, NA or blank."
+    "Whether a label is missing: None, NaN, NA, blank, or a string that spells a missing value ('NaN', 'NA', 'null', ...)."
     if v is None: return True
-    if isinstance(v, str): return v.strip() == ""
+    if isinstance(v, str): return v.strip().lower() in _NA     # the spellings a text cell uses for a missing value
     try: return bool(pd.isna(v))
     except (TypeError, ValueError): return False
 
@@ -80,8 +91,43 @@ def _checked(part: _Part) -> _Part:
         if np.isinf(a).any(): raise ValueError(f"{part.where(i)} contains an infinite value: fix or remove it")
         out.append(a[:, : seen[-1] + 1])
     for i, v in enumerate(part.labels or []):
-        if _missing(v): raise ValueError(f"{part.where(i)} has no label: label every series, or load the data without labels")
+        if not _missing(v): continue
+        spelled = isinstance(v, str) and v.strip() != ""   # 'NaN', 'NA', ...: a missing value, though written out
+        raise ValueError(f"{part.where(i)} has no label{f' ({_quote(v.strip())} means a missing value)' if spelled else ''}: "
+                         "label every series, or load the data without labels"
+                         f"{f'; if {_quote(v.strip())} is a class, give it another name' if spelled else ''}")
     return part._replace(series=out)
+
+# %% ../nbs/12_series.ipynb #5e1a7c31
+_MANY_CLASSES = 20  # more distinct labels than this, mostly of one series or numbers with fractions: a value column
+
+def _label_key(v: Any) -> str:
+    "One spelling per class: labels that spell the same number ('1', '1.0') share one; others are stripped strings."
+    return _canon(x) if (x := _label_number(str(v))) is not None else str(v).strip()
+
+def _not_a_column(part: _Part, # checked series
+                  min_length: int, # shortest series allowed
+                 ) -> None:
+    "Refuse series of one value each, as many as a series needs steps: one series written as a column."
+    n = len(part.series)
+    if n < max(min_length, 2) or any(a.shape[1] > 1 for a in part.series): return
+    raise ValueError(f"every series of {part.what} has a single value ({n} series of one value): that looks like one series written "
+                     "as a column, one value per line; tsssl reads one series per line (or row): write each series as a row "
+                     "(transpose it: np.savetxt(path, x.T, delimiter=',') or df.T), or, for series stacked in a column, use "
+                     "the long format: id_column (the series each row belongs to) and time_column")
+
+def _class_labels(part: _Part) -> None:
+    "Refuse labels that look like a value column: many distinct ones, mostly of a single series or numbers with fractions."
+    if part.labels is None: return
+    counts = Counter(_label_key(v) for v in part.labels)
+    nums = [_label_number(str(v)) for v in part.labels]
+    fractional = all(v is not None for v in nums) and any(v != v.to_integral_value() for v in nums)
+    alone = sum(c == 1 for c in counts.values())
+    if len(counts) <= _MANY_CLASSES or not (alone > len(part.labels) / 2 or fractional): return
+    col = part.prep.get("label_column")
+    why = "the labels look like values, not class labels; pass class labels, or none" if col is None else \
+          f"label_column={col!r} looks like a value column, not class labels; name the label column, or leave labels out"
+    raise ValueError(f"{len(counts)} distinct labels for {len(part.labels)} series of {part.what} ({_some(list(counts))}): {why} (unlabeled data)")
 
 # %% ../nbs/12_series.ipynb #d154d5e3
 def _split(n: int, # number of series
@@ -99,11 +145,13 @@ def _split(n: int, # number of series
         raise TypeError(f"split_seed must be an int, got {split_seed!r}")
     from sklearn.model_selection import train_test_split
     strat = labels is not None and bool(stratify)
-    key = [_canon(v) if (v := _label_number(str(s))) is not None else str(s).strip() for s in labels] if strat else None
+    key = [_label_key(s) for s in labels] if strat else None
     try: tr, te = train_test_split(np.arange(n), test_size=float(test_fraction), random_state=int(split_seed), stratify=key)
     except ValueError as e:
+        lone = [k for k, c in Counter(key).items() if c < 2] if strat else []   # a class of one series cannot be in both splits
+        why = f"{len(lone)} class{'es have' if len(lone) > 1 else ' has'} a single series: {_some(lone)}" if lone else _quote(str(e), 300)
         raise ValueError(f"cannot split the {n} series of {what} with test_fraction={test_fraction}{' stratified by label' if strat else ''} "
-                         f"({e}): give the test split yourself (x_test / test_path){', pass stratify=False' if strat else ''}, "
+                         f"({why}): give the test split yourself (x_test / test_path){', pass stratify=False' if strat else ''}, "
                          "or change test_fraction") from None
     record = {"split": "random", "test_fraction": float(test_fraction), "split_seed": int(split_seed), "stratified": strat}
     return np.sort(tr), np.sort(te), record
@@ -130,9 +178,18 @@ def _unequal_error(splits: dict, lens: dict) -> ValueError:
                       f"length: unequal=\"resample\" (linear interpolation of each series to `length`, default the longest, {every.max()}) "
                       "or unequal=\"pad\" (padding up to `length`, default the longest, masked: the losses and metrics leave it out)")
 
+def _mismatch_error(lens: dict, given: tuple[str, str]) -> ValueError | None:
+    "The error for a given test split whose series all have one length and the train series all another; None otherwise."
+    (ltr, *more_tr), (lte, *more_te) = sorted(set(lens["train"].tolist())), sorted(set(lens["test"].tolist()))
+    if more_tr or more_te or ltr == lte: return None
+    return ValueError(f"the test series ({given[1]}) have length {lte} while the training series ({given[0]}) have length {ltr}: "
+                      f"check that {given[1]} holds the same kind of series as {given[0]} (same sampling and span), or pass "
+                      f"unequal=\"resample\" to interpolate the series of both splits to one length (`length`, default {max(ltr, lte)})")
+
 def _to_length(splits: dict, # split name → (list of (c l_i) series, how errors name series i)
                unequal: str, # "error", "resample" or "pad"
                length: int | None, # the length to resample or pad to; None: the longest series
+               given: tuple[str, str] | None = None, # what the train and test series came from, when the test split is given
               ) -> tuple[dict, dict, bool]: # split name → (n c length) array; the record; whether padded
     "Bring every series of every split to one length as `unequal` says, and record what was done."
     if unequal not in UNEQUAL: raise ValueError(f"unequal must be one of {UNEQUAL}, got {unequal!r}")
@@ -144,7 +201,7 @@ def _to_length(splits: dict, # split name → (list of (c l_i) series, how error
     lo, hi = min(int(v.min()) for v in lens.values()), max(int(v.max()) for v in lens.values())
     target = hi if length is None else int(length)
     if lo == hi == target: return {s: np.stack(xs) for s, (xs, _) in splits.items()}, {"lengths": "equal"}, False
-    if unequal == "error": raise _unequal_error(splits, lens)
+    if unequal == "error": raise (given is not None and _mismatch_error(lens, given)) or _unequal_error(splits, lens)
     if unequal == "pad" and hi > target:
         s, i = next((s, int(np.argmax(v))) for s, v in lens.items() if v.max() > target)
         raise ValueError(f"{splits[s][1](i)} has {lens[s][i]} values, more than length={target}: padding only adds steps; pass "
@@ -168,7 +225,7 @@ def _assemble(name: str, # dataset name
               source: str, # recorded in `UCRData.source`
              ) -> UCRData:
     "Check, split (or keep the given split), bring to one length and scale series from any source; record each choice."
-    train = _checked(train)
+    train = _checked(train); _not_a_column(train, min_length); _class_labels(train)
     if test is None:
         tr, te, record = _split(len(train.series), train.labels, test_fraction, split_seed, stratify, train.what)
         pick = lambda idx: ([train.series[i] for i in idx], None if train.labels is None else [train.labels[i] for i in idx],
@@ -176,13 +233,14 @@ def _assemble(name: str, # dataset name
         (xtr, ytr, wtr), (xte, yte, wte) = pick(tr), pick(te)
         origins = (f"train split (random, of {train.what})", f"test split (random, of {train.what})")
     else:
-        test = _checked(test)
+        test = _checked(test); _not_a_column(test, min_length)
         if (train.labels is None) != (test.labels is None):
             has, lacks = (train.what, test.what) if test.labels is None else (test.what, train.what)
             raise ValueError(f"{has} has labels but {lacks} has none: label both splits, or neither (unlabeled data)")
         (xtr, ytr, wtr), (xte, yte, wte) = (train.series, train.labels, train.where), (test.series, test.labels, test.where)
         record, origins = {"split": "given"}, (f"train split ({train.what})", f"test split ({test.what})")
-    arrays, lengths, padded = _to_length({"train": (xtr, wtr), "test": (xte, wte)}, unequal, length)
+    given = None if test is None else (train.what, test.what)
+    arrays, lengths, padded = _to_length({"train": (xtr, wtr), "test": (xte, wte)}, unequal, length, given)
     return ucr_from_arrays(name, arrays["train"], ytr, arrays["test"], yte, source, min_length, origins,
                            {**record, **lengths, **train.prep}, padded)
 

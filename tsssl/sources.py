@@ -5,7 +5,8 @@
 # %% ../nbs/11_sources.ipynb #68bad701
 from __future__ import annotations
 import csv, io, math, os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .data import UCRData, load_ucr, _NA, _close_names
-from .series import _Part, _array_part, _assemble, _frame_part, _plain
+from .series import _Part, _array_part, _assemble, _frame_part, _plain, _quote
 from .series import UNEQUAL, series_from_arrays, series_from_dataframe  # noqa: F401 (re-exported: the in-memory doors)
 
 # %% auto #0
@@ -30,12 +31,15 @@ def _number(cell: str) -> float | None:
     try: return float(t)
     except ValueError: return None
 
+def _separator(path: Path, first: str) -> str | None:
+    "The cell separator of a text file: ',' for .csv, tab for .tsv; a .txt file's commas when its first line has one, else None (whitespace)."
+    return {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower(), "," if "," in first else None)
+
 def _text_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     "(line number, cells) of every line of a text file that has a non-blank cell."
     try: text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e: raise ValueError(f"{path} is not UTF-8 text ({e}): save it as UTF-8") from None
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    sep = {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower(), "," if "," in first else None)
+    sep = _separator(path, next((line for line in text.splitlines() if line.strip()), ""))
     if sep is None:
         for i, line in enumerate(text.splitlines(), 1):
             if line.strip(): yield i, line.split()
@@ -46,8 +50,28 @@ def _text_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             if any(c.strip() for c in cells): yield reader.line_num, cells
     except csv.Error as e: raise ValueError(f"{path}, line {reader.line_num}: {e}") from None
 
-def _parse_line(cells: list[str], pos: int | None, label_column: Any, path: Path, line: int) -> tuple[np.ndarray, str | None]:
-    "The values (1 l) and the label of one line; a bad cell is an error naming its line and column."
+_SEPARATORS = {";": "semicolons", "\t": "tabs", ",": "commas", " ": "spaces"}  # separators a cell may hide when the file uses another one
+_FOREIGN = {".csv": ";\t ", ".tsv": ";, "}  # the separators each suffix does not use (a .txt file reads commas and whitespace: ';' only)
+_RESAVE = {";": "re-save it with commas between the cells and points as decimal marks (pandas: df.to_csv(path, index=False); "
+                "NumPy: np.savetxt(path, x, delimiter=','); Excel: save as 'CSV (Comma delimited)')",
+           "\t": "name it .tsv (tab-separated), or re-save it with commas between the cells",
+           ",": "name it .csv (comma-separated)",
+           " ": "name it .txt (space-separated), or re-save it with commas between the cells"}
+
+def _check_separator(path: Path, rows: list[tuple[int, list[str]]]) -> None:
+    "Refuse a file whose first lines hold cells that are several numbers joined by another separator (';' from European Excel, tabs in a .csv)."
+    suffix = path.suffix.lower()
+    reads = {".csv": "a .csv file as comma-separated", ".tsv": "a .tsv file as tab-separated"}.get(suffix, "a .txt file as comma- or space-separated")
+    for line, cells in rows[:2]:
+        for c in cells:
+            for s in _FOREIGN.get(suffix, ";"):
+                if s in c.strip() and sum(p.strip() != "" and _number(p) is not None for p in c.split(s)) >= 2:  # '5.2;4.5': numbers joined by s
+                    raise ValueError(f"{path}, line {line}: the cells are separated by {_SEPARATORS[s]} ({_quote(c.strip())}), but tsssl "
+                                     f"reads {reads}: {_RESAVE[s]}")
+
+def _parse_line(cells: list[str], pos: int | None, label_column: Any, path: Path, line: int,
+                hint: Callable[[int], str] = lambda col: "fix that cell or remove the line") -> tuple[np.ndarray, str | None]:
+    "The values (1 l) and the label of one line; a bad cell is an error naming its line and column, with `hint(column)` on what to do."
     if pos is None: label, vals, cols = None, cells, range(len(cells))
     else:
         j = pos if pos >= 0 else len(cells) + pos
@@ -60,32 +84,111 @@ def _parse_line(cells: list[str], pos: int | None, label_column: Any, path: Path
     out = np.empty(len(vals))
     for k, (c, col) in enumerate(zip(vals, cols)):
         if (v := _number(c)) is None:
-            hint = f"if that column holds the labels, pass label_column={col} (0-based)" if pos is None else "fix that cell or remove the line"
-            raise ValueError(f"{path}, line {line}, column {col + 1}: {c!r} is not a number; every cell apart from the label column "
-                             f"must be a number (empty or NaN for a missing value): {hint}")
+            raise ValueError(f"{path}, line {line}, column {col + 1}: {_quote(c)} is not a number; every cell apart from the label column "
+                             f"must be a number (empty or NaN for a missing value): {hint(col)}")
         out[k] = v
     return out[None], label
+
+_TIME_NAMES = ("t", "time", "timestamp", "date", "datetime", "step", "index")  # header names that suggest the time column of the long format
+
+def _bad_cell_hint(rows: list[tuple[int, list[str]]], # the lines of series (no header)
+                   col: int, # the 0-based column of the cell that is not a number
+                   pos: int | None, # the label column, None when unlabeled
+                   names: list[str] | None, # the header row's cells, None without one
+                  ) -> str:
+    "What to do about a column that holds a cell that is not a number: name it as the label column or the long format's id column."
+    words = [c[col].strip() for _, c in rows if len(c) > col and _number(c[col]) is None]
+    ref = names[col] if names and col < len(names) else col
+    label = f"if that column holds the labels, pass label_column={col} (0-based)" if pos is None else \
+            f"if that column holds the labels, pass label_column={ref!r} instead"
+    if len(set(words)) < len(words):   # the same word on several lines: class labels, or the series ids of the long format
+        time = next((n for n in names or [] if n.strip().lower() in _TIME_NAMES), None)
+        long = (f"if it names the series each line belongs to (the long format, one row per observation), pass id_column={ref!r}"
+                + (f" and time_column={time.strip()!r}" if time else " (and time_column, the column that orders a series' rows)"))
+        return f"{label}; {long}"
+    if len(rows) >= 8 and all(len(c) <= 2 for _, c in rows):   # a time and a value per line
+        return ("the file looks like one series written as a column (a time and a value per line); tsssl reads one series "
+                "per line: write each series as a row")
+    return label if pos is None else "fix that cell or remove the line"
+
+# %% ../nbs/11_sources.ipynb #7c1e0a02
+def _ramp(cells: list[str]) -> bool:
+    "Whether the cells are at least 3 numbers rising in equal steps, counted exactly in units of the finest digit written."
+    try: d = [Decimal(c.strip()) for c in cells]
+    except InvalidOperation: return False
+    if len(d) < 3 or not all(x.is_finite() for x in d): return False
+    e = min(x.as_tuple().exponent for x in d)
+    units = [int(x.scaleb(-e)) for x in d]                    # exact integers: '0.25' and '0.5' are 25 and 50 hundredths
+    steps = [b - a for a, b in zip(units, units[1:])]
+    lo, hi = min(steps), max(steps)
+    return lo > 0 and hi - lo <= (1 if lo >= 10 else 0) + lo * 1e-9   # one unit of rounding (0.33, 0.67), or float noise (0.30000000000000004)
+
+def _values(cells: list[str], pos: int | None) -> list[str]:
+    "The stripped cells of a line without its label cell (at `pos`, negative from the end; None: no label)."
+    j = None if pos is None else pos if pos >= 0 else len(cells) + pos
+    return [c.strip() for k, c in enumerate(cells) if k != j]
+
+def _label_cell(cells: list[str], pos: int) -> str | None:
+    "The label cell of a line, None when the line is too short to have one."
+    return cells[pos].strip() if -len(cells) <= pos < len(cells) else None
+
+def _inside(ramp: list[str], rows: list[tuple[int, list[str]]], pos: int | None) -> int | None:
+    "How many of a ramp's numbers lie within the range of the values on the (up to 200) lines below it; None when there are none."
+    below = np.array([v for _, cells in rows[1:201] for c in _values(cells, pos) if (v := _number(c)) is not None])
+    below = below[np.isfinite(below)]
+    if below.size == 0: return None
+    v = np.array([float(c) for c in ramp])
+    return int(((v >= below.min()) & (v <= below.max())).sum())
+
+def _word_over_numbers(rows: list[tuple[int, list[str]]], pos: int | None) -> bool:
+    "Whether the first line's label cell is a word while the labels below it are numbers: the header of a numeric label column."
+    if pos is None or len(rows) < 2: return False
+    first, below = _label_cell(rows[0][1], pos), [_label_cell(cells, pos) for _, cells in rows[1:]]
+    nums = [_number(c) for c in below if c is not None]
+    return (first is not None and _number(first) is None and all(v is not None for v in nums)
+            and any(not math.isnan(v) for v in nums))
+
+def _ramp_question(path: Path, line: int, ramp: list[str], why: str) -> ValueError:
+    "The error for a first line of evenly rising numbers that may be a header or a series."
+    shown = ", ".join(ramp) if len(ramp) <= 3 else f"{', '.join(ramp[:3])}, ..., {ramp[-1]}"
+    what = ("the column names pandas writes for a DataFrame without named columns" if ramp == [str(i) for i in range(len(ramp))]
+            else "numbers rising in equal steps, like the names of time-step columns")
+    return ValueError(f"{path}, line {line} reads {shown}: {what}, or a series? ({why}) Say which: header=True (a header row) or "
+                      "header=False (a series), or give the header cells names that are not numbers (t0, t1, ...)")
+
+def _guess_header(path: Path, # the file, for the error
+                  rows: list[tuple[int, list[str]]], # its lines: (line number, cells)
+                  pos: int | None, # the label column's position; None: unlabeled, or named (then in the first cells)
+                 ) -> bool:
+    "Whether the first line is a header (see the rules above); a line of rising numbers that could be either is an error asking."
+    line, first = rows[0]
+    rest = _values(first, pos)
+    if len(rest) >= 3 and rest[0] == "" and (rest[1:] == [str(i) for i in range(len(rest) - 1)] or _ramp(rest[1:])):
+        return True                                               # pandas' row index cell, then numbered columns
+    if any(_number(c) is None for c in rest) or _word_over_numbers(rows, pos): return True
+    if not _ramp(rest): return False
+    if len(rows) > 1 and _ramp(_values(rows[1][1], pos)): return False   # the next line is a ramp too: a series like it
+    k = _inside(rest, rows, pos)
+    if k is not None and k < len(rest) / 4: return True          # far from every value below: names, not a series
+    raise _ramp_question(path, line, rest, "there are no values below it to compare with" if k is None else
+                         f"{k} of its {len(rest)} numbers lie within the range of the values below it")
 
 # %% ../nbs/11_sources.ipynb #5029758f
 def _read_text(path: Path, # a .csv, .tsv or .txt file, one series per line
                label_column: Any, # an int position (negative from the end of the line) or a header name; None: unlabeled
-               header: bool | None, # whether the first line is a header; None: when a cell of it is not a number
+               header: bool | None, # whether the first line is a header; None: guess (see the rules above)
               ) -> _Part:
     "Series (one per line) and labels of a text file."
     if isinstance(label_column, bool) or (label_column is not None and not isinstance(label_column, (str, int, np.integer))):
         raise TypeError(f"label_column must be a 0-based column position (int) or a header name (str), got {label_column!r}")
     rows = list(_text_rows(path))
     if not rows: raise ValueError(f"{path} holds no series: expected one series per line, e.g. '0.1,0.5,0.9,...'")
+    _check_separator(path, rows)
     line0, first = rows[0]
     pos = None if label_column is None or isinstance(label_column, str) else int(label_column)
     if pos is not None and not -len(first) <= pos < len(first): _parse_line(first, pos, label_column, path, line0)  # raises: out of range
     skip = None if pos is None else pos % len(first)
-    rest, ramp = [c.strip() for j, c in enumerate(first) if j != skip], [str(i) for i in range(len(first))]
-    if header is None and len(rest) >= 3 and rest[0] == "" and rest[1:] == ramp[: len(rest) - 1]: header = True  # index cell, 0, 1, ...
-    if header is None and len(rest) >= 3 and rest == ramp[: len(rest)]:
-        raise ValueError(f"{path}, line {line0} reads 0, 1, 2, ..., {len(rest) - 1}: the column names pandas writes for a DataFrame "
-                         "without named columns, or a series? Say which: header=True (a header row) or header=False (a series)")
-    if header is None: header = any(_number(c) is None for c in rest)
+    if header is None: header = _guess_header(path, rows, pos)
     if header and first[0].strip() == "" and skip != 0:
         raise ValueError(f"{path}, line {line0}: the header row starts with an empty cell, as pandas writes it for the row index "
                          "(DataFrame.to_csv without index=False), so column 1 holds row numbers, which would read as a time step: "
@@ -102,7 +205,9 @@ def _read_text(path: Path, # a .csv, .tsv or .txt file, one series per line
         pos = names.index(label_column.strip())
     if header: rows = rows[1:]
     if not rows: raise ValueError(f"{path} has a header row (line {line0}) but no series below it")
-    parsed = [_parse_line(cells, pos, label_column, path, line) for line, cells in rows]
+    names = [c.strip() for c in first] if header else None
+    hint = lambda col: _bad_cell_hint(rows, col, pos, names)
+    parsed = [_parse_line(cells, pos, label_column, path, line, hint) for line, cells in rows]
     lines = [line for line, _ in rows]
     prep = {"header": bool(header)} | ({} if label_column is None else {"label_column": _plain(label_column)})
     return _Part([v for v, _ in parsed], None if pos is None else [lab for _, lab in parsed],
@@ -120,7 +225,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _read_long_text(path: Path, header: bool | None) -> pd.DataFrame:
     "A long-format text file (one row per observation, a header row naming the columns) as a DataFrame."
     first = next((line for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()), "")
-    sep = {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower(), "," if "," in first else r"\s+")
+    sep = _separator(path, first) or r"\s+"
     try: return pd.read_csv(path, sep=sep, header=None if header is False else 0, encoding="utf-8-sig")
     except Exception as e: raise ValueError(f"{path} is not a readable long-format table ({type(e).__name__}: {e})") from e
 
