@@ -12,12 +12,12 @@ import nbformat
 import pytest
 
 from tsssl.results import load_runs, load_wandb_runs
-from tsssl.sweep import expand_sweep, load_sweep, main, run_sweep
+from tsssl.sweep import expand_sweep, load_sweep, main, plan_run, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = ROOT / "configs" / "sweeps"
 
-PARAMS = 'dataset = "A"\nseed = 0\nfail = False\ndie = False\nhang = False\ncrash_after = False\nstage1_dir = None\nout_dir = None\nprogress = True'
+PARAMS = 'dataset = "A"\nseed = 0\nfail = False\ndie = False\nhang = False\ncrash_after = False\ninterrupt = False\nstage1_dir = None\nout_dir = None\nprogress = True'
 BODY = '''import json, pathlib
 d = pathlib.Path(out_dir); d.mkdir(parents=True, exist_ok=True)
 resumed = (d / "checkpoint.pt").exists()
@@ -25,6 +25,7 @@ resumed = (d / "checkpoint.pt").exists()
 (d / "status.json").write_text(json.dumps({"status": "running", "started": "2026-01-01T00:00:00+00:00"}))
 (d / "checkpoint.pt").write_text("")
 if fail and not pathlib.Path("fixed").exists(): raise RuntimeError(f"asked to fail ({dataset})")
+if interrupt and not pathlib.Path("fixed").exists(): raise KeyboardInterrupt  # Ctrl-C reaching the kernel
 if die and not pathlib.Path("fixed").exists():  # the kernel is killed mid-run, as by the out-of-memory killer
     import os, signal; os.kill(os.getpid(), signal.SIGKILL)
 if hang and not pathlib.Path("fixed").exists():  # a long run: the test stops its sweep meanwhile
@@ -280,6 +281,22 @@ def test_dead_kernel_recorded_as_failed_earlier_resumes(tmp_path):
     (run.out_dir / "checkpoint.pt").write_text("")
     s = run_sweep(spec, log=None)
     assert s.counts["finished"] == 1 and json.loads((run.out_dir / "metrics.json").read_text())["resumed"] is True
+
+
+def test_ctrl_c_leaves_the_run_resumable(tmp_path):
+    "A run stopped with Ctrl-C is interrupted, not failed: the next sweep resumes it without --retry-failed (also when an older tsssl recorded it as failed)."
+    spec = _spec(tmp_path, {"dataset": ["A"], "seed": [1], "interrupt": [True]}, stage2=False)
+    s = run_sweep(spec, log=None)
+    (o,) = s.outcomes
+    assert o["status"] == "interrupted" and "run the sweep again" in o["note"] and _status(o["out_dir"])["status"] == "running"
+    (tmp_path / "fixed").touch()
+    s = run_sweep(spec, log=None)
+    assert s.counts["finished"] == 1 and json.loads((Path(o["out_dir"]) / "metrics.json").read_text())["resumed"] is True
+    (tmp_path / "old").mkdir()
+    (run,) = expand_sweep(_spec(tmp_path / "old", stage2=False))
+    run.out_dir.mkdir(parents=True)
+    (run.out_dir / "status.json").write_text(json.dumps({"status": "failed", "error": "KeyboardInterrupt()"}))
+    assert plan_run(run) == ("run", "resume (it was stopped with Ctrl-C)")
 
 
 def test_cli_exit_status_and_dry_run(tmp_path, capsys):

@@ -13,10 +13,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'seed_everything', 'resolve_device', 'bf16_native', 'resolve_precision', 'cpu_name', 'cache_path',
-           'freed_memory_kept', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json', 'measured_once',
-           'utc_now', 'Config', 'params_from_namespace', 'add_config_arguments', 'as_flags', 'error_line',
-           'run_command']
+__all__ = ['WATCH_FIELDS', 'USER_ERRORS', 'seed_everything', 'resolve_device', 'bf16_native', 'resolve_precision', 'cpu_name',
+           'cache_path', 'freed_memory_kept', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json',
+           'measured_once', 'utc_now', 'Config', 'config_differences', 'params_from_namespace', 'add_config_arguments',
+           'as_flags', 'error_line', 'run_command']
 
 # %% ../nbs/00_core.ipynb #a82553ec
 def seed_everything(seed: int, # the one seed of a run
@@ -240,6 +240,28 @@ class Config:
     def replace(self, **changes) -> "Config":
         "A copy with `changes` applied, checked like `from_dict`."
         return type(self).from_dict({**{f.name: getattr(self, f.name) for f in fields(self)}, **changes})
+
+# %% ../nbs/00_core.ipynb #06ffb807
+WATCH_FIELDS = ("progress", "log_every", "checkpoint_every", "checkpoint_minutes")  # how a run is watched, not what it computes
+
+def _device_here(v: Any) -> Any:
+    "A device field as it resolves on this machine (as written when it cannot be resolved here)."
+    try: return str(resolve_device(v))
+    except (RuntimeError, ValueError, TypeError): return v
+
+def config_differences(a: dict, # one config as a plain (nested) dict
+                       b: dict, # another
+                       prefix: str = "",
+                      ) -> list[str]: # dotted names of the fields that differ
+    "The fields in which two configs differ in what the run computes (`WATCH_FIELDS` and how a device is spelled aside)."
+    out = []
+    for k in sorted(set(a) & set(b)):
+        if k in WATCH_FIELDS: continue
+        x, y = a[k], b[k]
+        if isinstance(x, dict) and isinstance(y, dict): out += config_differences(x, y, f"{prefix}{k}."); continue
+        if k == "device": x, y = _device_here(x), _device_here(y)
+        if json.loads(json.dumps(x, default=str)) != json.loads(json.dumps(y, default=str)): out.append(f"{prefix}{k}")
+    return out
 
 # %% ../nbs/00_core.ipynb #cfd73f25
 _IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 import tsssl
-from .core import Config, atomic_write_json, cpu_name, read_json, resolve_device, utc_now
+from .core import WATCH_FIELDS, Config, atomic_write_json, config_differences, cpu_name, read_json, resolve_device, utc_now
 from .fused import fused_norm_enabled
 from .linear import onednn_linear_enabled
 from .log import JSONLLogger, MultiLogger, WandbLogger
@@ -32,7 +32,7 @@ CHECKPOINT_FILE, LOG_FILE, DATA_FILE = "checkpoint.pt", "metrics.jsonl", "data.j
 CAS_CHECKPOINT_FILE = "cas_checkpoint.pt"  # a stage-2 run's CAS classifier and its synthetic training set, so a killed evaluation resumes
 SWEEP_FILE, NOTEBOOK_FILE = "sweep.json", "notebook.ipynb"
 KINDS = ("stage1", "stage2")  # what a run's `kind` in status.json says
-OUTCOME_KEYS = ("error", "traceback", "reason", "failed", "skipped", "finished", "after_error")  # how the last attempt ended
+OUTCOME_KEYS = ("error", "traceback", "reason", "failed", "skipped", "finished", "after_error", "interrupted")  # how the last attempt ended
 
 @dataclass(frozen=True)
 class RunDir:
@@ -173,11 +173,18 @@ def _restore_replaced(run_dir: Path) -> bool:
 
 
 # %% ../nbs/70_runs.ipynb #a60260bb
+def _differences(config: Config | dict, stored: dict) -> list[str]:
+    "The fields in which config.json's `stored` differs from `config` in what the run computes (`config_differences`); a `Config` reads it through its own type, so older spellings match."
+    if isinstance(config, Config):
+        try: stored = type(config).from_dict(stored).to_dict()
+        except (KeyError, TypeError, ValueError) as e: return [f"(not a {type(config).__name__}: {e})"]
+        return config_differences(config.to_dict(), stored)
+    config = json.loads(json.dumps(config))
+    return sorted((set(config) ^ set(stored)) - set(WATCH_FIELDS)) + config_differences(config, stored)
+
 def _same_config(config: Config | dict, stored: dict) -> bool:
-    "Whether config.json's `stored` describes `config`; a `Config` reads it through its own type, so older spellings match."
-    if not isinstance(config, Config): return json.loads(json.dumps(config)) == stored
-    try: return type(config).from_dict(stored) == config
-    except (KeyError, TypeError, ValueError): return False  # not a config of this type: different
+    "Whether config.json's `stored` describes the run `config` describes."
+    return not _differences(config, stored)
 
 def start_run(run_dir: str | Path, # the run's directory (created)
               config: Config | dict, # the resolved config, written to config.json
@@ -191,16 +198,22 @@ def start_run(run_dir: str | Path, # the run's directory (created)
     rd = RunDir(run_dir)
     _acquire(run_dir)
     try:
-        _restore_replaced(run_dir)  # an overwrite whose process died: the finished run it was replacing comes back first
+        for p in run_dir.glob(".*.tmp"): p.unlink()  # half-written files of a process killed while writing (`atomic_write`)
+        resuming_overwrite = (overwrite and (run_dir / REPLACED_DIR).is_dir() and rd.config.is_file()
+                              and _same_config(config, read_json(rd.config)))  # the same overwrite, killed: resume it
+        if not resuming_overwrite: _restore_replaced(run_dir)  # else the finished run it was replacing comes back first
         status = run_status(run_dir)
         if status == "finished" and not overwrite:
             raise FileExistsError(f"{run_dir} already holds a finished run (see its {METRICS_FILE}); choose another out_dir, "
                                   "or pass overwrite=True to replace it")
-        if rd.config.is_file() and status != "finished" and not overwrite:
-            if not _same_config(config, read_json(rd.config)):
-                raise FileExistsError(f"{run_dir} holds an unfinished run with a different config; choose another out_dir, "
-                                      "or pass overwrite=True to start over there")
-        if overwrite and _contents(run_dir):
+        if status != "finished" and not overwrite:
+            if rd.config.is_file() and (diff := _differences(config, read_json(rd.config))):
+                raise FileExistsError(f"{run_dir} holds an unfinished run with a different config (it differs in {', '.join(diff[:8])}); "
+                                      "resume it with its own settings, choose another out_dir, or pass overwrite=True to start over there")
+            if not rd.config.is_file() and rd.checkpoint.is_file():
+                raise FileExistsError(f"{run_dir} holds a checkpoint but no {CONFIG_FILE}, so whose it is cannot be told; "
+                                      "choose another out_dir, or pass overwrite=True to start over there")
+        if overwrite and _contents(run_dir) and not resuming_overwrite:
             if status == "finished":  # kept aside until the new run has finished; restored if it fails
                 (run_dir / REPLACED_DIR).mkdir()
                 for p in _contents(run_dir): os.replace(p, run_dir / REPLACED_DIR / p.name)
@@ -225,9 +238,11 @@ def finish_run(run_dir: str | Path, metrics: dict[str, Any]) -> Path:
     return rd.metrics
 
 def fail_run(run_dir: str | Path, error: BaseException) -> None:
-    "Mark the run failed, keeping the error and its traceback; a finished run it was replacing comes back unchanged."
+    "Mark the run failed, keeping the error and its traceback; a finished run it was replacing comes back unchanged. Ctrl-C is no failure: the run stays resumable."
     run_dir, rd = Path(run_dir), RunDir(run_dir)
     try:
+        if isinstance(error, KeyboardInterrupt):  # stopped by its user: left as a killed run is, to resume from its checkpoint
+            rd.set_status("running", interrupted=utc_now()); return
         if _restore_replaced(run_dir):
             rd.write_status({**rd.read_status(), "overwrite_failed": {"at": utc_now(), "error": repr(error)}})
             return

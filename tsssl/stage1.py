@@ -18,7 +18,7 @@ from .core import Config, atomic_write_json, read_json, resolve_device, utc_now
 from .data import UCRData, load_ucr, to_device
 from .sources import is_file_source, load_data
 from .ncvqvae import NCVQVAE, stage1_loss
-from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, SWEEP_FILE, RunDir, found_path, logged_run, run_config, run_name, run_status
+from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, REPLACED_DIR, SWEEP_FILE, RunDir, found_path, logged_run, run_config, run_name, run_status
 from .ssl import PLAIN, SSLConfig, SSLMethod, ssl_method_name
 from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, trainmode_probes
 from .train import FitResult, TrainConfig, fit, load_checkpoint, save_checkpoint
@@ -189,7 +189,9 @@ def load_stage1(run_dir: str | Path, # a stage-1 run directory
     if missing: raise FileNotFoundError(f"{run_dir} is not a complete stage-1 run: {missing} missing")
     cfg = stage1_config(run_dir)  # a run of another kind is named as such
     if run_status(run_dir) != "finished":
-        raise RuntimeError(f"the stage-1 run in {run_dir} is '{run_status(run_dir)}', not finished; finish (resume) it first")
+        how = ("an overwrite of it stopped before it finished: run that command again to finish it (the finished run it replaces "
+               f"waits in {REPLACED_DIR} until then)") if (run_dir / REPLACED_DIR).is_dir() else "finish (resume) it first: run its command again"
+        raise RuntimeError(f"the stage-1 run in {run_dir} is '{run_status(run_dir)}', not finished; {how}")
     state = _tokenizer_state(load_checkpoint(rd.checkpoint), cfg)  # a damaged checkpoint is reported before the config is used
     tok = VQVAE(cfg.vqvae); tok.load_state_dict(state)
     return tok.to(resolve_device(device)).eval(), cfg

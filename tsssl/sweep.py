@@ -192,6 +192,8 @@ def plan_run(run: RunSpec, # the run
         err = _one_line(RunDir(run.out_dir).read_status().get("error"))
         if err.startswith("DeadKernelError") and not _interruptions(run.out_dir):  # killed, but recorded before kills were told apart
             return "run", f"resume (its kernel was killed earlier: {err})"
+        if err.startswith("KeyboardInterrupt"):  # stopped with Ctrl-C, recorded as failed by an older tsssl
+            return "run", "resume (it was stopped with Ctrl-C)"
         return ("run", f"retry (failed earlier: {err})") if retry_failed else ("keep", f"failed earlier: {err}; rerun with --retry-failed")
     if status == "running":
         return "run", "resume from its checkpoint" if RunDir(run.out_dir).checkpoint.is_file() else "restart (it was running, no checkpoint)"
@@ -241,6 +243,9 @@ def execute_run(run: RunSpec, # the run
         if after.get("status") != "finished": rd.set_status("finished", {"started": started, **after}, finished=utc_now())
         return _outcome(run, "finished", note, secs)
     msg, tb = _describe(err)
+    if msg.startswith("KeyboardInterrupt"):  # Ctrl-C reached the kernel: no failure, the run stays resumable
+        if after.get("status") != "running": rd.set_status("running", after, interrupted=utc_now())
+        return _outcome(run, "interrupted", "stopped with Ctrl-C; run the sweep again to resume it", secs)
     if type(err).__name__ == "DeadKernelError" and after.get("status") not in ("failed", "finished"):  # killed: OOM, a signal
         deaths.append({"at": utc_now(), "error": msg})
         atomic_write_json(rd.sweep, {**_sweep_record(run), "interrupted": deaths})

@@ -15,7 +15,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 import tsssl
-from .core import Config, atomic_write, freed_memory_kept, resolve_device, resolve_precision, seed_everything
+from .core import Config, atomic_write, config_differences, freed_memory_kept, resolve_device, resolve_precision, seed_everything
 from .data import batches
 
 # %% auto #0
@@ -100,6 +100,9 @@ def _old_numpy_globals() -> list:
     from numpy.core.multiarray import _reconstruct
     return [_reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
 
+_DAMAGED = ("it is damaged or not a tsssl checkpoint: an unfinished run trains from the start once it is deleted; "
+            "a finished run's must be trained again (overwrite=True), or its file copied back from a backup")
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
     "Load a checkpoint written by `save_checkpoint` as data only (never running code from it), with clear errors."
     path = Path(path)
@@ -110,11 +113,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         if "GLOBAL" not in str(e):  # torch refused no global (class or function): the file is damaged or not a checkpoint
-            raise RuntimeError(f"checkpoint {path} cannot be read ({str(e).splitlines()[0]}); delete it to restart the run") from e
+            raise RuntimeError(f"checkpoint {path} cannot be read ({str(e).splitlines()[0]}): {_DAMAGED}") from e
         raise ValueError(f"refusing to load {path}: it holds objects other than tensors and plain data (tsssl never writes such "
                          f"checkpoints; it may have been made elsewhere or tampered with, and loading it could run code). "
                          f"Details: {str(e).splitlines()[0]}") from None
-    except Exception as e: raise RuntimeError(f"checkpoint {path} cannot be read ({e}); delete it to restart the run") from e
+    except Exception as e: raise RuntimeError(f"checkpoint {path} cannot be read ({e}): {_DAMAGED}") from e
 
 
 # %% ../nbs/40_train.ipynb #4dc6940c
@@ -182,6 +185,14 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig, device: torch.device) -> 
                              fused=device.type in ("cuda", "cpu"))
 
 # %% ../nbs/40_train.ipynb #2337e661
+def _check_same_recipe(path: Path, state: dict, cfg: TrainConfig, extra_state: dict | None) -> None:
+    "Refuse to resume from a checkpoint written under another recipe or run config (`config_differences`), naming the fields."
+    diff = config_differences(cfg.to_dict(), state.get("train_config") or {})
+    stored, given = (state.get("extra") or {}).get("config"), (extra_state or {}).get("config")
+    if isinstance(stored, dict) and isinstance(given, dict): diff += config_differences(given, stored)
+    if diff: raise ValueError(f"{path} was written by a run that differs in {', '.join(diff[:8])}; resuming from it would mix two "
+                              "runs: delete it (or choose another run directory) to train from the start")
+
 @freed_memory_kept()
 def fit(model: nn.Module, # the model to train (moved to the run's device)
         loss_fn: LossFn, # (model, x, y, generator[, mask]) -> dataclass with a `total` tensor field
@@ -208,15 +219,16 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
     opt = make_optimizer(model, cfg, device)
     steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
     total_steps = cfg.epochs * steps_per_epoch
-    step = epoch0 = 0; train_time = eval_time = 0.0; eval_metrics: dict = {}; sums: dict[str, torch.Tensor] = {}
+    step = epoch0 = 0; train_time = eval_time = 0.0; eval_metrics: dict = {}; sums: dict[str, torch.Tensor] = {}; last: dict[str, float] = {}
     every = max(1, cfg.epochs // 10) if cfg.checkpoint_every is None else cfg.checkpoint_every
     ckpt = Path(checkpoint_path) if checkpoint_path else None
     if ckpt is not None and ckpt.is_file():  # resume
         state = load_checkpoint(ckpt, map_location=device)
+        _check_same_recipe(ckpt, state, cfg, extra_state)
         model.load_state_dict(state["model"]); opt.load_state_dict(state["optimizer"])
         step, epoch0 = state["step"], state["epoch"]
         train_time, eval_time = state["training_time_s"], state["eval_time_s"]
-        eval_metrics = state.get("eval_metrics", {})
+        eval_metrics, last = state.get("eval_metrics", {}), state.get("last_losses", {})  # a run resumed after its last epoch keeps them
         set_rng_states(state["rng"], g)
         sums = {k: torch.tensor(v, device=device) for k, v in state.get("log_sums", {}).items()}  # a log window across the checkpoint
         if logger is not None and hasattr(logger, "rewind"): logger.rewind(step)  # what was logged after the checkpoint comes again
@@ -227,10 +239,10 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
         save_checkpoint(ckpt, model=model.state_dict(), optimizer=opt.state_dict(), step=step, epoch=epoch,
                         train_config=cfg.to_dict(), rng=rng_states(g), training_time_s=train_time,
                         eval_time_s=eval_time, eval_metrics=eval_metrics, extra=extra_state or {},
-                        log_sums={k: float(v) for k, v in sums.items()})
+                        log_sums={k: float(v) for k, v in sums.items()}, last_losses=last)
         nonlocal saved_at; saved_at = time.perf_counter()
 
-    saved_at = time.perf_counter(); last: dict[str, float] = {}
+    saved_at = time.perf_counter()
     bar = tqdm(range(epoch0, cfg.epochs), initial=epoch0, total=cfg.epochs, disable=not cfg.progress,
                desc="train", unit="epoch", dynamic_ncols=True)
     done_here = 0
