@@ -31,6 +31,8 @@ class JSONLLogger:
         self._f.close()
         keep = [r for r in read_jsonl(self.path) if r.get("step", 0) <= step] if self.path.is_file() else []
         atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in keep))
+        t = [r["time_s"] for r in keep if isinstance(r.get("time_s"), (int, float))]
+        self._t0 = time.time() - max(t, default=0.0)  # the clock counts on from the last line kept, not from this process's start
         self._f = open(self.path, "a", encoding="utf-8")
 
     def close(self) -> None: self._f.close()

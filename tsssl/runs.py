@@ -194,8 +194,9 @@ def start_run(run_dir: str | Path, # the run's directory (created)
              ) -> Path:
     "Claim `run_dir` for a run of `config`: lock it, check what is there, write config.json and a 'running' status."
     if kind is not None and kind not in KINDS: raise ValueError(f"kind must be one of {KINDS} (or None), got {kind!r}")
-    run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
-    rd = RunDir(run_dir)
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir(): raise FileExistsError(f"{run_dir} is a file, not a run directory: choose another out_dir")
+    run_dir.mkdir(parents=True, exist_ok=True); rd = RunDir(run_dir)
     _acquire(run_dir)
     try:
         for p in run_dir.glob(".*.tmp"): p.unlink()  # half-written files of a process killed while writing (`atomic_write`)

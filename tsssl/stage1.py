@@ -124,6 +124,11 @@ def data_description(data: UCRData) -> dict:
     "What a run needs to know about its data without loading it: sizes, classes, scaling statistics."
     return {**data.summary(), "mean": data.mean.tolist(), "std": data.std.tolist()}
 
+def _drop_optimizer(path: Path) -> None:
+    "Rewrite a finished run's checkpoint without its optimiser state: only resuming needs it, and a finished run is not resumed (NC-VQVAE: 277 of 417 MB)."
+    state = load_checkpoint(path)
+    if "optimizer" in state: save_checkpoint(path, **{k: v for k, v in state.items() if k != "optimizer"})
+
 def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
                  out_dir: str | Path, # the run directory
                  overwrite: bool = False, # replace a finished run in out_dir
@@ -165,6 +170,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
                    "num_tokens": cfg.vqvae.num_tokens, "codebook_size": cfg.vqvae.codebook_size,
                    "device": str(td.x_train.device), "precision": cfg.train.precision}
         run.finish(metrics)
+    _drop_optimizer(rd.checkpoint)
     return Stage1Result(out_dir, cfg, model, tokenizer_of(model), data, res, ev, metrics)
 
 # %% ../nbs/45_stage1.ipynb #9938df28
@@ -263,7 +269,8 @@ def import_tokenizer(path: str | Path, # a file written by `export_tokenizer`
     if CONFIG_FILE not in files or not set(files) <= set(_CARRIED):
         raise ValueError(f"{path} is damaged: it carries {sorted(files)}, expected {CONFIG_FILE} and some of {list(_CARRIED)}")
     if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
-        raise FileExistsError(f"{run_dir} already exists and is not empty; import into a new directory (nothing was written)")
+        what = "is a file" if not run_dir.is_dir() else "already exists and is not empty"
+        raise FileExistsError(f"{run_dir} {what}; import into a new directory (nothing was written)")
     cfg = Stage1Config.from_dict(json.loads(files[CONFIG_FILE]))
     VQVAE(cfg.vqvae).load_state_dict(blob["tokenizer"])  # weights that do not fit the config fail here, before anything is written
     run_dir.parent.mkdir(parents=True, exist_ok=True)
