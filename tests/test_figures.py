@@ -33,7 +33,7 @@ def test_figures_notebook_on_a_fake_store(tmp_path):
                                                                          "knn_accuracy": 0.6 + w / 10, "recon_mse_time": 0.02})
     out = tmp_path / "figs"
     execute_notebook(ROOT / "nbs/experiments/figures.ipynb", tmp_path / "figures.ipynb",
-                     {"sweeps_root": str(root), "main_sweeps": ["main"], "aug_recon_sweep": "abl", "robustness_sweep": "main",
+                     {"sweeps_root": str(root), "main_sweeps": ["main", "main"], "aug_recon_sweep": "abl", "robustness_sweep": "main",
                       "out_dir": str(out), "label": "test"}, cwd=tmp_path)
     made = {p.name for p in out.iterdir()}
     assert {"main_table_stage1.csv", "main_table_stage2.md", "probe_svm.png", "fid.png", "aug_recon_weight.png",
@@ -43,6 +43,7 @@ def test_figures_notebook_on_a_fake_store(tmp_path):
     captions = (out / "CAPTIONS.md").read_text()
     assert "fake main" in captions and "fake abl" in captions
     assert "0.800 ± 0.000" in (out / "main_table_stage1.md").read_text()
+    assert set(pd.read_csv(out / "main_table_stage1.csv")["n"]) == {2}  # a sweep named twice still counts each run once
 
 
 def test_thesis_comparison_from_sweeps_then_from_records_alone(tmp_path, capsys):

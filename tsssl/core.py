@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a1e12b07
 from __future__ import annotations
-import argparse, contextlib, ctypes, dataclasses, datetime as _dt, fcntl, functools, inspect, json, os, platform, random, re, sys, tempfile, types, typing, warnings
+import argparse, contextlib, ctypes, dataclasses, datetime as _dt, fcntl, functools, inspect, json, os, platform, random, re, shlex, sys, tempfile, types, typing, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, get_args, get_origin, get_type_hints
@@ -13,10 +13,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['WATCH_FIELDS', 'USER_ERRORS', 'seed_everything', 'resolve_device', 'bf16_native', 'resolve_precision', 'cpu_name',
-           'cache_path', 'freed_memory_kept', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json',
-           'measured_once', 'utc_now', 'Config', 'config_differences', 'params_from_namespace', 'add_config_arguments',
-           'as_flags', 'error_line', 'run_command']
+__all__ = ['WATCH_FIELDS', 'USER_ERRORS', 'COMMAND_ENV', 'seed_everything', 'resolve_device', 'bf16_native', 'resolve_precision',
+           'cpu_name', 'cache_path', 'freed_memory_kept', 'atomic_write', 'atomic_write_text', 'atomic_write_json',
+           'read_json', 'measured_once', 'utc_now', 'Config', 'config_differences', 'params_from_namespace',
+           'add_config_arguments', 'as_flags', 'error_line', 'launching_command', 'run_command']
 
 # %% ../nbs/00_core.ipynb #a82553ec
 def seed_everything(seed: int, # the one seed of a run
@@ -329,11 +329,19 @@ def error_line(prog: str, e: BaseException, flags: Iterable[str] = ()) -> str:
     text = str(e) if isinstance(e, (ValueError, OSError)) and str(e) else f"{type(e).__name__}: {e}"
     return f"{prog}: error: {as_flags(' '.join(text.split()), flags)} (TSSSL_DEBUG=1 shows the traceback)"
 
+COMMAND_ENV = "TSSSL_COMMAND"  # the outermost tsssl command, inherited by the notebook kernels (and workers) it starts
+
+def launching_command() -> str:
+    "The shell command behind this process: the outermost tsssl command (a sweep's, inside the kernels it runs), else `sys.argv`."
+    return os.environ.get(COMMAND_ENV) or shlex.join(sys.argv)
+
 def run_command(prog: str, # how the command names itself, e.g. "tsssl stage1"
                 fn: Callable[[], Any], # the command's work
                 flags: Callable[[], Iterable[str]] | None = None, # the command's option names, asked for only when an error is shown
                ) -> Any:
     "Run `fn`; a user error ends the process with one `PROG: error: ...` line and status 2, Ctrl-C with one line and 130."
+    outer = COMMAND_ENV in os.environ
+    if not outer: os.environ[COMMAND_ENV] = shlex.join(sys.argv)  # what runs started below record as their command
     try: return fn()
     except USER_ERRORS as e:
         if os.environ.get("TSSSL_DEBUG"): raise
@@ -343,4 +351,6 @@ def run_command(prog: str, # how the command names itself, e.g. "tsssl stage1"
         if os.environ.get("TSSSL_DEBUG"): raise
         print(f"{prog}: interrupted; a run keeps its last checkpoint: the same command resumes it", file=sys.stderr)
         raise SystemExit(130) from None
+    finally:
+        if not outer: os.environ.pop(COMMAND_ENV, None)
 

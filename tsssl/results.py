@@ -6,7 +6,7 @@
 from __future__ import annotations
 import datetime as _dt, netrc, os, warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -40,9 +40,11 @@ def is_run_dir(path: str | Path) -> bool:
     "Whether `path` is a run directory (holds a config.json or a status.json)."
     return any((Path(path) / m).is_file() for m in RUN_MARKERS)
 
-def find_run_dirs(root: str | Path, # a run directory, or a folder with run directories at any depth
+def find_run_dirs(root: str | Path | Sequence[str | Path], # a run directory, or a folder with run directories at any depth; or several
                  ) -> list[Path]:
-    "Every run directory under `root`, sorted."
+    "Every run directory under `root` (or under each of several roots), sorted; a directory reached twice is listed once."
+    if not isinstance(root, (str, os.PathLike)):  # several roots, e.g. sweeps that may share a folder
+        return sorted({d.resolve(): d for r in root for d in find_run_dirs(r)}.values())
     root = Path(root)
     if not root.is_dir(): raise FileNotFoundError(f"no folder {root}: pass the folder your runs were written to (e.g. 'runs')")
     found = []
@@ -152,7 +154,7 @@ def _frame(rows: list[dict], problems: list[str]) -> pd.DataFrame:
     df.attrs["status_counts"] = {str(k): int(v) for k, v in df["status"].value_counts().items()}
     return df
 
-def load_runs(root: str | Path = "runs", # a folder of run directories (any depth), or one run directory
+def load_runs(root: str | Path | Sequence[str | Path] = "runs", # a folder of run directories (any depth), one run directory, or several of either (each run read once)
               warn: bool = True, # summarise problems in a warning
              ) -> pd.DataFrame:
     "One row per run directory under `root`: status, error, timings, sweep axis values, flattened config and metrics."

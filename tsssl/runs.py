@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 import tsssl
-from .core import WATCH_FIELDS, Config, atomic_write_json, config_differences, cpu_name, read_json, resolve_device, utc_now
+from .core import WATCH_FIELDS, Config, atomic_write_json, config_differences, cpu_name, launching_command, read_json, resolve_device, utc_now
 from .fused import fused_norm_enabled
 from .linear import onednn_linear_enabled
 from .log import JSONLLogger, MultiLogger, WandbLogger
@@ -222,7 +222,7 @@ def start_run(run_dir: str | Path, # the run's directory (created)
                 for p in _contents(run_dir): shutil.rmtree(p) if p.is_dir() else p.unlink()
         cfg = config.to_dict() if isinstance(config, Config) else config
         atomic_write_json(rd.config, cfg)
-        rd.write_status({"status": "running", "started": utc_now(), "versions": versions(config_device(cfg)), "command": " ".join(sys.argv),
+        rd.write_status({"status": "running", "started": utc_now(), "versions": versions(config_device(cfg)), "command": launching_command(),
                          "cwd": os.getcwd(),  # relative paths in the config are relative to this folder (`found_path`)
                          **({"kind": kind} if kind else {}), **({"parent": str(parent)} if parent is not None else {})})
     except BaseException:
