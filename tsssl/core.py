@@ -198,7 +198,7 @@ def _check_value(value: Any, tp: Any, where: str) -> Any:
         if value in args: return value
         raise ValueError(f"{where}: {value!r} is not one of {list(args)}")
     if origin in (tuple, list):
-        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, range)):  # range: column spans, value_columns=range(1, 65)
             raise TypeError(f"{where}: expected a list, got {value!r}")
         item = args[0] if args else Any
         return tuple(_check_value(v, item, f"{where}[{i}]") for i, v in enumerate(value))
@@ -316,12 +316,18 @@ def add_config_arguments(p: argparse.ArgumentParser, cls: type[Config]) -> None:
 USER_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError)  # become one line on the command line
 
 _ASSIGNMENT = re.compile(r"\b([a-z][a-z0-9_]*)=('[^']*'|\"[^\"]*\"|[^\s,;)]+)")  # name=value as the library's messages spell advice
+_SPANS = re.compile(r"(?<==)(?:\[\*range\(\d+, \d+\)(?:, \*range\(\d+, \d+\))*\]|range\(\d+, \d+\))")  # =range(1, 65), =[*range(..), *range(..)]
+
+def _as_spans(m: re.Match) -> str:
+    "Column spans as the command line takes them: range(1, 65) as 1:65, several quoted as one value '1:5 6:9'."
+    spans = [f"{a}:{b}" for a, b in re.findall(r"range\((\d+), (\d+)\)", m[0])]
+    return spans[0] if len(spans) == 1 else "'" + " ".join(spans) + "'"
 
 def as_flags(text: str, # a message that may advise `name=value`
              flags: Iterable[str], # the names the command takes as `--name value`
             ) -> str:
     "`text` with each `name=value` that names one of `flags` spelled as the command line takes it: `--name value`."
-    names = set(flags)
+    names, text = set(flags), _SPANS.sub(_as_spans, text)
     return _ASSIGNMENT.sub(lambda m: f"--{m[1].replace('_', '-')} {m[2].strip(chr(39) + chr(34))}" if m[1] in names else m[0], text)
 
 def error_line(prog: str, e: BaseException, flags: Iterable[str] = ()) -> str:

@@ -260,6 +260,13 @@ def __repr__(self: UCRData) -> str:
             f"{classes}, from {self.source})")
 
 # %% ../nbs/10_data.ipynb #079855b5
+def _missing_inside(x: np.ndarray, # (n c l) float64, checked
+                    padded: bool, # trailing NaN is padding: count only up to each series' last observed step
+                   ) -> int:
+    "How many values are missing (NaN) inside the series, up to each one's end: those that scaling fills with the train mean."
+    end = _observed_lengths(x) if padded else np.full(len(x), x.shape[-1])
+    return int((np.isnan(x) & (np.arange(x.shape[-1]) < end[:, None, None])).sum())
+
 def ucr_from_arrays(name: str, # dataset name
                     x_train: Any, # (n l) or (n c l) train series in original units (NaN = missing)
                     y_train: Any, # (n,) train labels, numbers or strings; None (and y_test None) for unlabeled data
@@ -283,10 +290,12 @@ def ucr_from_arrays(name: str, # dataset name
     if y_train is None: ytr, yte, names = np.full(len(xtr), -1, np.int64), np.full(len(xte), -1, np.int64), ()
     else: ytr, yte, names = _encode_labels(y_train, y_test, origins)
     lengths = (_observed_lengths(xtr), _observed_lengths(xte)) if padded else (None, None)  # before NaN becomes 0
+    filled = {"train": _missing_inside(xtr, padded), "test": _missing_inside(xte, padded)}  # the NaN that scaling fills
+    prep = dict(preparation or {}) | ({"missing_filled": filled} if any(filled.values()) else {})
     mean, var = np.nanmean(xtr, axis=(0, 2)), np.nanvar(xtr, axis=(0, 2))  # per channel; one global scalar for c = 1
     std = np.where(var > 0, np.sqrt(var), 1.0)
     scale = lambda x: np.nan_to_num(((x - mean[:, None]) / std[:, None]).astype(np.float32), nan=0.0)
-    return UCRData(name, scale(xtr), scale(xte), ytr, yte, names, mean, std, source, dict(preparation or {}), *lengths)
+    return UCRData(name, scale(xtr), scale(xte), ytr, yte, names, mean, std, source, prep, *lengths)
 
 # %% ../nbs/10_data.ipynb #314d9baf
 class _DatasetNotFound(FileNotFoundError): "No folder for the dataset under the archive root."

@@ -305,9 +305,49 @@ def _numeric(df: pd.DataFrame, cols: list, what: str) -> np.ndarray:
         out[:, k] = s.to_numpy(np.float64, na_value=np.nan)
     return out
 
+# %% ../nbs/12_series.ipynb #0675c8af
+_ID_NAMES = ("id", "series_id", "index", "unnamed: 0")  # header names of a column of series ids, compared in lower case
+
+def _ids_named(name: Any, # the column's header name; None without a header
+               first: np.ndarray, # its values, one per row
+              ) -> bool:
+    "Whether a column is plainly a series id: an id name (any case) over unique integers."
+    return (isinstance(name, str) and name.strip().lower() in _ID_NAMES and len(first) > 0 and bool(np.isfinite(first).all())
+            and bool((first == np.round(first)).all()) and len(np.unique(first)) == len(first))
+
+def _ids_counted(first: np.ndarray, # the column's values, one per row
+                 rest: np.ndarray, # every other value of the table, any shape (NaN ignored)
+                ) -> bool:
+    "Whether a column looks like row numbers: at least 3 integers counting up by one, mostly outside the range of the other values."
+    if len(first) < 3 or not np.isfinite(first).all() or (first != np.round(first)).any() or (np.diff(first) != 1).any(): return False
+    rest = rest[np.isfinite(rest)]
+    return rest.size > 0 and ((first >= rest.min()) & (first <= rest.max())).sum() < len(first) / 4
+
+def _spans(positions: Sequence[int]) -> str:
+    "0-based column positions as Python spells them: 'range(1, 151)', or '[*range(1, 5), *range(6, 9)]' when there are gaps."
+    runs, start = [], positions[0]
+    for a, b in zip(positions, [*positions[1:], None]):
+        if b != a + 1: runs.append(f"range({start}, {a + 1})"); start = b
+    return runs[0] if len(runs) == 1 else f"[{', '.join('*' + r for r in runs)}]"
+
+def _id_column(first: np.ndarray, # the first value column, one value per row
+               rest: np.ndarray, # every other value
+               name: Any, # the column's header name; None without a header
+               where: str, # how the error names the column and its source: "column 0 (0-based) of data.csv"
+               fix: str, # how to leave the column out, e.g. "pass value_columns=range(1, 151)"
+              ) -> bool: # True: leave the column out (named as ids); False: keep it
+    "Leave out a column named as series ids; refuse one that looks like row numbers (see the rules above); keep any other."
+    if _ids_named(name, first): return True
+    if not _ids_counted(first, rest): return False
+    rest = rest[np.isfinite(rest)]
+    raise ValueError(f"{where} counts up by one from row to row ({_some([int(v) for v in first])}), far outside the range of the "
+                     f"other values ({rest.min():.4g} to {rest.max():.4g}): it looks like series ids or row numbers, which would be "
+                     f"read as the first time step of every series. Leave it out: {fix}, or drop that column (a column headed "
+                     "'id' is left out by itself); if it is a time step after all, name every time step in value_columns")
+
 # %% ../nbs/12_series.ipynb #b4b98f77
 def _wide_part(df: pd.DataFrame, label_column: Any, value_columns: Sequence | None, what: str) -> _Part:
-    "One series per row: every column but the label column is a time step."
+    "One series per row: every column but the label column (and a column of series ids, see above) is a time step."
     lab = None if label_column is None else _column(df, label_column, "label_column", what)
     cols = [c for c in df.columns if lab is None or c != lab] if value_columns is None else \
            [_column(df, c, "value_columns", what) for c in value_columns]
@@ -315,6 +355,10 @@ def _wide_part(df: pd.DataFrame, label_column: Any, value_columns: Sequence | No
     if len(df) == 0: raise ValueError(f"{what} has no rows: a wide table holds one series per row")
     x = _numeric(df, cols, what)
     prep = {"layout": "wide"} | ({} if lab is None else {"label_column": _plain(label_column)})
+    if value_columns is None and len(cols) > 1:   # the first value column may hold series ids
+        keep = [k for k, c in enumerate(df.columns) if c != cols[0] and (lab is None or c != lab)]
+        if _id_column(x[:, 0], x[:, 1:], cols[0], f"column {cols[0]!r} of {what}", f"pass value_columns={_spans(keep)} (the time steps, 0-based)"):
+            prep["id_column_left_out"] = _plain(cols[0]); cols, x = cols[1:], x[:, 1:]
     return _Part(list(x[:, None, :]), None if lab is None else list(df[lab].to_numpy(object)),
                  lambda i: f"row {i} (0-based) of {what}", prep, what)
 

@@ -4,8 +4,8 @@
 
 # %% ../nbs/11_sources.ipynb #68bad701
 from __future__ import annotations
-import csv, io, math, os
-from collections.abc import Callable, Iterator, Sequence
+import csv, io, math, os, re
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .data import UCRData, load_ucr, _NA, _close_names
-from .series import _Part, _array_part, _assemble, _frame_part, _plain, _quote
+from .series import _Part, _array_part, _assemble, _frame_part, _id_column, _plain, _quote, _spans
 from .series import UNEQUAL, series_from_arrays, series_from_dataframe  # noqa: F401 (re-exported: the in-memory doors)
 
 # %% auto #0
@@ -35,20 +35,28 @@ def _separator(path: Path, first: str) -> str | None:
     "The cell separator of a text file: ',' for .csv, tab for .tsv; a .txt file's commas when its first line has one, else None (whitespace)."
     return {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower(), "," if "," in first else None)
 
-def _text_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    "(line number, cells) of every line of a text file that has a non-blank cell."
-    try: text = path.read_text(encoding="utf-8-sig")
+def _text(path: Path) -> str:
+    "A text file's text, read as UTF-8 (a byte order mark dropped)."
+    try: return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e: raise ValueError(f"{path} is not UTF-8 text ({e}): save it as UTF-8") from None
-    sep = _separator(path, next((line for line in text.splitlines() if line.strip()), ""))
-    if sep is None:
-        for i, line in enumerate(text.splitlines(), 1):
-            if line.strip(): yield i, line.split()
-        return
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
+
+def _text_rows(path: Path, # a .csv, .tsv or .txt file
+              ) -> tuple[list[tuple[int, list[str]]], dict]: # (line number, cells) per line, and how the cells were read (for the record)
+    "Every line of a text file that has a non-blank cell, cut into cells; a file with semicolons (and decimal commas) read as such."
+    text = _text(path)
+    first = [line for line in text.splitlines() if line.strip()][:2]
+    semi = _semicolons(path, first)
+    sep = ";" if semi else _separator(path, first[0] if first else "")
+    if sep is None: return [(i, line.split()) for i, line in enumerate(text.splitlines(), 1) if line.strip()], {}
+    reader, rows = csv.reader(io.StringIO(text), delimiter=sep), []
     try:
         for cells in reader:
-            if any(c.strip() for c in cells): yield reader.line_num, cells
+            if any(c.strip() for c in cells): rows.append((reader.line_num, cells))
     except csv.Error as e: raise ValueError(f"{path}, line {reader.line_num}: {e}") from None
+    if not semi: return rows, {}
+    mark = _decimal_mark(path, rows)
+    if mark == ",": rows = [(i, [c.replace(",", ".") if _COMMA_NUMBER.fullmatch(c.strip()) else c for c in cells]) for i, cells in rows]
+    return rows, {"separator": ";", "decimal": mark}
 
 _SEPARATORS = {";": "semicolons", "\t": "tabs", ",": "commas", " ": "spaces"}  # separators a cell may hide when the file uses another one
 _FOREIGN = {".csv": ";\t ", ".tsv": ";, "}  # the separators each suffix does not use (a .txt file reads commas and whitespace: ';' only)
@@ -58,10 +66,11 @@ _RESAVE = {";": "re-save it with commas between the cells and points as decimal 
            ",": "name it .csv (comma-separated)",
            " ": "name it .txt (space-separated), or re-save it with commas between the cells"}
 
-def _check_separator(path: Path, rows: list[tuple[int, list[str]]]) -> None:
-    "Refuse a file whose first lines hold cells that are several numbers joined by another separator (';' from European Excel, tabs in a .csv)."
+def _check_separator(path: Path, rows: list[tuple[int, list[str]]], how: dict) -> None:
+    "Refuse a file whose first lines hold cells that are several numbers joined by another separator (tabs in a .csv, ';' in a .tsv)."
     suffix = path.suffix.lower()
-    reads = {".csv": "a .csv file as comma-separated", ".tsv": "a .tsv file as tab-separated"}.get(suffix, "a .txt file as comma- or space-separated")
+    reads = "this file as semicolon-separated" if how.get("separator") == ";" else \
+            {".csv": "a .csv file as comma-separated", ".tsv": "a .tsv file as tab-separated"}.get(suffix, "a .txt file as comma- or space-separated")
     for line, cells in rows[:2]:
         for c in cells:
             for s in _FOREIGN.get(suffix, ";"):
@@ -110,6 +119,42 @@ def _bad_cell_hint(rows: list[tuple[int, list[str]]], # the lines of series (no 
         return ("the file looks like one series written as a column (a time and a value per line); tsssl reads one series "
                 "per line: write each series as a row")
     return label if pos is None else "fix that cell or remove the line"
+
+# %% ../nbs/11_sources.ipynb #4f47d965
+_COMMA_NUMBER = re.compile(r"[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?")  # 1,5  -0,25  ,5  2,5E-3: a number with a decimal comma
+_POINT_NUMBER = re.compile(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?")  # 1.5  -0.25  .5  2.5e-3: a number with a decimal point
+_BOTH_MARKS = re.compile(r"[+-]?[\d.,]*\d[\d.,]*")  # digits with points and commas: 1.234,5 when it holds both
+
+def _either_number(cell: str) -> bool:
+    "Whether a cell is a number, written with a decimal point or a decimal comma (an empty or NA cell is not)."
+    t = cell.strip()
+    return _COMMA_NUMBER.fullmatch(t) is not None or (t.lower() not in _NA and _number(t) is not None)
+
+def _semicolons(path: Path, first: list[str]) -> bool:
+    "Whether a .csv or .txt file has ';' between its cells: two numbers joined by ';' on one of its first two (non-blank) lines."
+    return path.suffix.lower() in (".csv", ".txt") and any(sum(map(_either_number, line.split(";"))) >= 2 for line in first[:2])
+
+def _decimal_mark(path: Path, # the file, for the errors
+                  rows: list[tuple[int, list[str]]], # its lines, cut at ';'
+                 ) -> str: # ',' or '.'
+    "The decimal mark of a semicolon-separated file, read off all its numbers; both marks, or a number with both, is an error."
+    seen = {}  # mark -> (line, cell) of its first use
+    for line, cells in rows:
+        for c in cells:
+            t = c.strip()
+            if "," in t and "." in t and _BOTH_MARKS.fullmatch(t):
+                raise ValueError(f"{path}, line {line}: {_quote(t)} holds both a point and a comma, as a number with thousands separators "
+                                 "is written, so tsssl cannot tell the decimal mark: re-save the file without thousands separators (Excel: "
+                                 "untick 'Use 1000 Separator'), or with commas between the cells (pandas: df.to_csv(path, index=False))")
+            mark = "," if _COMMA_NUMBER.fullmatch(t) else "." if _POINT_NUMBER.fullmatch(t) else None
+            if mark is not None: seen.setdefault(mark, (line, t))
+        if len(seen) == 2:
+            (lc, c), (lp, p) = seen[","], seen["."]
+            raise ValueError(f"{path}: the cells are separated by semicolons, but some numbers have a decimal comma (line {lc}: "
+                             f"{_quote(c)}) and others a decimal point (line {lp}: {_quote(p)}), so tsssl cannot tell the decimal mark "
+                             f"(is {_quote(p)} a decimal, or a number with a thousands separator?): re-save the file with one decimal mark, e.g. with commas "
+                             "between the cells and points as decimal marks (pandas: df.to_csv(path, index=False))")
+    return "," if "," in seen else "."
 
 # %% ../nbs/11_sources.ipynb #7c1e0a02
 def _ramp(cells: list[str]) -> bool:
@@ -181,9 +226,9 @@ def _read_text(path: Path, # a .csv, .tsv or .txt file, one series per line
     "Series (one per line) and labels of a text file."
     if isinstance(label_column, bool) or (label_column is not None and not isinstance(label_column, (str, int, np.integer))):
         raise TypeError(f"label_column must be a 0-based column position (int) or a header name (str), got {label_column!r}")
-    rows = list(_text_rows(path))
+    rows, how = _text_rows(path)
     if not rows: raise ValueError(f"{path} holds no series: expected one series per line, e.g. '0.1,0.5,0.9,...'")
-    _check_separator(path, rows)
+    _check_separator(path, rows, how)
     line0, first = rows[0]
     pos = None if label_column is None or isinstance(label_column, str) else int(label_column)
     if pos is not None and not -len(first) <= pos < len(first): _parse_line(first, pos, label_column, path, line0)  # raises: out of range
@@ -208,10 +253,17 @@ def _read_text(path: Path, # a .csv, .tsv or .txt file, one series per line
     names = [c.strip() for c in first] if header else None
     hint = lambda col: _bad_cell_hint(rows, col, pos, names)
     parsed = [_parse_line(cells, pos, label_column, path, line, hint) for line, cells in rows]
-    lines = [line for line, _ in rows]
-    prep = {"header": bool(header)} | ({} if label_column is None else {"label_column": _plain(label_column)})
-    return _Part([v for v, _ in parsed], None if pos is None else [lab for _, lab in parsed],
-                 lambda i: f"{path}, line {lines[i]}", prep, str(path))
+    lines, series = [line for line, _ in rows], [v for v, _ in parsed]
+    prep = {"header": bool(header)} | how | ({} if label_column is None else {"label_column": _plain(label_column)})
+    at = None if pos is None else pos % len(first)                 # the label's position; the first value column is 0, or 1 after it
+    col = 1 if at == 0 else 0
+    if all(s.shape[1] > 1 for s in series):                       # a first column of series ids: left out, or refused (tsssl.series)
+        name = names[col] if names and col < len(names) else None
+        fix = f"pass value_columns={_spans([k for k in range(len(first)) if k not in (col, at)])}{'' if header else ', header=False'}"
+        if _id_column(np.array([s[0, 0] for s in series]), np.concatenate([s[0, 1:] for s in series]), name,
+                      f"column {col} (0-based{f', headed {name!r}' if name else ''}) of {path}", fix + " (the time steps, 0-based)"):
+            series, prep = [s[:, 1:] for s in series], prep | {"id_column_left_out": name}
+    return _Part(series, None if pos is None else [lab for _, lab in parsed], lambda i: f"{path}, line {lines[i]}", prep, str(path))
 
 # %% ../nbs/11_sources.ipynb #250c7917
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -222,11 +274,12 @@ def _read_parquet(path: Path) -> pd.DataFrame:
                           "(or save the table as .csv)") from e
     except Exception as e: raise ValueError(f"{path} is not a readable Parquet file ({type(e).__name__}: {e})") from e
 
-def _read_long_text(path: Path, header: bool | None) -> pd.DataFrame:
-    "A long-format text file (one row per observation, a header row naming the columns) as a DataFrame."
-    first = next((line for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()), "")
-    sep = _separator(path, first) or r"\s+"
-    try: return pd.read_csv(path, sep=sep, header=None if header is False else 0, encoding="utf-8-sig")
+def _read_long_text(path: Path, header: bool | None) -> tuple[pd.DataFrame, dict]:
+    "A long-format text file (one row per observation, a header row naming the columns) as a DataFrame, and how its cells were read."
+    first = [line for line in _text(path).splitlines() if line.strip()][:2]
+    how = _text_rows(path)[1] if _semicolons(path, first) else {}     # ';' between the cells, and the decimal mark
+    sep = how.get("separator") or _separator(path, first[0] if first else "") or r"\s+"
+    try: return pd.read_csv(path, sep=sep, decimal=how.get("decimal", "."), header=None if header is False else 0, encoding="utf-8-sig"), how
     except Exception as e: raise ValueError(f"{path} is not a readable long-format table ({type(e).__name__}: {e})") from e
 
 def _load_numpy(path: Path) -> Any:
@@ -290,7 +343,9 @@ def _file_parts(path: Path, label_column: Any, header: bool | None, id_column: A
         if header is not None: raise ValueError(f"{path} is a Parquet file: header applies to text files only")
         return _frame_part(_read_parquet(path), label_column, id_column, time_column, value_columns, str(path)), None
     if any(v is not None for v in table):
-        return _frame_part(_read_long_text(path, header), label_column, id_column, time_column, value_columns, str(path)), None
+        df, how = _read_long_text(path, header)
+        part = _frame_part(df, label_column, id_column, time_column, value_columns, str(path))
+        return part._replace(prep=part.prep | how), None
     return _read_text(path, label_column, header), None
 
 # %% ../nbs/11_sources.ipynb #e05702a0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/45_stage1.ipynb #3aec810d
 from __future__ import annotations
-import importlib.util, json, os, shutil, tempfile, time, warnings
+import importlib.util, json, os, re, shutil, tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -304,7 +304,7 @@ class Stage1Params(Config):
     length: int | None = None  # files only: target length for resample or pad; None = the longest series
     id_column: str | None = None  # files only: long format (one row per observation), the column naming each row's series
     time_column: str | None = None  # files only: long format, the column ordering a series' rows; None = row order
-    value_columns: tuple[int | str, ...] | None = None  # files only: the columns holding values, by header name or 0-based position; None = all others
+    value_columns: tuple[int | str, ...] | None = None  # files only: the columns holding values, by header name or 0-based position (a span A:B = A..B-1); None = all others
     header: bool | None = None  # text files only: True = the first line is a header, False = it is a series; None = guess
     stratify: bool = True  # files only: keep the class proportions in both splits (False: a plain random split, e.g. for a class of one series)
     ssl_method: SSLMethod = PLAIN  # "vqvae" = plain VQ-VAE (the empty string of older sweep files reads the same)
@@ -332,7 +332,8 @@ class Stage1Params(Config):
     def to_config(self) -> Stage1Config:
         "The nested run config these parameters describe."
         position = lambda c: int(c) if isinstance(c, str) and c.lstrip("-").isdigit() else c  # from the command line "0" or "-1" arrives as text
-        values = None if self.value_columns is None else tuple(position(c) for c in self.value_columns)
+        span = lambda c: range(*map(int, c.split(":"))) if isinstance(c, str) and re.fullmatch(r"\d+:\d+", c) else [position(c)]  # "1:65"
+        values = None if self.value_columns is None else tuple(v for c in self.value_columns for v in span(c))
         return Stage1Config(dataset=self.dataset, data_dir=self.data_dir, label_column=position(self.label_column), test_path=self.test_path,
                             test_fraction=self.test_fraction, split_seed=self.split_seed, unequal=self.unequal, length=self.length,
                             id_column=self.id_column, time_column=self.time_column, value_columns=values, header=self.header,

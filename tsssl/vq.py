@@ -113,10 +113,11 @@ def _ema_update(self: VectorQuantizer, counts: Tensor, sums: Tensor):
     if self.learnable:  # partial pull of the used codes toward their batch means; gradient steps survive
         means = sums / counts.clamp(min=1).unsqueeze(1)
         self.embed.lerp_(torch.where(counts.unsqueeze(1) > 0, means, self.embed), w)
-    else:  # the reference's EMA, e = m / ñ with Laplace-smoothed cluster sizes
+    else:  # the reference's EMA, e = m / ñ with Laplace-smoothed cluster sizes, for the codes some latent has reached
         n = self.cluster_size; total = n.sum()
         smoothed = (n + self.eps) / (total + self.codebook_size * self.eps) * total
-        self.embed.copy_(self.embed_avg / smoothed.unsqueeze(1))
+        reached = (n > 0).unsqueeze(1)  # n stays exactly 0 until a first latent is assigned (0 + w·(0 − 0) = 0)
+        self.embed.copy_(torch.where(reached, self.embed_avg / smoothed.unsqueeze(1), self.embed))
 
 @torch.no_grad()
 def _expire_dead_codes(self: VectorQuantizer, flat: Tensor):
