@@ -210,6 +210,7 @@ def _check_value(value: Any, tp: Any, where: str) -> Any:
         if isinstance(value, dict): return tp.from_dict(value)
         raise TypeError(f"{where}: expected a {tp.__name__} or a dict, got {value!r}")
     if tp is float and isinstance(value, int) and not isinstance(value, bool): return float(value)
+    if tp is str and isinstance(value, os.PathLike): return os.fspath(value)  # a path field takes a Path, and records it as text
     if tp in (int, float) and isinstance(value, bool): raise TypeError(f"{where}: expected {tp.__name__}, got bool {value!r}")
     if isinstance(tp, type) and not isinstance(value, tp):
         raise TypeError(f"{where}: expected {tp.__name__}, got {type(value).__name__} {value!r}")

@@ -163,6 +163,12 @@ def _release(run_dir: Path) -> None:
 
 def _contents(d: Path) -> list[Path]: return [p for p in d.iterdir() if p.name not in (LOCK_FILE, REPLACED_DIR)]
 
+def _foreign(d: Path) -> list[str]:
+    "What a folder holds besides a run's files, when it holds no run (no config.json, no status.json): a user's own files."
+    rd = RunDir(d)
+    if rd.config.is_file() or rd.status.is_file(): return []
+    return sorted(p.name + ("/" if p.is_dir() else "") for p in _contents(d) if p.name not in (SWEEP_FILE, NOTEBOOK_FILE))  # a sweep writes these first
+
 def _restore_replaced(run_dir: Path) -> bool:
     "Put a run set aside by an overwrite back in place (dropping the unfinished replacement); whether there was one."
     old = run_dir / REPLACED_DIR
@@ -203,6 +209,12 @@ def start_run(run_dir: str | Path, # the run's directory (created)
         resuming_overwrite = (overwrite and (run_dir / REPLACED_DIR).is_dir() and rd.config.is_file()
                               and _same_config(config, read_json(rd.config)))  # the same overwrite, killed: resume it
         if not resuming_overwrite: _restore_replaced(run_dir)  # else the finished run it was replacing comes back first
+        if foreign := _foreign(run_dir):  # never write a run into (nor let overwrite empty) a folder of other files
+            raise FileExistsError(f"{run_dir} is not empty and holds no tsssl run ({', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''}): give a new or empty folder as "
+                                  "out_dir; tsssl writes a run's files there, and overwrite would delete everything in it")
+        if kind is not None and rd.config.is_file() and (held := run_kind(read_json(rd.config), kind, rd.read_status())) != kind:
+            raise FileExistsError(f"{run_dir} holds a {held.replace('stage', 'stage-')} run, which a {kind.replace('stage', 'stage-')} run "
+                                  "never replaces (not even with overwrite): choose another out_dir")
         status = run_status(run_dir)
         if status == "finished" and not overwrite:
             raise FileExistsError(f"{run_dir} already holds a finished run (see its {METRICS_FILE}); choose another out_dir, "

@@ -26,8 +26,8 @@ from .vqvae import VQVAE, VQVAEConfig, n_params
 
 # %% auto #0
 __all__ = ['TOKENIZER_FORMAT', 'Stage1Config', 'build_stage1_model', 'tokenizer_of', 'Stage1Result', 'data_description',
-           'train_stage1', 'stage1_config', 'load_stage1', 'stage1_figures', 'reload_stage1', 'save_figures',
-           'export_tokenizer', 'import_tokenizer', 'Stage1Params']
+           'check_same_data', 'train_stage1', 'stage1_config', 'load_stage1', 'stage1_figures', 'reload_stage1',
+           'save_figures', 'export_tokenizer', 'import_tokenizer', 'Stage1Params']
 
 # %% ../nbs/45_stage1.ipynb #a5172596
 @dataclass(frozen=True)
@@ -123,6 +123,24 @@ def _val_loss_fn(x_test: torch.Tensor, mask_test: torch.Tensor | None = None):
 def data_description(data: UCRData) -> dict:
     "What a run needs to know about its data without loading it: sizes, classes, scaling statistics."
     return {**data.summary(), "mean": data.mean.tolist(), "std": data.std.tolist()}
+
+def check_same_data(stage1_dir: str | Path, # a stage-1 run directory
+                    data: UCRData, # the data found now for it
+                    user: str = "stage 2", # who reads it, for the advice
+                   ) -> None:
+    "Refuse data that differs from what the stage-1 run was trained on (its data.json): in shape, classes or values."
+    p = RunDir(stage1_dir).data
+    if not p.is_file(): return  # a run from before data.json was written
+    was, now = read_json(p), data.summary()
+    keys = ("name", "n_channels", "length", "class_names", "n_train")
+    if any(was.get(k) != now[k] for k in keys):
+        show = lambda d: f"{d.get('name')} ({d.get('n_train')} train series, {d.get('n_channels')} channel(s) of length {d.get('length')}, classes {d.get('class_names')})"
+        raise ValueError(f"the stage-1 run {stage1_dir} was trained on {show(was)}, but the data found now is {show(now)} "
+                         f"from {now['source']}: give {user} the data its tokenizer was trained on (the stage-1 run's data_dir)")
+    if not all(np.allclose(was[k], getattr(data, k), rtol=1e-6, atol=0) for k in ("mean", "std") if k in was):  # same shape, new values
+        raise ValueError(f"the stage-1 run {stage1_dir} was trained on {now['source']} with training mean {was['mean']} and std {was['std']}, "
+                         f"but that data now has mean {data.mean.tolist()} and std {data.std.tolist()}: its values changed since; "
+                         f"give {user} the data its tokenizer was trained on, or train stage 1 again")
 
 def _slim_checkpoint(path: Path) -> None:
     "Rewrite a finished run's checkpoint with what is read back from it: no optimiser state, no SSL head (only training uses them; NC-VQVAE at the thesis' size: 417 MB, 2-3 MB of it the tokenizer)."
@@ -233,7 +251,8 @@ def reload_stage1(run_dir: str | Path, # a finished stage-1 run directory
                  ) -> Stage1Result:
     "A finished run back from its directory, its tokenizer re-evaluated on the data it was trained on (metrics as metrics.json has them)."
     tok, cfg = load_stage1(run_dir, device)
-    data = cfg.load_data(); td = to_device(data, next(tok.parameters()).device)
+    data = cfg.load_data(); check_same_data(run_dir, data, "its re-evaluation")
+    td = to_device(data, next(tok.parameters()).device)
     labels = (td.y_train, td.y_test) if data.labeled else (None, None)
     ev = evaluate_stage1(tok, td.x_train, labels[0], td.x_test, labels[1], svm=cfg.svm, mask_train=td.mask_train, mask_test=td.mask_test)
     return Stage1Result(Path(run_dir), cfg, tok, tok, data, None, ev, read_json(RunDir(run_dir).metrics))

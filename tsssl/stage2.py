@@ -20,7 +20,7 @@ from .labelfree import MIN_SERIES, LabelFreeConfig, label_free_metrics
 from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
 from .ssl import PLAIN, ssl_method_name
 from .runs import RunDir, found_path, logged_run, run_config, run_name, run_status
-from .stage1 import Stage1Config, load_stage1, stage1_config
+from .stage1 import Stage1Config, check_same_data, load_stage1, stage1_config
 from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import n_params
 
@@ -178,21 +178,6 @@ def stage2_figures(prior: MaskGIT, data: UCRData, draws: PriorDraws) -> dict[str
             "decoding_stats": plot_decoding_stats(stats.masked_prob.cpu().numpy(), stats.masked_entropy.cpu().numpy())}
 
 # %% ../nbs/55_stage2.ipynb #e30d19e6
-def _check_same_data(stage1_dir: str | Path, data: UCRData) -> None:
-    "Refuse data that differs from what the stage-1 run was trained on (its data.json): in shape, classes or values."
-    p = RunDir(stage1_dir).data
-    if not p.is_file(): return  # a run from before data.json was written
-    was, now = read_json(p), data.summary()
-    keys = ("name", "n_channels", "length", "class_names", "n_train")
-    if any(was.get(k) != now[k] for k in keys):
-        show = lambda d: f"{d.get('name')} ({d.get('n_train')} train series, {d.get('n_channels')} channel(s) of length {d.get('length')}, classes {d.get('class_names')})"
-        raise ValueError(f"the stage-1 run {stage1_dir} was trained on {show(was)}, but the data found now is {show(now)} "
-                         f"from {now['source']}: give stage 2 the data its tokenizer was trained on (the stage-1 run's data_dir)")
-    if not all(np.allclose(was[k], getattr(data, k), rtol=1e-6, atol=0) for k in ("mean", "std") if k in was):  # same shape, new values
-        raise ValueError(f"the stage-1 run {stage1_dir} was trained on {now['source']} with training mean {was['mean']} and std {was['std']}, "
-                         f"but that data now has mean {data.mean.tolist()} and std {data.std.tolist()}: its values changed since; "
-                         "give stage 2 the data its tokenizer was trained on, or train stage 1 again")
-
 def _check_evaluable(data: UCRData, cfg: Stage2Config) -> None:
     "Refuse, before any training, a run whose splits or sample count are too small for the metrics it is asked for."
     sizes = {"the test split": len(data.x_test), "the generated set (n_samples)": cfg.n_samples or len(data.x_test)}
@@ -216,7 +201,7 @@ def train_stage2(cfg: Stage2Config, # the run
                       cas_precision=None if cfg.cas_precision is None else resolve_precision(cfg.cas_precision, device))
     tok, s1 = load_stage1(cfg.stage1_dir, device=device)
     data = s1.load_data(); out_dir = Path(out_dir)
-    _check_same_data(cfg.stage1_dir, data); _check_evaluable(data, cfg)  # before the run directory is touched
+    check_same_data(cfg.stage1_dir, data); _check_evaluable(data, cfg)  # before the run directory is touched
     with logged_run(out_dir, cfg, wandb_project, overwrite=overwrite, kind="stage2", parent=cfg.stage1_dir) as run:
         rd = RunDir(out_dir)
         torch.manual_seed(cfg.train.seed)
@@ -270,7 +255,7 @@ def rescore(run_dir: str | Path, # a finished stage-2 run directory, trained on 
     if fcn is not None and fcn_checkpoint is not None: raise ValueError("give fcn (a recipe to train an evaluator) or fcn_checkpoint (a trained one), not both")
     prior, cfg, _ = load_stage2(run_dir, device)
     data = stage1_config(cfg.stage1_dir).load_data()  # the data only: load_stage2 built the tokenizer
-    _check_same_data(cfg.stage1_dir, data)
+    check_same_data(cfg.stage1_dir, data)
     if not data.labeled: raise ValueError(f"the run {run_dir} was trained on data without labels: FID and IS need an evaluator trained on classes")
     g, td, n = _draw_start(data, cfg, next(prior.parameters()).device, cfg.train.seed)
     if fcn_checkpoint is None:
