@@ -24,7 +24,7 @@ def _stage1(argv: list[str]) -> None:
     params = Stage1Params.from_dict(vars(p.parse_args(argv)))
     r = train_stage1(params.to_config(), params.run_dir, overwrite=params.overwrite, wandb_project=params.wandb_project)
     if params.draw_figures: save_figures(stage1_figures(r), r.run_dir)
-    print(f"run directory: {r.run_dir}")
+    print(f"run directory: {r.run_dir}\ndata: {r.data!r}")  # how the data was read: series, channels, length, classes
     if not r.metrics["labeled"]: print(f"probes skipped: {r.metrics['probes_skipped']}")
     for k in ("svm_accuracy", "knn_accuracy", "recon_mse_time", "perplexity", "training_time_s"):
         if k in r.metrics: print(f"{k:>16}: {r.metrics[k]:.4f}")
@@ -47,6 +47,10 @@ def _stage2(argv: list[str]) -> None:
     for name, k in shown.items():
         if k in r.metrics: print(f"{name:>20}: {r.metrics[k]:.4f}")
 
+def _refuse_existing(path: Path, overwrite: bool) -> None:
+    "A command's output file is never replaced unasked (checked before any work)."
+    if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; pass --overwrite to replace it, or name another file")
+
 def _generate(argv: list[str]) -> None:
     from tsssl.stage2 import generate
     p = argparse.ArgumentParser(prog="tsssl generate", description="Sample series from a finished stage-2 run, in the data's original units.")
@@ -58,10 +62,12 @@ def _generate(argv: list[str]) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("-o", "--output", default="generated.npy", help="where to write the (n, channels, length) array")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     a = p.parse_args(argv)
     out = Path(a.output)
     if out.suffix != ".npy": raise ValueError(f"--output {out} would not be a .npy file; name one ending in .npy (np.load reads it back)")
     if not out.parent.is_dir(): raise FileNotFoundError(f"--output {out}: the folder {out.parent} does not exist; create it first")
+    _refuse_existing(out, a.overwrite)
     x = generate(a.run_dir, a.n, class_label=a.class_label, class_index=a.class_index, seed=a.seed, device=a.device)
     np.save(out, x); print(f"wrote {x.shape} to {out}")
 
@@ -168,7 +174,9 @@ def _export_tokenizer(argv: list[str]) -> None:
                                 "file (weights, config, metrics and training log; no optimiser state, no SSL projector).")
     p.add_argument("run_dir", help="a finished stage-1 run directory")
     p.add_argument("file", help="the file to write, e.g. ECG5000-vqvae-s1.pt")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
     a = p.parse_args(argv)
+    _refuse_existing(Path(a.file), a.overwrite)
     f = export_tokenizer(a.run_dir, a.file)
     print(f"{f} ({f.stat().st_size / 1e6:.1f} MB)")
 
@@ -209,4 +217,5 @@ def main(argv: list[str] | None = None) -> None:
         print("usage: tsssl COMMAND [--help] [options]\n\ncommands:\n" + "\n".join(lines))
         if argv and argv[0] not in ("-h", "--help"): raise SystemExit(f"tsssl: unknown command {argv[0]!r}")
         return
-    run_command(f"tsssl {argv[0]}", lambda: COMMANDS[argv[0]][0](argv[1:]), flags=_option_names)
+    run_command(f"tsssl {argv[0]}", lambda: COMMANDS[argv[0]][0](argv[1:]), flags=_option_names,
+                resumable=argv[0] in ("main", "stage1", "stage2", "sweep"))  # the commands that train

@@ -345,6 +345,7 @@ def launching_command() -> str:
 def run_command(prog: str, # how the command names itself, e.g. "tsssl stage1"
                 fn: Callable[[], Any], # the command's work
                 flags: Callable[[], Iterable[str]] | None = None, # the command's option names, asked for only when an error is shown
+                resumable: bool = True, # whether the command trains runs that its rerun resumes (said on Ctrl-C)
                ) -> Any:
     "Run `fn`; a user error ends the process with one `PROG: error: ...` line and status 2, Ctrl-C with one line and 130."
     outer = COMMAND_ENV in os.environ
@@ -356,7 +357,7 @@ def run_command(prog: str, # how the command names itself, e.g. "tsssl stage1"
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         if os.environ.get("TSSSL_DEBUG"): raise
-        print(f"{prog}: interrupted; a run keeps its last checkpoint: the same command resumes it", file=sys.stderr)
+        print(f"{prog}: interrupted" + ("; a run keeps its last checkpoint: the same command resumes it" if resumable else ""), file=sys.stderr)
         raise SystemExit(130) from None
     finally:
         if not outer: os.environ.pop(COMMAND_ENV, None)

@@ -167,7 +167,8 @@ def _foreign(d: Path) -> list[str]:
     "What a folder holds besides a run's files, when it holds no run (no config.json, no status.json): a user's own files."
     rd = RunDir(d)
     if rd.config.is_file() or rd.status.is_file(): return []
-    return sorted(p.name + ("/" if p.is_dir() else "") for p in _contents(d) if p.name not in (SWEEP_FILE, NOTEBOOK_FILE))  # a sweep writes these first
+    first = lambda p: p.name == SWEEP_FILE or p.suffix == ".ipynb"  # written before the run starts: by a sweep, or papermill's output notebook
+    return sorted(p.name + ("/" if p.is_dir() else "") for p in _contents(d) if not first(p))
 
 def _restore_replaced(run_dir: Path) -> bool:
     "Put a run set aside by an overwrite back in place (dropping the unfinished replacement); whether there was one."
@@ -279,6 +280,7 @@ def run_config(run_dir: str | Path, # a run directory
               ) -> dict:
     "config.json of a run of `kind`; a clear error when it is missing or the run is of the other kind."
     rd, what = RunDir(run_dir), kind.replace("stage", "stage-")
+    if rd.path.is_file(): raise NotADirectoryError(f"{rd.path} is a file: give the directory of a {what} run (the out_dir it was written to)")
     if not rd.path.is_dir(): raise FileNotFoundError(f"{rd.path} does not exist: give a {what} run directory")
     if not rd.config.is_file(): raise FileNotFoundError(f"{rd.path} holds no {CONFIG_FILE}: is it a {kind.replace('stage', 'stage-')} run directory?")
     config = read_json(rd.config)

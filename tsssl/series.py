@@ -4,6 +4,7 @@
 
 # %% ../nbs/12_series.ipynb #858e84c2
 from __future__ import annotations
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -248,6 +249,9 @@ def _assemble(name: str, # dataset name
 def _array_part(x: Any, y: Any, what: str) -> _Part:
     "A `_Part` from in-memory series and labels."
     xs = _series_list(x, what)
+    if xs and all(s.shape[0] > s.shape[1] for s in xs):  # more channels than steps: most likely an (n, length, channels) array
+        warnings.warn(f"{what} reads as series of {xs[0].shape[0]} channels x {xs[0].shape[1]} time steps, more channels than steps: "
+                      "tsssl takes arrays as (n, channels, length); if yours is (n, length, channels), pass np.swapaxes(x, 1, 2)", stacklevel=4)
     return _Part(xs, _labels_list(y, len(xs), what), lambda i: f"series {i} (0-based) of {what}", {}, what)
 
 def series_from_arrays(x: Any, # (n l) or (n c l) array or tensor, or a list of (l,) / (c l) series of any lengths
@@ -362,6 +366,8 @@ def _wide_part(df: pd.DataFrame, label_column: Any, value_columns: Sequence | No
     return _Part(list(x[:, None, :]), None if lab is None else list(df[lab].to_numpy(object)),
                  lambda i: f"row {i} (0-based) of {what}", prep, what)
 
+_TIME_NAMES = ("time", "t", "timestamp", "date", "datetime", "step", "time_step", "timestep")  # header names of a time axis, lower case
+
 def _long_part(df: pd.DataFrame, id_column: Any, time_column: Any, label_column: Any, value_columns: Sequence | None, what: str) -> _Part:
     "One row per observation: the rows of an id form a series, ordered by time, one channel per value column."
     idc = _column(df, id_column, "id_column", what)
@@ -375,6 +381,10 @@ def _long_part(df: pd.DataFrame, id_column: Any, time_column: Any, label_column:
     codes, ids = pd.factorize(df[idc], sort=False)
     if (miss := np.flatnonzero(codes < 0)).size:
         raise ValueError(f"{what}, row {miss[0]} (0-based): the id column {idc!r} is empty; every row needs the id of its series")
+    if tc is None and value_columns is None and (named := [c for c in cols if str(c).strip().lower() in _TIME_NAMES]):
+        raise ValueError(f"{what}: column {named[0]!r} looks like the time axis, but no time_column was given, so it would be read as a "
+                         f"channel and the rows kept in file order: pass time_column={str(named[0])!r} (it orders each series' rows), or "
+                         "value_columns=[...] naming the channels to keep it as one")
     if tc is None: order = np.argsort(codes, kind="stable")
     else:
         times = pd.factorize(df[tc], sort=True)[0]

@@ -4,7 +4,7 @@
 
 # %% ../nbs/55_stage2.ipynb #8028470c
 from __future__ import annotations
-import time
+import time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -108,9 +108,20 @@ def _draw_start(data: UCRData, cfg: Stage2Config, device: torch.device, seed: in
     seed_everything(seed)
     return torch.Generator(device=device).manual_seed(seed), to_device(data, device), cfg.n_samples or len(data.x_test)
 
+def _warn_if_chance(accuracy: float, y_test: np.ndarray, n_classes: int) -> bool:
+    "Warn (and say so) when the evaluator classifies the real test series no better than always naming the largest class."
+    majority = np.bincount(y_test, minlength=n_classes).max() / len(y_test)
+    if accuracy > majority + 0.05: return False
+    warnings.warn(f"the evaluation FCN classifies the real test series at chance (accuracy {accuracy:.3f}; the largest class alone "
+                  f"gives {majority:.3f}): its features carry no class information yet, so FID, IS and CAS measured through it mean "
+                  "little; train it longer (fcn_epochs; the thesis: 1000)", stacklevel=3)
+    return True
+
 def _evaluator(data: UCRData, fcn_cfg: FCNConfig, cache_dir: str | None, device: torch.device) -> tuple[FCN, float]:
-    "The dataset's evaluation FCN of recipe `fcn_cfg` (trained once, then cached) and its test accuracy."
-    return evaluator_for(data.x_train, data.y_train, data.x_test, data.y_test, data.n_classes, fcn_cfg, cache_dir=cache_dir, device=device)
+    "The dataset's evaluation FCN of recipe `fcn_cfg` (trained once, then cached) and its test accuracy (a warning when at chance)."
+    fcn, acc = evaluator_for(data.x_train, data.y_train, data.x_test, data.y_test, data.n_classes, fcn_cfg, cache_dir=cache_dir, device=device)
+    _warn_if_chance(acc, data.y_test, data.n_classes)
+    return fcn, acc
 
 def _fid_is(prior: MaskGIT, data: UCRData, td: TensorData, fcn: FCN, n: int, seed: int,
             g: torch.Generator) -> tuple[dict, SampleOutput, float]:
