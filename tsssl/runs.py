@@ -211,6 +211,7 @@ def start_run(run_dir: str | Path, # the run's directory (created)
                               and _same_config(config, read_json(rd.config)))  # the same overwrite, killed: resume it
         if not resuming_overwrite: _restore_replaced(run_dir)  # else the finished run it was replacing comes back first
         if foreign := _foreign(run_dir):  # never write a run into (nor let overwrite empty) a folder of other files
+            _release(run_dir); (run_dir / LOCK_FILE).unlink(missing_ok=True)  # and leave it as it was
             raise FileExistsError(f"{run_dir} is not empty and holds no tsssl run ({', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''}): give a new or empty folder as "
                                   "out_dir; tsssl writes a run's files there, and overwrite would delete everything in it")
         if kind is not None and rd.config.is_file() and (held := run_kind(read_json(rd.config), kind, rd.read_status())) != kind:

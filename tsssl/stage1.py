@@ -210,6 +210,7 @@ def load_stage1(run_dir: str | Path, # a stage-1 run directory
                ) -> tuple[VQVAE, Stage1Config]:
     "The frozen (eval-mode) tokenizer of a finished stage-1 run, and its resolved config."
     run_dir, rd = Path(run_dir), RunDir(run_dir)
+    if run_dir.is_file(): raise NotADirectoryError(f"{run_dir} is a file: give the directory of a stage-1 run (the out_dir it was written to)")
     if not run_dir.is_dir(): raise FileNotFoundError(f"stage-1 run directory {run_dir} does not exist; train one with train_stage1 or nbs/experiments/stage1.ipynb")
     missing = [p.name for p in (rd.config, rd.checkpoint) if not p.is_file()]
     if missing: raise FileNotFoundError(f"{run_dir} is not a complete stage-1 run: {missing} missing")
