@@ -55,9 +55,7 @@ class Stage1Config(Config):
     vqvae_overrides: dict[str, Any] = field(default_factory=dict)  # VQVAEConfig fields to change when vqvae is None
 
     def __post_init__(self):
-        for name in ("dataset", "data_dir", "test_path"):  # paths may be given as Path objects; they are recorded as text
-            if isinstance(getattr(self, name), os.PathLike): object.__setattr__(self, name, os.fspath(getattr(self, name)))
-        if not isinstance(self.dataset, str):
+        if not isinstance(self.dataset, (str, os.PathLike)):  # a Path is recorded as text (by Config, as every path field)
             raise TypeError(f"Stage1Config.dataset takes a UCR dataset name or a file path, got a {type(self.dataset).__name__}; "
                             "to train on arrays or a DataFrame held in memory, write them to a file first, e.g. "
                             "np.savez('mine.npz', x=x, y=y) or df.to_csv('mine.csv', index=False), and pass its path")
