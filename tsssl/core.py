@@ -339,8 +339,13 @@ def error_line(prog: str, e: BaseException, flags: Iterable[str] = ()) -> str:
 COMMAND_ENV = "TSSSL_COMMAND"  # the outermost tsssl command, inherited by the notebook kernels (and workers) it starts
 
 def launching_command() -> str:
-    "The shell command behind this process: the outermost tsssl command (a sweep's, inside the kernels it runs), else `sys.argv`."
-    return os.environ.get(COMMAND_ENV) or shlex.join(sys.argv)
+    "What started this process: the outermost tsssl command (a sweep's, inside the kernels it runs), else `sys.argv`, or a kernel's notebook."
+    if command := os.environ.get(COMMAND_ENV): return command
+    if sys.argv and Path(sys.argv[0]).name == "ipykernel_launcher.py":  # argv names only a connection file: say which notebook instead
+        notebook = os.environ.get("JPY_SESSION_NAME")  # the notebook's path, set by Jupyter Server (JupyterLab, Notebook) for its kernels
+        return (f"notebook {notebook} (Jupyter kernel)" if notebook else
+                "a Jupyter kernel whose notebook is not known (JupyterLab names it; papermill and nbconvert run outside a tsssl command do not)")
+    return shlex.join(sys.argv)
 
 def run_command(prog: str, # how the command names itself, e.g. "tsssl stage1"
                 fn: Callable[[], Any], # the command's work

@@ -251,9 +251,9 @@ def _as_ncl(x: np.ndarray | Tensor) -> np.ndarray:
 
 _REAL, _GEN = "C0", "C1"
 def plot_real_vs_generated(x_real: np.ndarray | Tensor, # (n c l) or (n l) real series
-                           y_real: np.ndarray | Tensor | None, # (n,) their labels, or None
-                           x_gen: np.ndarray | Tensor, # (m c l) or (m l) generated series
-                           y_gen: np.ndarray | Tensor | None, # (m,) conditioning labels, or None (unconditional)
+                           y_real: np.ndarray | Tensor | None = None, # (n,) their labels, or None
+                           x_gen: np.ndarray | Tensor | None = None, # (m c l) or (m l) generated series (required)
+                           y_gen: np.ndarray | Tensor | None = None, # (m,) conditioning labels, or None (unconditional)
                            class_names: list[str] | None = None, # a name per class index
                            n: int = 50, # series of each kind per panel
                            alpha: float = 0.15,
@@ -261,6 +261,10 @@ def plot_real_vs_generated(x_real: np.ndarray | Tensor, # (n c l) or (n l) real 
                            max_channels: int = 6, # several channels: one row each, up to this many
                           ) -> Figure:
     "Real (blue) and generated (orange) series overlaid, one panel per class (or one unconditional panel), a row per channel."
+    if y_real is not None and np.ndim(y_real) > 1:  # plot_real_vs_generated(x_real, x_gen): the series landed on y_real
+        raise TypeError(f"y_real has shape {tuple(np.shape(y_real))}, not (n,) labels: the arguments are (x_real, y_real, x_gen, y_gen); "
+                        "for series without labels write plot_real_vs_generated(x_real, x_gen=x_gen)")
+    if x_gen is None: raise TypeError("plot_real_vs_generated needs the generated series: x_gen=...")
     xr, xg = _as_ncl(x_real), _as_ncl(x_gen); rng = np.random.default_rng(seed)
     if y_real is None or y_gen is None:
         panels = [("unconditional" if y_gen is None else "all classes", np.arange(len(xr)), np.arange(len(xg)))]

@@ -23,8 +23,8 @@ from .log import JSONLLogger, MultiLogger, WandbLogger
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'CAS_CHECKPOINT_FILE',
            'SWEEP_FILE', 'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'axis_label',
            'run_name', 'versions', 'config_device', 'run_status', 'RunInUseError', 'run_in_use', 'start_run',
-           'finish_run', 'fail_run', 'run_kind', 'run_config', 'found_path', 'LoggedRun', 'logged_run',
-           'execute_notebook']
+           'finish_run', 'fail_run', 'run_kind', 'run_config', 'require_finished', 'found_path', 'LoggedRun',
+           'logged_run', 'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
@@ -290,6 +290,19 @@ def run_config(run_dir: str | Path, # a run directory
         raise ValueError(f"{rd.path} is a {found.replace('stage', 'stage-')} run, not a {kind.replace('stage', 'stage-')} run: "
                          f"give the directory of a {kind.replace('stage', 'stage-')} run")
     return config
+
+def require_finished(run_dir: str | Path, # a run directory
+                     kind: str, # 'stage1' or 'stage2', for the message
+                    ) -> None:
+    "Nothing when the run in `run_dir` has finished; else an error saying what state it is in and what to do."
+    status, what = run_status(run_dir), kind.replace("stage", "stage-")
+    if status == "finished": return
+    if status == "missing":
+        raise RuntimeError(f"{run_dir} holds no readable {STATUS_FILE}, so it is no {what} run tsssl started, or its start was cut "
+                           "off before it began: start it again with the command that makes it (with overwrite if it asks)")
+    how = (f"an overwrite of it stopped before it finished: run that command again to finish it (the finished run it replaces waits in "
+           f"{REPLACED_DIR} until then)") if (Path(run_dir) / REPLACED_DIR).is_dir() else "finish (resume) it first: run its command again"
+    raise RuntimeError(f"the {what} run in {run_dir} is '{status}', not finished; {how}")
 
 def found_path(run_dir: str | Path, # the run whose config recorded `path`
                path: str | None, # a path from its config

@@ -42,21 +42,21 @@ def _text(path: Path) -> str:
 
 def _text_rows(path: Path, # a .csv, .tsv or .txt file
               ) -> tuple[list[tuple[int, list[str]]], dict]: # (line number, cells) per line, and how the cells were read (for the record)
-    "Every line of a text file that has a non-blank cell, cut into cells; a file with semicolons (and decimal commas) read as such."
+    "Every line of a text file that has a non-blank cell, cut into cells; semicolons and decimal commas read as such (see below)."
     text = _text(path)
-    first = [line for line in text.splitlines() if line.strip()][:2]
-    semi = _semicolons(path, first)
-    sep = ";" if semi else _separator(path, first[0] if first else "")
-    if sep is None: return [(i, line.split()) for i, line in enumerate(text.splitlines(), 1) if line.strip()], {}
-    reader, rows = csv.reader(io.StringIO(text), delimiter=sep), []
-    try:
-        for cells in reader:
-            if any(c.strip() for c in cells): rows.append((reader.line_num, cells))
-    except csv.Error as e: raise ValueError(f"{path}, line {reader.line_num}: {e}") from None
-    if not semi: return rows, {}
-    mark = _decimal_mark(path, rows)
+    sep, commas = _layout(path, text)
+    if sep is None: rows = [(i, line.split()) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
+    else:
+        reader, rows = csv.reader(io.StringIO(text), delimiter=sep), []
+        try:
+            for cells in reader:
+                if any(c.strip() for c in cells): rows.append((reader.line_num, cells))
+        except csv.Error as e: raise ValueError(f"{path}, line {reader.line_num}: {e}") from None
+    if not commas: return rows, {}
+    mark = _decimal_mark(path, rows, sep)
     if mark == ",": rows = [(i, [c.replace(",", ".") if _COMMA_NUMBER.fullmatch(c.strip()) else c for c in cells]) for i, cells in rows]
-    return rows, {"separator": ";", "decimal": mark}
+    if sep == ";": return rows, {"separator": ";", "decimal": mark}
+    return rows, ({"separator": sep or "whitespace", "decimal": ","} if mark == "," else {})  # a tab or blank file records decimal commas only
 
 _SEPARATORS = {";": "semicolons", "\t": "tabs", ",": "commas", " ": "spaces"}  # separators a cell may hide when the file uses another one
 _FOREIGN = {".csv": ";\t ", ".tsv": ";, "}  # the separators each suffix does not use (a .txt file reads commas and whitespace: ';' only)
@@ -69,7 +69,7 @@ _RESAVE = {";": "re-save it with commas between the cells and points as decimal 
 def _check_separator(path: Path, rows: list[tuple[int, list[str]]], how: dict) -> None:
     "Refuse a file whose first lines hold cells that are several numbers joined by another separator (tabs in a .csv, ';' in a .tsv)."
     suffix = path.suffix.lower()
-    reads = "this file as semicolon-separated" if how.get("separator") == ";" else \
+    reads = "this file as semicolon-separated" if how.get("separator") == ";" else "this file with decimal commas" if how else \
             {".csv": "a .csv file as comma-separated", ".tsv": "a .tsv file as tab-separated"}.get(suffix, "a .txt file as comma- or space-separated")
     for line, cells in rows[:2]:
         for c in cells:
@@ -134,10 +134,27 @@ def _semicolons(path: Path, first: list[str]) -> bool:
     "Whether a .csv or .txt file has ';' between its cells: two numbers joined by ';' on one of its first two (non-blank) lines."
     return path.suffix.lower() in (".csv", ".txt") and any(sum(map(_either_number, line.split(";"))) >= 2 for line in first[:2])
 
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+([eE][+-]?\d+)?")  # 1,5  ,5  -0,25: digits after the comma (unlike '1,' of '1, 2, 3')
+
+def _blank_decimal_commas(line: str) -> bool:
+    "Whether a .txt line holds numbers with decimal commas between blanks: some word is one, and every word with a comma is one."
+    words = line.split()
+    return len(words) >= 2 and any(_DECIMAL_COMMA.fullmatch(w) for w in words) and all(_DECIMAL_COMMA.fullmatch(w) or "," not in w for w in words)
+
+def _layout(path: Path, text: str) -> tuple[str | None, bool]:
+    "The cell separator of a text file (None: runs of blanks), and whether its numbers may carry decimal commas (read off the file)."
+    first = [line for line in text.splitlines() if line.strip()][:2]
+    if _semicolons(path, first): return ";", True
+    suffix = path.suffix.lower()
+    if suffix == ".tsv": return "\t", "," in text  # a comma anywhere: look at the numbers
+    if suffix == ".txt" and any(map(_blank_decimal_commas, first)): return None, True
+    return _separator(path, first[0] if first else ""), False
+
 def _decimal_mark(path: Path, # the file, for the errors
-                  rows: list[tuple[int, list[str]]], # its lines, cut at ';'
+                  rows: list[tuple[int, list[str]]], # its lines, cut into cells
+                  sep: str | None = ";", # what cut them (None: blanks), for the errors
                  ) -> str: # ',' or '.'
-    "The decimal mark of a semicolon-separated file, read off all its numbers; both marks, or a number with both, is an error."
+    "The decimal mark of a file whose separator is not a comma, read off all its numbers; both marks, or a number with both, is an error."
     seen = {}  # mark -> (line, cell) of its first use
     for line, cells in rows:
         for c in cells:
@@ -150,7 +167,7 @@ def _decimal_mark(path: Path, # the file, for the errors
             if mark is not None: seen.setdefault(mark, (line, t))
         if len(seen) == 2:
             (lc, c), (lp, p) = seen[","], seen["."]
-            raise ValueError(f"{path}: the cells are separated by semicolons, but some numbers have a decimal comma (line {lc}: "
+            raise ValueError(f"{path}: the cells are separated by {_SEPARATORS.get(sep, 'blanks')}, but some numbers have a decimal comma (line {lc}: "
                              f"{_quote(c)}) and others a decimal point (line {lp}: {_quote(p)}), so tsssl cannot tell the decimal mark "
                              f"(is {_quote(p)} a decimal, or a number with a thousands separator?): re-save the file with one decimal mark, e.g. with commas "
                              "between the cells and points as decimal marks (pandas: df.to_csv(path, index=False))")
@@ -276,9 +293,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 def _read_long_text(path: Path, header: bool | None) -> tuple[pd.DataFrame, dict]:
     "A long-format text file (one row per observation, a header row naming the columns) as a DataFrame, and how its cells were read."
-    first = [line for line in _text(path).splitlines() if line.strip()][:2]
-    how = _text_rows(path)[1] if _semicolons(path, first) else {}     # ';' between the cells, and the decimal mark
-    sep = how.get("separator") or _separator(path, first[0] if first else "") or r"\s+"
+    text = _text(path); sep, commas = _layout(path, text)
+    how = _text_rows(path)[1] if commas else {}     # ';' between the cells, or decimal commas: the decimal mark
+    sep = sep or r"\s+"
     try: return pd.read_csv(path, sep=sep, decimal=how.get("decimal", "."), header=None if header is False else 0, encoding="utf-8-sig"), how
     except Exception as e: raise ValueError(f"{path} is not a readable long-format table ({type(e).__name__}: {e})") from e
 

@@ -18,7 +18,7 @@ from .core import Config, atomic_write_json, read_json, resolve_device, utc_now
 from .data import UCRData, load_ucr, to_device
 from .sources import is_file_source, load_data
 from .ncvqvae import NCVQVAE, stage1_loss
-from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, REPLACED_DIR, SWEEP_FILE, RunDir, found_path, logged_run, run_config, run_name, run_status
+from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, SWEEP_FILE, RunDir, found_path, logged_run, require_finished, run_config, run_name, run_status
 from .ssl import PLAIN, SSLConfig, SSLMethod, ssl_method_name
 from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, trainmode_probes
 from .train import FitResult, TrainConfig, fit, load_checkpoint, save_checkpoint
@@ -180,7 +180,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
         trainmode = (trainmode_probes(tokenizer_of(model), td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm, seed=cfg.train.seed)
                      if cfg.probe_protocol == "both" and data.labeled else {})
         eval_time = res.eval_time_s + time.perf_counter() - t0
-        metrics = {"dataset": cfg.dataset, "labeled": data.labeled, "ssl_method": cfg.ssl.method, "augmentations": list(cfg.augment.names),
+        metrics = {"dataset": cfg.dataset, "labeled": data.labeled, "ssl_method": cfg.ssl.method, "augmentations": list(cfg.augment.names) if cfg.ssl.enabled else [],
                    "aug_recon_weight": cfg.ssl.aug_recon_weight, "seed": cfg.train.seed, "epochs": cfg.train.epochs,
                    "steps": res.step, **ev.metrics, **trainmode, **res.eval_metrics, "final_train_loss": res.last_losses.get("total"),
                    "training_time_s": res.training_time_s, "eval_time_s": eval_time,
@@ -213,10 +213,7 @@ def load_stage1(run_dir: str | Path, # a stage-1 run directory
     missing = [p.name for p in (rd.config, rd.checkpoint) if not p.is_file()]
     if missing: raise FileNotFoundError(f"{run_dir} is not a complete stage-1 run: {missing} missing")
     cfg = stage1_config(run_dir)  # a run of another kind is named as such
-    if run_status(run_dir) != "finished":
-        how = ("an overwrite of it stopped before it finished: run that command again to finish it (the finished run it replaces "
-               f"waits in {REPLACED_DIR} until then)") if (run_dir / REPLACED_DIR).is_dir() else "finish (resume) it first: run its command again"
-        raise RuntimeError(f"the stage-1 run in {run_dir} is '{run_status(run_dir)}', not finished; {how}")
+    require_finished(run_dir, "stage1")
     state = _tokenizer_state(load_checkpoint(rd.checkpoint), cfg)  # a damaged checkpoint is reported before the config is used
     tok = VQVAE(cfg.vqvae); tok.load_state_dict(state)
     return tok.to(resolve_device(device)).eval(), cfg
@@ -281,10 +278,13 @@ def import_tokenizer(path: str | Path, # a file written by `export_tokenizer`
                     ) -> Path:
     "A finished stage-1 run directory made from a tokenizer file; stage 2, `generate` and `evaluate` take it like a trained one."
     path, run_dir = Path(path), Path(run_dir)
-    blob = load_checkpoint(path)
-    if blob.get("format") != TOKENIZER_FORMAT:
-        raise ValueError(f"{path} is not a tokenizer file (format {blob.get('format')!r}, expected {TOKENIZER_FORMAT!r}); "
-                         "write one from a finished stage-1 run with export_tokenizer or `tsssl export-tokenizer RUN_DIR FILE`")
+    write = "write one from a finished stage-1 run with export_tokenizer or `tsssl export-tokenizer RUN_DIR FILE`"
+    try: blob = load_checkpoint(path)
+    except RuntimeError as e:  # not a torch file at all (a CSV, a truncated download): the checkpoint advice about runs does not apply
+        raise ValueError(f"{path} is not a tokenizer file: it cannot be read as one ({e.__cause__ or e}); {write}") from None
+    if not isinstance(blob, dict) or blob.get("format") != TOKENIZER_FORMAT:
+        found = blob.get("format") if isinstance(blob, dict) else type(blob).__name__
+        raise ValueError(f"{path} is not a tokenizer file (format {found!r}, expected {TOKENIZER_FORMAT!r}); {write}")
     files = blob["files"]
     if CONFIG_FILE not in files or not set(files) <= set(_CARRIED):
         raise ValueError(f"{path} is damaged: it carries {sorted(files)}, expected {CONFIG_FILE} and some of {list(_CARRIED)}")

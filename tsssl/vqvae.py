@@ -48,8 +48,11 @@ class VQVAEConfig(Config):
         if self.length < max(8, self.n_fft // 2 + 1):
             raise ValueError(f"VQVAEConfig.length must be at least {max(8, self.n_fft // 2 + 1)} for n_fft={self.n_fft}, "
                              f"got {self.length}: pad or resample shorter series")
-        for name in ("in_channels", "dim", "downsampled_width", "codebook_size"):
+        for name in ("in_channels", "dim", "downsampled_width"):
             if getattr(self, name) < 1: raise ValueError(f"VQVAEConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.codebook_size < 2:  # one code gives every latent the same token: nothing left to tell series apart
+            raise ValueError(f"VQVAEConfig.codebook_size must be >= 2 (a token of one possible value carries no information), "
+                             f"got {self.codebook_size}; the thesis uses 32")
         if self.n_resnet_blocks < 0: raise ValueError(f"VQVAEConfig.n_resnet_blocks must be >= 0, got {self.n_resnet_blocks}")
         if not 0 <= self.dropout < 1: raise ValueError(f"VQVAEConfig.dropout must be in [0, 1), got {self.dropout}")
         if not 0 <= self.ema_decay < 1: raise ValueError(f"VQVAEConfig.ema_decay must be in [0, 1), got {self.ema_decay}")
