@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .core import Config, atomic_write_json, read_json, resolve_device, resolve_precision, seed_everything
-from .data import TensorData, UCRData, to_device
+from .data import TensorData, UCRData, to_device, valid_mask
 from .fcn import FCN, FCNConfig, evaluator_for, fcn_accuracy, fcn_outputs, load_reference_fcn
 from .gen_metrics import cas, cas_class_counts, generation_metrics
 from .labelfree import MIN_SERIES, LabelFreeConfig, label_free_metrics
@@ -25,8 +25,8 @@ from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import n_params
 
 # %% auto #0
-__all__ = ['Stage2Config', 'paper_pairing', 'Stage2Result', 'PriorDraws', 'evaluate_prior', 'stage2_figures', 'train_stage2',
-           'stage2_config', 'load_stage2', 'rescore', 'generate', 'Stage2Params']
+__all__ = ['Stage2Config', 'paper_pairing', 'Stage2Result', 'RealLengths', 'PriorDraws', 'evaluate_prior', 'stage2_figures',
+           'train_stage2', 'stage2_config', 'load_stage2', 'rescore', 'generate', 'Stage2Params']
 
 # %% ../nbs/55_stage2.ipynb #77e08436
 @dataclass(frozen=True)
@@ -81,6 +81,57 @@ def _val_fn(x_test: torch.Tensor, seed: int): # x_test: (b c l) series or (b d h
         return {"prior_val_loss": tot / n}
     return val
 
+# %% ../nbs/55_stage2.ipynb #5d7d657e
+@dataclass(frozen=True)
+class RealLengths:
+    "The real lengths of a padded training split's series, class by class: where each generated series draws its own."
+    by_class: tuple[tuple[int, ...], ...]  # per class (one pool for unlabelled data), the sorted lengths of its training series
+
+    @classmethod
+    def of(cls, data: UCRData) -> RealLengths | None:
+        "The training lengths of padded `data`; None when every step of every series is real (nothing is drawn then)."
+        if not data.padded: return None
+        y = data.y_train if data.labeled else np.zeros_like(data.y_train)
+        return cls(tuple(tuple(sorted(data.lengths_train[y == k].tolist())) for k in range(max(data.n_classes, 1))))
+
+    def draw(self, n: int, # series
+             g: torch.Generator, # the sampling generator (one uniform number per series is drawn from it)
+             classes: int | torch.Tensor | None = None, # the class of all series or of each (n,); None: unconditional, from every series
+            ) -> torch.Tensor: # (n,) long, on the CPU
+        "Each series' length: the length of a training series drawn uniformly, of the series' own class when it has one."
+        pools = self.by_class if classes is not None else (tuple(sorted(v for p in self.by_class for v in p)),)
+        k = torch.zeros(n, dtype=torch.long) if classes is None else torch.as_tensor(classes, dtype=torch.long).cpu().expand(n)
+        counts = torch.tensor([len(p) for p in pools]); start = counts.cumsum(0) - counts
+        u = torch.rand(n, generator=g, device=g.device, dtype=torch.float64).cpu()
+        pick = start[k] + torch.minimum((u * counts[k]).long(), counts[k] - 1)
+        return torch.tensor([v for p in pools for v in p])[pick]
+
+    def record(self, class_names: tuple[str, ...]) -> dict:
+        "What `metrics.json` keeps (`generated_lengths`): where lengths were drawn from, and the training lengths as [length, count] pairs."
+        pairs = lambda p: [[int(v), int(c)] for v, c in zip(*np.unique(p, return_counts=True))]
+        drawn = ("a training series' length, of the series' own class when class-conditional, of any series when unconditional"
+                 if class_names else "a training series' length")
+        return {"drawn_from": f"the real training split: each generated series has {drawn}; 0 beyond it in the metrics, NaN from generate",
+                "train_lengths": {name: pairs(p) for name, p in zip(class_names or ("all",), self.by_class)}}
+
+    @classmethod
+    def from_record(cls, rec: dict, class_names: tuple[str, ...]) -> RealLengths:
+        "The lengths a run recorded (`record`), in the order of its classes."
+        pools = [rec["train_lengths"][name] for name in class_names] if class_names else list(rec["train_lengths"].values())
+        return cls(tuple(tuple(v for v, c in pairs for _ in range(c)) for pairs in pools))
+
+def _sample(prior: MaskGIT, n: int, g: torch.Generator,
+            lengths: RealLengths | None, # padded data's training lengths (`RealLengths.of`); None: every step is real
+            class_label: int | torch.Tensor | None = None, # None: unconditional; int: one class; (n,): per series
+            guidance_scale: float | None = None, # None: the prior's
+            fill: float = 0.0, # what the steps beyond a drawn length become: 0 as in the scaled real series, NaN for a user
+           ) -> SampleOutput:
+    "The one way generated series are drawn: `n` samples of the prior, each padded beyond a drawn real length when the data is padded."
+    out = prior.sample(n, class_label=class_label, generator=g, guidance_scale=guidance_scale)
+    if lengths is None: return out
+    keep = valid_mask(lengths.draw(n, g, class_label), out.x.shape[-1], out.x.device)
+    return SampleOutput(out.tokens, out.x.masked_fill(~keep, fill), out.stats)
+
 # %% ../nbs/55_stage2.ipynb #b01d7928
 @dataclass
 class PriorDraws:
@@ -127,7 +178,7 @@ def _fid_is(prior: MaskGIT, data: UCRData, td: TensorData, fcn: FCN, n: int, see
             g: torch.Generator) -> tuple[dict, SampleOutput, float]:
     "FID and IS of `n` unconditional samples under the evaluator `fcn`: the metrics, the samples, the sampling time."
     t0 = time.perf_counter()
-    uncond = prior.sample(n, generator=g)
+    uncond = _sample(prior, n, g, RealLengths.of(data))
     sample_time = time.perf_counter() - t0
     return generation_metrics(fcn, td.x_test, uncond.x.float(), data.n_classes, seed=seed), uncond, sample_time
 
@@ -140,7 +191,7 @@ def _labelled_metrics(prior: MaskGIT, data: UCRData, td: TensorData, cfg: Stage2
     gm, uncond, sample_time = _fid_is(prior, data, td, fcn, n, seed, g)
     counts = cas_class_counts(data.y_train, data.n_classes, minimum=cfg.cas_minimum)
     y_syn = torch.repeat_interleave(torch.arange(data.n_classes, device=device), torch.as_tensor(counts, device=device))
-    syn = prior.sample(len(y_syn), class_label=y_syn, generator=g)  # drawn even when resuming, so `g` ends where it always does
+    syn = _sample(prior, len(y_syn), g, RealLengths.of(data), y_syn)  # drawn even when resuming, so `g` ends where it always does
     syn = _stored_cas_set(cas_checkpoint, syn, y_syn)
     cas_cfg = cfg.fcn.replace(**{k: v for k, v in (("epochs", cfg.cas_fcn_epochs), ("precision", cfg.cas_precision)) if v is not None})
     cas_acc = cas(syn.x.float(), y_syn, td.x_test, td.y_test, data.n_classes, cas_cfg, device=device, checkpoint_path=cas_checkpoint,
@@ -156,13 +207,14 @@ def _evaluate(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.de
     g, td, n = _draw_start(data, cfg, device, seed)
     if data.labeled: metrics, fcn, uncond, sample_time, y_syn, syn = _labelled_metrics(prior, data, td, cfg, n, seed, g, cas_checkpoint)
     else:
-        t0 = time.perf_counter(); uncond = prior.sample(n, generator=g); sample_time = time.perf_counter() - t0
+        t0 = time.perf_counter(); uncond = _sample(prior, n, g, RealLengths.of(data)); sample_time = time.perf_counter() - t0
         fcn = y_syn = syn = None
         metrics = {"fid_is_cas_skipped": "the data has no labels: FID, IS and CAS need a classifier trained on classes"}
     if cfg.label_free is not None:
         metrics |= label_free_metrics(td.x_train, td.x_test, uncond.x.float(), cfg.label_free, seed=seed, device=device,
                                       cache_dir=cfg.label_free_cache_dir)
     metrics |= {"n_generated": n, "sample_time_s": sample_time}
+    if data.padded: metrics["generated_lengths"] = RealLengths.of(data).record(data.class_names)
     return metrics, PriorDraws(fcn, td.x_test, n, uncond, y_syn, syn, g, seed)
 
 def evaluate_prior(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.device, seed: int = 0,
@@ -282,6 +334,15 @@ def rescore(run_dir: str | Path, # a finished stage-2 run directory, trained on 
     gm, _, _ = _fid_is(prior, data, td, model, n, cfg.train.seed, g)
     return {**gm, "evaluator_accuracy": acc, "evaluator": which}
 
+def _recorded_lengths(run_dir: str | Path, cfg: Stage2Config, info: dict) -> RealLengths | None:
+    "The training lengths a run on padded data draws generated lengths from (its metrics.json); None for data without padding."
+    names = tuple(info["class_names"])
+    if (rec := read_json(RunDir(run_dir).metrics).get("generated_lengths")) is not None: return RealLengths.from_record(rec, names)
+    if info.get("preparation", {}).get("lengths") != "padded": return None
+    data = stage1_config(cfg.stage1_dir).load_data()  # a padded run from before the lengths were recorded: read them from its data
+    check_same_data(cfg.stage1_dir, data, user="generate")
+    return RealLengths.of(data)
+
 def generate(run_dir: str | Path, # a finished stage-2 run directory
              n: int, # how many series
              class_label: str | int | None = None, # a class *name* as the data spells it ("1" and 1 both mean the class named "1"); None = unconditional
@@ -289,7 +350,7 @@ def generate(run_dir: str | Path, # a finished stage-2 run directory
              device: str = "auto",
              guidance_scale: float | None = None, # classifier-free guidance (default: the run's)
              class_index: int | None = None, # instead of a name: the class's position in the run's sorted class names
-            ) -> np.ndarray: # (n c l) float32, in the dataset's original units
+            ) -> np.ndarray: # (n c l) float32, in the dataset's original units; padded data: NaN beyond each series' drawn length
     "Sample `n` series from a trained tsssl prior, in the original scale of its dataset."
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f"n must be a positive number of series, got {n!r}")
     if class_label is not None and class_index is not None: raise ValueError("give class_label (a name) or class_index, not both")
@@ -308,7 +369,8 @@ def generate(run_dir: str | Path, # a finished stage-2 run directory
         class_label = int(class_index)
     dev = next(prior.parameters()).device
     g = torch.Generator(device=dev).manual_seed(seed)
-    x = prior.sample(n, class_label=class_label, generator=g, guidance_scale=guidance_scale).x.float().cpu().numpy()
+    lengths = _recorded_lengths(run_dir, cfg, info)
+    x = _sample(prior, n, g, lengths, class_label, guidance_scale, fill=float("nan")).x.float().cpu().numpy()
     mean, std = np.asarray(info["mean"], dtype=np.float32), np.asarray(info["std"], dtype=np.float32)
     return (x * std[None, :, None] + mean[None, :, None]).astype(np.float32)
 
