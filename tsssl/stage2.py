@@ -253,18 +253,36 @@ def _check_evaluable(data: UCRData, cfg: Stage2Config) -> None:
         raise ValueError(f"{', '.join(small)} series, but {what} at least {need} per set: hold out more series for testing in stage 1 "
                          f"(test_fraction or test_path), or draw more (n_samples){off}")
 
+def _unused_without_labels(cfg: Stage2Config) -> list[str]:
+    "The settings of `cfg`, changed from their defaults, that only labelled data uses (as `name=value`, the stage-2 parameters' names)."
+    fcn = {k: v for k, v in cfg.fcn.to_dict().items() if v != FCNConfig().to_dict()[k]}
+    return ([f"guidance_scale={cfg.prior.guidance_scale}"] * (cfg.prior.guidance_scale != 1)
+            + [f"{'fcn_epochs' if k == 'epochs' else 'fcn.' + k}={v}" for k, v in fcn.items()]
+            + [f"cas_fcn_epochs={cfg.cas_fcn_epochs}"] * (cfg.cas_fcn_epochs is not None)
+            + [f"cas_precision={cfg.cas_precision}"] * (cfg.cas_precision not in (None, cfg.train.precision))  # "prior": the default
+            + [f"cas_minimum={cfg.cas_minimum}"] * (cfg.cas_minimum != Stage2Config.cas_minimum))
+
+def _warn_unused(unused: list[str]) -> None:
+    "Say once, at the start of a run on data without labels, which of the settings asked for it cannot use, and why."
+    if unused:
+        warnings.warn(f"the data has no labels, so this run ignores {', '.join(unused)}: classifier-free guidance steers samples towards "
+                      "a class, and the evaluation FCN (FID, IS) and the CAS classifier are trained on classes; a prior on unlabelled data "
+                      "samples unconditionally and is measured by the label-free metrics alone (leave those settings out)", stacklevel=3)
+
 def train_stage2(cfg: Stage2Config, # the run
                  out_dir: str | Path, # the run directory
                  overwrite: bool = False, # replace a finished run in out_dir
                  wandb_project: str | None = None, # also log to wandb (offline unless logged in)
                 ) -> Stage2Result:
     "Train a prior on a stage-1 run's tokens, evaluate its samples and save everything to `out_dir`."
-    device = resolve_device(cfg.train.device)
+    device, unused = resolve_device(cfg.train.device), _unused_without_labels(cfg)  # before precision 'auto' is resolved
     cfg = cfg.replace(train=cfg.train.resolved(),  # precision='auto' is recorded as what it became here
                       cas_precision=None if cfg.cas_precision is None else resolve_precision(cfg.cas_precision, device))
     tok, s1 = load_stage1(cfg.stage1_dir, device=device)
     data = s1.load_data(); out_dir = Path(out_dir)
     check_same_data(cfg.stage1_dir, data); _check_evaluable(data, cfg)  # before the run directory is touched
+    if data.labeled: unused = []
+    _warn_unused(unused)
     with logged_run(out_dir, cfg, wandb_project, overwrite=overwrite, kind="stage2", parent=cfg.stage1_dir) as run:
         rd = RunDir(out_dir)
         torch.manual_seed(cfg.train.seed)
@@ -282,6 +300,7 @@ def train_stage2(cfg: Stage2Config, # the run
                    "seed": cfg.train.seed, "epochs": cfg.train.epochs, "steps": res.step, **res.eval_metrics, **ev,
                    "training_time_s": res.training_time_s, "eval_time_s": res.eval_time_s + time.perf_counter() - t0,
                    "n_params": n_params(prior), "device": str(device), "precision": cfg.train.precision, "stage1_dir": str(cfg.stage1_dir)}
+        if unused: metrics["ignored_without_labels"] = unused
         run.finish(metrics)
     return Stage2Result(out_dir, cfg, prior, data, res, metrics, figs)
 
