@@ -74,6 +74,7 @@ class LabelFreeConfig(Config):
     enc_lr: float = 1e-3  # AdamW learning rate (TS2Vec)
     enc_mask_p: float = 0.5  # chance that a step's projected input is kept while training (TS2Vec: 0.5)
     enc_alpha: float = 0.5  # weight of the instance-wise against the temporal contrast (TS2Vec: 0.5)
+    reference: bool = True  # also score the real train split in place of the generated set (`*_real`): what a perfect generator would score
 
     def __post_init__(self):
         super().__post_init__()
@@ -315,11 +316,16 @@ def label_free_metrics(x_train: np.ndarray | Tensor, # (n c l) real train split 
                        device: str | torch.device = "cpu",
                        cache_dir: str | Path | None = None, # context-encoder cache; None = `context_encoder_cache_dir()`
                       ) -> dict[str, float]:
-    "Discriminative score, predictive score and context-FID of generated series against a data set's real splits."
+    "Discriminative score, predictive score and context-FID of generated series against a data set's real splits (and of its train split: `*_real`)."
     t0 = time.perf_counter()
     train, test, gen = _checked_sets(x_train=x_train, x_test=x_test, x_gen=x_gen)
     encoder = context_encoder_for(train, cfg, seed, cache_dir, device)
-    return {"discriminative_score": discriminative_score(test, gen, cfg, seed, device),
-            "predictive_score": predictive_score(test, gen, cfg, seed, device),
-            "context_fid": context_fid(encoder, test, gen),
-            "label_free_time_s": time.perf_counter() - t0}
+    scores = lambda x: {"discriminative_score": discriminative_score(test, x, cfg, seed, device),
+                        "predictive_score": predictive_score(test, x, cfg, seed, device),
+                        "context_fid": context_fid(encoder, test, x)}
+    out = scores(gen) | {"label_free_time_s": time.perf_counter() - t0}
+    if cfg.reference:  # the real train split as if it were generated, as many series as the generated set
+        t0 = time.perf_counter()
+        real = train[torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:len(gen)]]
+        out |= {f"{k}_real": v for k, v in scores(real).items()} | {"label_free_real_time_s": time.perf_counter() - t0}
+    return out

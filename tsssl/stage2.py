@@ -415,10 +415,27 @@ class Stage2Params(Config):
     cas_fcn_epochs: int | None = None  # None = fcn_epochs; a CAS from fewer than the thesis' 1000 is reported as cas_accuracy_<E>ep in tables
     cas_precision: Literal["fp32", "bf16", "auto", "prior"] = "prior"  # the CAS classifier's; "prior": as the prior trains (the FID/IS evaluator stays fp32)
     label_free_metrics: bool = True  # also the discriminative and predictive scores and Context-FID (tsssl.labelfree)
+    label_free_disc_iterations: int = LabelFreeConfig.disc_iterations  # training steps of the discriminative score's GRU (TimeGAN: 2000)
+    label_free_pred_iterations: int = LabelFreeConfig.pred_iterations  # training steps of the predictive score's GRU (TimeGAN: 5000)
+    label_free_enc_iterations: int = LabelFreeConfig.enc_iterations  # training steps of Context-FID's encoder (trained once per data set, recipe and seed, then cached)
+    label_free_reference: bool = LabelFreeConfig.reference  # also score the real train split in place of the generated set (*_real: what a perfect generator scores)
     out_dir: str | None = None  # None = runs/stage2/<stage-1 run name>-<prior>-s<seed>
     overwrite: bool = False  # replace a finished run in out_dir (otherwise it is an error)
     wandb_project: str | None = None  # log to wandb as well (offline unless logged in)
     progress: bool = True  # show a progress bar
+
+    def __post_init__(self):  # a bad recipe fails when the parameters are read, in their own names
+        super().__post_init__()
+        for name in ("label_free_disc_iterations", "label_free_pred_iterations", "label_free_enc_iterations"):
+            if (v := getattr(self, name)) < 1: raise ValueError(f"{name} must be at least 1 (training steps), got {v}: e.g. {name}=100 for a quick look")
+
+    def _label_free(self) -> LabelFreeConfig | None:
+        "The label-free metrics' recipe (None: not computed; a recipe asked for all the same is named in a warning)."
+        recipe = {k: getattr(self, f"label_free_{k}") for k in ("disc_iterations", "pred_iterations", "enc_iterations", "reference")}
+        if self.label_free_metrics: return LabelFreeConfig(**recipe)
+        if changed := [f"label_free_{k}={v}" for k, v in recipe.items() if v != getattr(LabelFreeConfig, k)]:
+            warnings.warn(f"label_free_metrics=False, so {', '.join(changed)} is ignored (no label-free metrics are computed)", stacklevel=3)
+        return None
 
     def to_config(self) -> Stage2Config:
         "The nested run config these parameters describe."
@@ -432,7 +449,7 @@ class Stage2Params(Config):
                                               device=self.device, precision=precision, compile=self.compile, progress=self.progress),
                             fcn=FCNConfig(epochs=self.fcn_epochs), cas_fcn_epochs=self.cas_fcn_epochs,
                             cas_precision=cas_precision, n_samples=self.n_samples,
-                            label_free=LabelFreeConfig() if self.label_free_metrics else None)
+                            label_free=self._label_free())
 
     def _stage1(self) -> Stage1Config:
         "The stage-1 run's config (for the thesis' pairing and precision='stage1')."
