@@ -10,9 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 WARP, SLICE = ["window_warp", "amplitude_resize"], ["slice_and_shuffle"]
 
 
-def _run(root: Path, sweep: str, stage: str, name: str, metrics: dict):
+def _run(root: Path, sweep: str, stage: str, name: str, metrics: dict, config: dict | None = None):
     d = root / sweep / stage / name
-    start_run(d, {"name": name})
+    start_run(d, {"name": name, **(config or {})})
     (d / "sweep.json").write_text(json.dumps({"description": f"fake {sweep}"}))
     finish_run(d, metrics)
 
@@ -27,7 +27,8 @@ def test_figures_notebook_on_a_fake_store(tmp_path):
                   "aug_recon_weight": 0.1, "training_time_s": 10.0, "n_params": 1000})
             _run(root, "main", "stage2", f"{ssl or 'vqvae'}-{seed}",
                  {**common, "fid": 5.0 - bool(ssl), "is_mean": 1.5, "cas_accuracy": 0.8, "cas_fcn_epochs": 25, "real_fcn_accuracy": 0.95,
-                  "prior_val_loss": 1.0, "training_time_s": 5.0})
+                  "prior_val_loss": 1.0, "training_time_s": 5.0},
+                 {"cas_fcn_epochs": None, "fcn": {"epochs": 25}})  # the config leaves the CAS epochs to fcn.epochs; metrics say what ran
             for w in (0.0, 0.5):
                 if ssl: _run(root, "abl", "stage1", f"{ssl}-{w}-{seed}", {**common, "aug_recon_weight": w, "svm_accuracy": 0.7,
                                                                          "knn_accuracy": 0.6 + w / 10, "recon_mse_time": 0.02})

@@ -16,8 +16,8 @@ from .runs import CONFIG_FILE, STATUS_FILE, RunDir, run_in_use, run_kind
 from .ssl import PLAIN
 
 # %% auto #0
-__all__ = ['RUN_MARKERS', 'BASE_COLUMNS', 'WANDB_HOSTS', 'flatten', 'is_run_dir', 'find_run_dirs', 'run_row', 'read_run',
-           'load_runs', 'wandb_api_key_present', 'wandb_run_row', 'load_wandb_runs']
+__all__ = ['RUN_MARKERS', 'BASE_COLUMNS', 'RESOLVED_DEFAULTS', 'WANDB_HOSTS', 'flatten', 'is_run_dir', 'find_run_dirs', 'run_row',
+           'read_run', 'load_runs', 'wandb_api_key_present', 'wandb_run_row', 'load_wandb_runs']
 
 # %% ../nbs/72_results.ipynb #3cafd2ba
 def flatten(d: dict, # a nested dict (a config, metrics)
@@ -72,11 +72,20 @@ def _seconds(start: str | None, end: str | None) -> float | None:
 # %% ../nbs/72_results.ipynb #a6aee7b5
 BASE_COLUMNS = ("run_dir", "run_id", "stage", "status", "error", "sweep", "started", "ended", "wall_time_s")
 
-def _merge(row: dict, items: dict, prefix: str) -> None:
-    "Add `items` to `row`; a key already there with another value is kept under `prefix + key`."
+def _merge(row: dict, items: dict, prefix: str, replaces: set[str] = frozenset()) -> None:
+    "Add `items` to `row`; a key already there with another value is kept under `prefix + key`, or, for a key in `replaces`, takes the key and moves the old value to `config.<key>`."
     for k, v in items.items():
         if k not in row: row[k] = v
-        elif row[k] != v and not (v != v and row[k] != row[k]): row[prefix + k] = v  # NaN == NaN here
+        elif row[k] != v and not (v != v and row[k] != row[k]):  # NaN == NaN here
+            if k in replaces: row["config." + k], row[k] = row[k], v
+            else: row[prefix + k] = v
+
+RESOLVED_DEFAULTS = {"cas_fcn_epochs": "fcn.epochs"}  # a stage-2 config's None here means the value of that field
+
+def _resolve_defaults(row: dict) -> None:
+    "Fill a setting left None with the field it defaults to (runs whose metrics do not record what ran)."
+    for k, source in RESOLVED_DEFAULTS.items():
+        if k in row and row[k] is None and row.get(source) is not None: row[k] = row[source]
 
 def run_row(run_dir: str | Path, # id of the run
             status: dict, # status.json's content
@@ -95,8 +104,10 @@ def run_row(run_dir: str | Path, # id of the run
            "error": "; ".join(map(str, errors)) or None, "sweep": sweep.get("sweep"), "started": status.get("started"),
            "ended": ended, "wall_time_s": _seconds(status.get("started"), ended)}
     row.update(flatten(sweep.get("labels", {}), "sweep."))
-    _merge(row, flatten(config), "config.")
-    _merge(row, flatten(metrics), "metrics.")
+    config = flatten(config)
+    _merge(row, config, "config.")
+    _merge(row, flatten(metrics), "metrics.", replaces=set(config) - set(BASE_COLUMNS))  # what ran wins over what was asked
+    _resolve_defaults(row)
     _merge(row, flatten(status.get("versions", {}), "versions."), "status.")
     return row
 
