@@ -68,6 +68,11 @@ class Stage1Config(Config):
                          stratify=self.stratify, header=self.header, id_column=self.id_column, time_column=self.time_column,
                          value_columns=self.value_columns)
 
+    @property
+    def augmentations_used(self) -> list[str]:
+        "The augmentations this run applies: its `augment` names with an SSL method, none for the plain VQ-VAE (which has no second view)."
+        return list(self.augment.names) if self.ssl.enabled else []
+
     def found_from(self, run_dir: str | Path) -> "Stage1Config":
         "This config with the file paths it recorded found from here (`tsssl.runs.found_path`), for reading `run_dir` back from another folder."
         dataset = found_path(run_dir, self.dataset) if is_file_source(self.dataset) and self.data_dir is None else self.dataset
@@ -180,7 +185,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
         trainmode = (trainmode_probes(tokenizer_of(model), td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm, seed=cfg.train.seed)
                      if cfg.probe_protocol == "both" and data.labeled else {})
         eval_time = res.eval_time_s + time.perf_counter() - t0
-        metrics = {"dataset": cfg.dataset, "labeled": data.labeled, "ssl_method": cfg.ssl.method, "augmentations": list(cfg.augment.names) if cfg.ssl.enabled else [],
+        metrics = {"dataset": cfg.dataset, "labeled": data.labeled, "ssl_method": cfg.ssl.method, "augmentations": cfg.augmentations_used,
                    "aug_recon_weight": cfg.ssl.aug_recon_weight, "seed": cfg.train.seed, "epochs": cfg.train.epochs,
                    "steps": res.step, **ev.metrics, **trainmode, **res.eval_metrics, "final_train_loss": res.last_losses.get("total"),
                    "training_time_s": res.training_time_s, "eval_time_s": eval_time,
@@ -210,6 +215,9 @@ def load_stage1(run_dir: str | Path, # a stage-1 run directory
     run_dir, rd = Path(run_dir), RunDir(run_dir)
     if run_dir.is_file(): raise NotADirectoryError(f"{run_dir} is a file: give the directory of a stage-1 run (the out_dir it was written to)")
     if not run_dir.is_dir(): raise FileNotFoundError(f"stage-1 run directory {run_dir} does not exist; train one with train_stage1 or nbs/experiments/stage1.ipynb")
+    if rd.status.is_file() and run_status(run_dir) != "finished":
+        if rd.config.is_file(): stage1_config(run_dir)  # a run of another kind is named as such
+        require_finished(run_dir, "stage1")  # a failed or unfinished run says so, and what to do, rather than which files it lacks
     missing = [p.name for p in (rd.config, rd.checkpoint) if not p.is_file()]
     if missing: raise FileNotFoundError(f"{run_dir} is not a complete stage-1 run: {missing} missing")
     cfg = stage1_config(run_dir)  # a run of another kind is named as such

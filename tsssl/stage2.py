@@ -19,7 +19,7 @@ from .gen_metrics import cas, cas_class_counts, generation_metrics
 from .labelfree import MIN_SERIES, LabelFreeConfig, label_free_metrics
 from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
 from .ssl import PLAIN, ssl_method_name
-from .runs import RunDir, found_path, logged_run, run_config, run_name, run_status
+from .runs import RunDir, found_path, logged_run, require_finished, run_config, run_name
 from .stage1 import Stage1Config, check_same_data, load_stage1, stage1_config
 from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import n_params
@@ -295,7 +295,7 @@ def train_stage2(cfg: Stage2Config, # the run
         t0 = time.perf_counter()
         ev, draws = _evaluate(prior.eval(), data, cfg, device, seed=cfg.train.seed, cas_checkpoint=rd.cas_checkpoint)
         figs = stage2_figures(prior, data, draws)
-        metrics = {"dataset": s1.dataset, "labeled": data.labeled, "ssl_method": s1.ssl.method, "augmentations": list(s1.augment.names),
+        metrics = {"dataset": s1.dataset, "labeled": data.labeled, "ssl_method": s1.ssl.method, "augmentations": s1.augmentations_used,
                    "prior": cfg.prior.variant, "finetune_codebook": cfg.prior.finetune_codebook, "loss_on": cfg.prior.loss_on,
                    "seed": cfg.train.seed, "epochs": cfg.train.epochs, "steps": res.step, **res.eval_metrics, **ev,
                    "training_time_s": res.training_time_s, "eval_time_s": res.eval_time_s + time.perf_counter() - t0,
@@ -317,8 +317,7 @@ def load_stage2(run_dir: str | Path, # a finished stage-2 run directory
     "The trained prior (eval mode) of a stage-2 run, its config, and the data description of its stage-1 run."
     run_dir, rd = Path(run_dir), RunDir(run_dir)
     if not run_dir.is_dir(): raise FileNotFoundError(f"stage-2 run directory {run_dir} does not exist")
-    if run_status(run_dir) != "finished":
-        raise RuntimeError(f"the stage-2 run in {run_dir} is '{run_status(run_dir)}', not finished; finish (resume) it first")
+    require_finished(run_dir, "stage2")
     cfg = stage2_config(run_dir)
     dev = resolve_device(device)
     tok, s1 = load_stage1(cfg.stage1_dir, device=dev)
@@ -373,6 +372,11 @@ def generate(run_dir: str | Path, # a finished stage-2 run directory
     "Sample `n` series from a trained tsssl prior, in the original scale of its dataset."
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f"n must be a positive number of series, got {n!r}")
     if class_label is not None and class_index is not None: raise ValueError("give class_label (a name) or class_index, not both")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer (the samples are a function of it), got {seed!r}")
+    if guidance_scale is not None and guidance_scale != 1 and class_label is None and class_index is None:
+        warnings.warn(f"guidance_scale={guidance_scale} steers class-conditional samples only; these are unconditional, so it is ignored "
+                      "(give class_label or class_index to use it)", stacklevel=2)
     prior, cfg, info = load_stage2(run_dir, device)
     names = list(info["class_names"])
     if not names and (class_label is not None or class_index is not None):
@@ -380,7 +384,7 @@ def generate(run_dir: str | Path, # a finished stage-2 run directory
     if class_label is not None:  # names win: a label is always looked up by its spelling, never used as a position
         if str(class_label) not in names:
             raise ValueError(f"unknown class {class_label!r}; this run's class names are {names} (to pick by position, "
-                             f"use class_index 0..{len(names) - 1})")
+                             f"pass class_index=K with K in 0..{len(names) - 1})")
         class_label = names.index(str(class_label))
     elif class_index is not None:
         if isinstance(class_index, bool) or not isinstance(class_index, (int, np.integer)) or not 0 <= class_index < len(names):
@@ -398,9 +402,9 @@ def generate(run_dir: str | Path, # a finished stage-2 run directory
 class Stage2Params(Config):
     "The flat parameters of the stage-2 experiment notebook."
     stage1_dir: str = "runs/stage1/GunPoint-vqvae-s0"  # a finished stage-1 run
-    prior: Literal["token", "full_embed"] = "token"  # learned token embeddings, or the codebook vectors as input
-    finetune_codebook: bool = False  # full_embed only: train the input copy of the codebook
-    loss_on: Literal["masked", "all"] = "masked"  # cross-entropy on masked positions, or on all (the reference)
+    prior: Literal["token", "full_embed"] | None = None  # learned token embeddings, or the codebook vectors as input; None: "token" (pairing "paper": the thesis' choice)
+    finetune_codebook: bool | None = None  # full_embed only: train the input copy of the codebook; None: no (pairing "paper": the thesis' choice)
+    loss_on: Literal["masked", "all"] | None = None  # cross-entropy on masked positions, or on all (the reference); None: "masked" (pairing "paper": "all")
     pairing: Literal["same", "paper"] = "same"  # "paper": the reference's prior for the stage-1 method
     epochs: int = 30  # training epochs (the reference: 1000)
     batch_size: int = 256  # token grids per step
@@ -428,6 +432,10 @@ class Stage2Params(Config):
         super().__post_init__()
         for name in ("label_free_disc_iterations", "label_free_pred_iterations", "label_free_enc_iterations"):
             if (v := getattr(self, name)) < 1: raise ValueError(f"{name} must be at least 1 (training steps), got {v}: e.g. {name}=100 for a quick look")
+        chosen = [f"{k}={v!r}" for k in ("prior", "finetune_codebook", "loss_on") if (v := getattr(self, k)) is not None]
+        if self.pairing == "paper" and chosen:  # the pairing would overwrite them without a word, and two run names would train one thing
+            raise ValueError(f"pairing='paper' chooses the prior as the thesis ran it for the stage-1 method, so {', '.join(chosen)} "
+                             "would be overridden: leave them out, or choose them yourself with pairing='same'")
 
     def _label_free(self) -> LabelFreeConfig | None:
         "The label-free metrics' recipe (None: not computed; a recipe asked for all the same is named in a warning)."
@@ -439,7 +447,7 @@ class Stage2Params(Config):
 
     def to_config(self) -> Stage2Config:
         "The nested run config these parameters describe."
-        prior = MaskGITConfig(variant=self.prior, finetune_codebook=self.finetune_codebook, loss_on=self.loss_on,
+        prior = MaskGITConfig(variant=self.prior or "token", finetune_codebook=bool(self.finetune_codebook), loss_on=self.loss_on or "masked",
                               guidance_scale=self.guidance_scale)
         if self.pairing == "paper": prior = paper_pairing(self._stage1().ssl.method, prior)
         precision = self._stage1().train.precision if self.precision == "stage1" else self.precision
@@ -458,5 +466,5 @@ class Stage2Params(Config):
     @property
     def run_dir(self) -> Path:
         "Where the run goes."
-        values = {"prior": self.prior if self.pairing == "same" else "paper", "seed": self.seed}
+        values = {"prior": (self.prior or "token") if self.pairing == "same" else "paper", "seed": self.seed}
         return Path(self.out_dir or Path("runs/stage2") / run_name(values, parent=Path(self.stage1_dir).name))
