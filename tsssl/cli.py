@@ -44,8 +44,9 @@ def _stage2(argv: list[str]) -> None:
              "real_fcn_accuracy": "real_fcn_accuracy", "discriminative_score": "discriminative_score",
              "predictive_score": "predictive_score", "context_fid": "context_fid", "prior_val_loss": "prior_val_loss"}
     if not r.metrics["labeled"]: print(f"skipped: {r.metrics['fid_is_cas_skipped']}")
-    for name, k in shown.items():
-        if k in r.metrics: print(f"{name:>20}: {r.metrics[k]:.4f}")
+    for name, k in shown.items():  # a label-free score beside what the real train split scores (a perfect generator's value)
+        real = f"   (real train split: {r.metrics[k + '_real']:.4f})" if k + "_real" in r.metrics else ""
+        if k in r.metrics: print(f"{name:>20}: {r.metrics[k]:.4f}{real}")
 
 def _refuse_existing(path: Path, overwrite: bool) -> None:
     "A command's output file is never replaced unasked (checked before any work)."
@@ -60,6 +61,7 @@ def _generate(argv: list[str]) -> None:
     which.add_argument("--class-label", default=None, help="a class name as the data spells it (e.g. 1 on GunPoint is the class named '1'); default: unconditional")
     which.add_argument("--class-index", type=int, default=None, help="instead of a name: the class's position in the sorted class names (0-based)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--guidance-scale", type=float, default=None, help="classifier-free guidance for a class's samples (default: the run's)")
     p.add_argument("--device", default="auto")
     p.add_argument("-o", "--output", default="generated.npy", help="where to write the (n, channels, length) array")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -68,8 +70,12 @@ def _generate(argv: list[str]) -> None:
     if out.suffix != ".npy": raise ValueError(f"--output {out} would not be a .npy file; name one ending in .npy (np.load reads it back)")
     if not out.parent.is_dir(): raise FileNotFoundError(f"--output {out}: the folder {out.parent} does not exist; create it first")
     _refuse_existing(out, a.overwrite)
-    x = generate(a.run_dir, a.n, class_label=a.class_label, class_index=a.class_index, seed=a.seed, device=a.device)
+    x = generate(a.run_dir, a.n, class_label=a.class_label, class_index=a.class_index, seed=a.seed, device=a.device,
+                 guidance_scale=a.guidance_scale)
     np.save(out, x); print(f"wrote {x.shape} to {out}")
+    if np.isnan(x).any():  # a run on padded data: each series ends at a length drawn from the real ones
+        ends = (~np.isnan(x).all(axis=1)).sum(axis=-1)
+        print(f"the run's data was padded: each series ends at a real series' length ({ends.min()} to {ends.max()} steps here), NaN after it")
 
 def _evaluate(argv: list[str]) -> None:
     import json
@@ -97,6 +103,10 @@ def _evaluate(argv: list[str]) -> None:
     stage2 = run_kind(cfg, status=rd.read_status()) == "stage2"  # the kind the run recorded (older runs: from its config)
     rescoring = a.fcn_seed is not None or a.fcn_checkpoint is not None
     if rescoring and not stage2: raise ValueError(f"--fcn-seed and --fcn-checkpoint score a stage-2 run's samples; {a.run_dir} is not a stage-2 run")
+    if stage2 and (a.figures or a.probe_protocol != "leak_free"):  # stage-1 options: say so rather than ignore them
+        given = [f for f, on in (("--figures", a.figures), (f"--probe-protocol {a.probe_protocol}", a.probe_protocol != "leak_free")) if on]
+        raise ValueError(f"{' and '.join(given)} re-evaluate a stage-1 run, and {a.run_dir} is a stage-2 run: give its stage-1 run "
+                         f"({cfg.get('stage1_dir')}) for those, or leave them out")
     if stage2 and rescoring:
         from tsssl.stage2 import Stage2Config, rescore
         recipe = None if a.fcn_seed is None else Stage2Config.from_dict(cfg).fcn.replace(seed=a.fcn_seed)
