@@ -1,8 +1,12 @@
 "The figures notebook turns a results store into tables, figures and captions, without training."
 import json
+import numpy as np
 import pandas as pd
+import papermill as pm
+import pytest
 from pathlib import Path
 
+from tsssl.report import FiguresParams
 
 from tsssl.runs import execute_notebook, finish_run, start_run
 
@@ -45,6 +49,56 @@ def test_figures_notebook_on_a_fake_store(tmp_path):
     assert "fake main" in captions and "fake abl" in captions
     assert "0.800 ± 0.000" in (out / "main_table_stage1.md").read_text()
     assert set(pd.read_csv(out / "main_table_stage1.csv")["n"]) == {2}  # a sweep named twice still counts each run once
+
+
+def test_parameter_cell_matches_figures_params():
+    "The notebook's parameters cell and FiguresParams agree on names and defaults (`tsssl figures` reads its defaults there)."
+    found = {k: eval(v["default"]) for k, v in pm.inspect_notebook(str(ROOT / "nbs/experiments/figures.ipynb")).items()}
+    assert FiguresParams.from_dict(found) == FiguresParams() and set(found) == set(FiguresParams().to_dict())
+
+
+def test_nothing_to_draw_changes_nothing_and_a_partial_sitting_keeps_captions(tmp_path):
+    "No finished run anywhere: an error naming the sweeps, the old CAPTIONS.md as it was; a sitting with one sweep keeps the others' captions."
+    out, root = tmp_path / "figs", tmp_path / "sweeps"
+    out.mkdir(); (root / "main" / "stage1").mkdir(parents=True)
+    (out / "old.png").write_bytes(b"png")
+    (out / "CAPTIONS.md").write_text("# Captions\n\n## Sweeps\n\n- **earlier**: an earlier sweep\n\n## Files\n\n"
+                                     "- `old.png`: drawn earlier. Sweep: earlier.\n")
+    before = (out / "CAPTIONS.md").read_text()
+    nb, params = ROOT / "nbs/experiments/figures.ipynb", {"sweeps_root": str(root), "main_sweeps": "main", "out_dir": str(out)}
+    with pytest.raises(pm.PapermillExecutionError, match=r"nothing to draw: .*main \(no finished run\)"):
+        execute_notebook(nb, tmp_path / "f1.ipynb", params, cwd=tmp_path)
+    assert (out / "CAPTIONS.md").read_text() == before
+    with pytest.raises(pm.PapermillExecutionError, match=r"unknown key\(s\) \['main_sweep'\]"):
+        execute_notebook(nb, tmp_path / "f2.ipynb", {**params, "main_sweep": "main"}, cwd=tmp_path)
+    _run(root, "main", "stage1", "vqvae-1", {"dataset": "GunPoint", "ssl_method": "vqvae", "augmentations": WARP, "seed": 1,
+                                             "svm_accuracy": 0.7, "knn_accuracy": 0.6})
+    execute_notebook(nb, tmp_path / "f3.ipynb", {**params, "precision_sweep": None}, cwd=tmp_path)  # -p precision_sweep None: skipped
+    captions = (out / "CAPTIONS.md").read_text()
+    assert "- `old.png`: drawn earlier. Sweep: earlier." in captions and "- **earlier**: an earlier sweep" in captions, captions
+    assert "- `probe_svm.png`:" in captions and "fake main" in captions, captions
+
+
+def test_figures_of_runs_on_a_file_of_ones_own(tmp_path, monkeypatch):
+    "Stage-1 runs on a labelled CSV, started from another folder with a relative path: the codebook figure reads each run's data as it did."
+    from tsssl.stage1 import Stage1Params, train_stage1
+    rng = np.random.default_rng(0)
+    data_home = tmp_path / "mydata"; data_home.mkdir()
+    y = np.repeat([1, 2], 20)
+    x = np.sin(np.linspace(0, 6, 64))[None] * y[:, None] + 0.1 * rng.standard_normal((40, 64))
+    pd.DataFrame(np.column_stack([y, x])).to_csv(data_home / "mine.csv", header=False, index=False)
+    monkeypatch.chdir(data_home)  # the runs record "mine.csv", relative to where they started
+    for ssl in ("vqvae", "vibcreg"):
+        p = Stage1Params(dataset="mine.csv", label_column=0, ssl_method=ssl, epochs=1, batch_size=16, device="cpu", progress=False,
+                         codebook_size=8, draw_figures=False)
+        d = tmp_path / "sweeps" / "mine" / "stage1" / ssl
+        train_stage1(p.to_config(), d)
+        (d / "sweep.json").write_text(json.dumps({"description": "my own series"}))
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "figs"
+    execute_notebook(ROOT / "nbs/experiments/figures.ipynb", tmp_path / "figures.ipynb",
+                     {"sweeps_root": "sweeps", "main_sweeps": "mine", "out_dir": str(out)}, cwd=tmp_path)
+    assert (out / "codebooks_mine.png").is_file() and "`codebooks_mine.png`: mine.csv, seed 0" in (out / "CAPTIONS.md").read_text()
 
 
 def test_thesis_comparison_from_sweeps_then_from_records_alone(tmp_path, capsys):

@@ -4,18 +4,24 @@
 
 # %% ../nbs/74_report.ipynb #92f4ad02
 from __future__ import annotations
+import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from .augment import AUGMENTATION_SETS
+from .core import Config
+from .results import load_runs
 from .ssl import PLAIN, ssl_method_name
 
 # %% auto #0
 __all__ = ['THESIS_CAS_EPOCHS', 'PRECISIONS', 'augmentation_label', 'is_plain', 'method_label', 'display_label', 'with_labels',
-           'aggregate', 'format_mean_std', 'cas_column', 'split_cas', 'tokenizer_seed', 'robustness_deltas',
-           'precision_comparison', 'format_precision_comparison']
+           'aggregate', 'format_mean_std', 'cas_column', 'split_cas', 'value_range', 'stage2_caption', 'tokenizer_seed',
+           'robustness_deltas', 'precision_comparison', 'format_precision_comparison', 'FiguresParams', 'finished_runs',
+           'require_runs', 'captions_markdown', 'read_captions', 'merge_captions']
 
 # %% ../nbs/74_report.ipynb #f1d5acb2
 def augmentation_label(names) -> str:
@@ -88,6 +94,32 @@ def split_cas(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+# %% ../nbs/74_report.ipynb #c89311de
+def value_range(values) -> str:
+    "A recorded count as text: '50', '50–175' over runs that differ, '' when no run recorded it."
+    v = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").dropna() if values is not None else pd.Series(dtype=float)
+    if v.empty: return ""
+    lo, hi = (f"{x:g}" for x in (v.min(), v.max()))
+    return lo if lo == hi else f"{lo}–{hi}"
+
+def stage2_caption(s2: pd.DataFrame, # the finished stage-2 runs of the table
+                   label: str, # how the runs are described, e.g. "CPU-size runs"
+                   source: str, # the sweeps they come from
+                  ) -> str:
+    "The stage-2 table's caption, with the sample counts and CAS recipe the runs recorded."
+    col = lambda c: s2[c] if c in s2 else None
+    n_gen, n_real = value_range(col("n_generated")), value_range(col("n_real"))
+    if not n_gen: fid = "FID/IS on unconditional samples (how many, these runs did not record)"
+    elif n_real and "n_real" in s2 and (s2["n_generated"] == s2["n_real"]).all():
+        fid = f"FID/IS on as many unconditional samples as test series ({n_gen} per run)"
+    else: fid = f"FID/IS on {n_gen} unconditional samples per run" + (f" against the {n_real} real test series" if n_real else "")
+    epochs, n_cas = value_range(col("cas_fcn_epochs")), value_range(col("n_cas_train"))
+    cas = (f"CAS: a classifier trained for {epochs or 'unrecorded'} epochs on {n_cas or 'an unrecorded number of'} class-conditional "
+           f"samples, scored on the real test split (cas_accuracy_<E>ep: E epochs, shorter than the thesis' {THESIS_CAS_EPOCHS})")
+    return (f"Stage 2, mean ± std over seeds ({label}). Pairing 'same': the same token prior for every tokenizer; 'paper': token prior "
+            f"for the plain VQ-VAE, full-embedding prior with codebook fine-tuning for NC-VQVAE. {fid}; {cas}; 'real_fcn_accuracy' is "
+            f"the evaluator's own test accuracy. Sweeps: {source}.")
+
 # %% ../nbs/74_report.ipynb #370df095
 def tokenizer_seed(df: pd.DataFrame) -> pd.Series:
     "The seed of each run's tokenizer: a stage-2 run's stage-1 seed (its own `seed` is the prior's), else `seed`."
@@ -151,3 +183,96 @@ def format_precision_comparison(cmp: pd.DataFrame, # `precision_comparison`
                          "diff": [f"{x:+.{d}f}" for x, d in zip(cmp["diff"], dec)], "seed sd": [num(s, f".{d}f") for s, d in zip(cmp["seed_sd"], dec)],
                          "z": [num(z, "+.1f") for z in cmp["z"]],
                          "agrees": ["n/a" if pd.isna(a) else "yes" if a else "no" for a in cmp["agrees"]]})
+
+# %% ../nbs/74_report.ipynb #ec1d0465
+def _none(v):
+    "None for a parameter meant to be empty: None, or the text 'none' or '' (from the command line)."
+    return None if v is None or (isinstance(v, str) and v.strip().lower() in ("", "none")) else v
+
+def _sweep_names(v):
+    "One sweep name, several separated by commas or blanks, a list of them, or none; other types pass on to be refused."
+    if _none(v) is None: return ()
+    if isinstance(v, str): v = re.split(r"[,\s]+", v.strip())
+    return tuple(x for x in v if _none(x) is not None) if isinstance(v, (list, tuple)) else v
+
+@dataclass(frozen=True)
+class FiguresParams(Config):
+    "The flat parameters of the figures notebook, checked: sweep lists normalised, 'none' read as None."
+    sweeps_root: str = "runs/sweeps"  # the folder with one folder per sweep (a sweep file's root is <sweeps_root>/<name>)
+    main_sweeps: tuple[str, ...] = ("cpu_offline", "cpu_offline_slice", "cpu_offline_gauss", "cpu_offline_osuleaf")  # sweeps of the main tables
+    aug_recon_sweep: str | None = "aug_recon_weight_cpu"  # the λ_aug ablation; None or "none" skips it
+    robustness_sweep: str | None = "aug_robustness_cpu"  # the augmentation-robustness ablation; None or "none" skips it
+    precision_sweep: str | None = "bf16_validation"  # fp32 against bf16 on the same runs; None or "none" skips it
+    thesis_sweeps: tuple[str, ...] = ("thesis_ecg5000", "thesis_ford")  # the reproduction on the thesis' datasets
+    thesis_records: str | None = None  # file where finished reproduction runs accumulate; None = thesis_runs.csv in out_dir
+    out_dir: str = "figures/cpu"  # where tables, figures and CAPTIONS.md go
+    label: str = "CPU-size runs"  # how the captions describe the runs
+
+    def __post_init__(self):
+        for f in ("main_sweeps", "thesis_sweeps"): object.__setattr__(self, f, _sweep_names(getattr(self, f)))
+        for f in ("aug_recon_sweep", "robustness_sweep", "precision_sweep", "thesis_records"): object.__setattr__(self, f, _none(getattr(self, f)))
+        super().__post_init__()
+        for name in self.sweeps:
+            if Path(name).name != name or name in (".", ".."):
+                raise ValueError(f"FiguresParams: sweep {name!r} is not a folder name: give the sweep's name (a folder in "
+                                 f"sweeps_root, now {self.sweeps_root!r}) and the folder holding it as sweeps_root")
+
+    @property
+    def sweeps(self) -> tuple[str, ...]:
+        "Every sweep the notebook reads, each once, in the order of its sections."
+        one = (self.aug_recon_sweep, self.robustness_sweep, self.precision_sweep)
+        return tuple(dict.fromkeys([*self.main_sweeps, *(s for s in one if s), *self.thesis_sweeps]))
+
+    @property
+    def records_path(self) -> Path:
+        "Where the reproduction's records accumulate."
+        return Path(self.thesis_records) if self.thesis_records else Path(self.out_dir) / "thesis_runs.csv"
+
+# %% ../nbs/74_report.ipynb #2c1f42cf
+def finished_runs(root: str | Path, # the folder holding one folder per sweep
+                  names: Sequence[str], # the sweeps to count
+                 ) -> dict[str, int]:
+    "How many finished runs each named sweep has under `root` (0 for a sweep without a folder)."
+    count = lambda d: int((load_runs(d, warn=False)["status"] == "finished").sum()) if d.is_dir() else 0
+    return {n: count(Path(root) / n) for n in dict.fromkeys(names)}
+
+def require_runs(params: FiguresParams) -> dict[str, int]:
+    "The finished runs of each sweep `params` names; raises `FileNotFoundError` when there is nothing to draw."
+    root, counts = Path(params.sweeps_root), finished_runs(params.sweeps_root, params.sweeps)
+    if any(counts.values()) or params.records_path.is_file(): return counts
+    why = lambda n: "no folder" if not (root / n).is_dir() else "no finished run"
+    looked = "; ".join(f"{n} ({why(n)})" for n in counts) or "none (every sweep parameter is empty)"
+    files = [n for n in counts if Path("configs", "sweeps", f"{n}.yaml").is_file()]
+    how = f"tsssl sweep configs/sweeps/<name>.yaml for each (this folder has the files of {', '.join(files)})" if files else "tsssl sweep <sweep file>.yaml"
+    raise FileNotFoundError(
+        f"nothing to draw: no finished run under {root} in the sweeps {looked}, and no reproduction records in {params.records_path}; "
+        f"no table, figure or caption in {params.out_dir} was changed. Run the sweeps first: {how}; then pass the folder holding "
+        f"the sweep folders as sweeps_root (--sweeps-root) and the sweeps' names (--main-sweeps NAME ..., --thesis-sweeps NAME ...).")
+
+# %% ../nbs/74_report.ipynb #38bf051a
+def captions_markdown(sweeps: dict[str, str], # sweep name -> its description
+                      files: dict[str, str], # file name -> its caption
+                     ) -> str:
+    "The text of CAPTIONS.md: the sweeps with their descriptions, then each file's caption, sorted."
+    one_line = lambda t: " ".join(str(t).split())
+    sweeps_md = "".join(f"- **{s}**: {one_line(t)}\n" for s, t in sorted(sweeps.items()))
+    files_md = "".join(f"- `{k}`: {one_line(v)}\n" for k, v in sorted(files.items()))
+    return f"# Captions\n\n## Sweeps\n\n{sweeps_md}\n## Files\n\n{files_md}"
+
+def read_captions(text: str) -> tuple[dict[str, str], dict[str, str]]:
+    "The (sweeps, files) of a CAPTIONS.md that `captions_markdown` wrote."
+    sweeps = dict(re.findall(r"(?m)^- \*\*(.+?)\*\*: (.*)$", text))
+    files = dict(re.findall(r"(?m)^- `(.+?)`: (.*)$", text))
+    return sweeps, files
+
+def merge_captions(old: str, # the CAPTIONS.md there was ("" if none)
+                   sweeps: dict[str, str], # this sitting's sweep descriptions
+                   files: dict[str, str], # this sitting's captions, by file name
+                   present: set[str], # the file names in the folder now
+                  ) -> tuple[str, list[str]]: # (the new CAPTIONS.md, the files whose old caption was kept)
+    "This sitting's captions, and the old captions of files still in the folder that it did not redraw."
+    old_sweeps, old_files = read_captions(old)
+    kept = {k: v for k, v in old_files.items() if k in present and k not in files}
+    named = " ".join(kept.values())
+    sweeps = {**{s: t for s, t in old_sweeps.items() if re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", named)}, **sweeps}
+    return captions_markdown(sweeps, {**kept, **files}), sorted(kept)
