@@ -223,16 +223,22 @@ def evaluate_prior(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: tor
     "FID, IS and CAS (labelled data) and the label-free metrics of a trained prior, with the evaluator's accuracy and the sampling time."
     return _evaluate(prior, data, cfg, device, seed, None if cas_checkpoint is None else Path(cas_checkpoint))[0]
 
+def _padding_as_gaps(x: np.ndarray) -> np.ndarray:
+    "Generated series of padded data with their padding (0 in every channel from the drawn length on) as NaN: drawn as the real ones, cut."
+    tail = np.flip(np.cumprod(np.flip((x == 0).all(axis=1, keepdims=True), -1), axis=-1), -1).astype(bool)  # 0 from here to the end
+    return np.where(tail, np.nan, x)  # a generated value is exactly 0 with probability ~0, so only the padding goes
+
 def stage2_figures(prior: MaskGIT, data: UCRData, draws: PriorDraws) -> dict[str, "Figure"]:
     "The stage-2 figures of an evaluated prior, keyed by file stem: real vs generated series, token usage, distributions, decoding statistics."
     from tsssl.plots import plot_decoding_stats, plot_distributions, plot_real_vs_generated, plot_token_usage_real_vs_generated
     stats = prior.sample(min(100, draws.n), generator=draws.generator, return_stats=True).stats
     tokens_real = prior.tokenizer.tokenize(draws.x_test[:draws.n])
     x_gen = draws.uncond.x.float()
+    shown = (lambda x: _padding_as_gaps(x.cpu().numpy())) if data.padded else (lambda x: x.cpu().numpy())
     if draws.syn is not None:  # class by class, from the CAS training set
-        real_vs_gen = plot_real_vs_generated(data.x_test, data.y_test, draws.syn.x.float().cpu().numpy(), draws.y_syn.cpu().numpy(),
+        real_vs_gen = plot_real_vs_generated(data.x_test, data.y_test, shown(draws.syn.x.float()), draws.y_syn.cpu().numpy(),
                                              class_names=data.class_names)
-    else: real_vs_gen = plot_real_vs_generated(data.x_test, None, x_gen.cpu().numpy(), None)
+    else: real_vs_gen = plot_real_vs_generated(data.x_test, x_gen=shown(x_gen))
     feats = (lambda x: fcn_outputs(draws.fcn, x).features.cpu().numpy()) if draws.fcn is not None else (lambda x: None)  # no labels: no FCN
     return {"real_vs_generated": real_vs_gen,
             "token_usage_real_vs_generated": plot_token_usage_real_vs_generated(tokens_real.cpu(), draws.uncond.tokens.cpu(), prior.codebook_size),
