@@ -16,8 +16,9 @@ from .runs import CONFIG_FILE, STATUS_FILE, RunDir, run_in_use, run_kind
 from .ssl import PLAIN
 
 # %% auto #0
-__all__ = ['RUN_MARKERS', 'BASE_COLUMNS', 'RESOLVED_DEFAULTS', 'WANDB_HOSTS', 'flatten', 'is_run_dir', 'find_run_dirs', 'run_row',
-           'read_run', 'load_runs', 'wandb_api_key_present', 'wandb_run_row', 'load_wandb_runs']
+__all__ = ['RUN_MARKERS', 'BASE_COLUMNS', 'RESOLVED_DEFAULTS', 'WANDB_HOSTS', 'flatten', 'is_run_dir', 'find_run_dirs',
+           'resolve_defaults', 'run_row', 'read_run', 'load_runs', 'wandb_api_key_present', 'wandb_run_row',
+           'load_wandb_runs']
 
 # %% ../nbs/72_results.ipynb #3cafd2ba
 def flatten(d: dict, # a nested dict (a config, metrics)
@@ -80,12 +81,21 @@ def _merge(row: dict, items: dict, prefix: str, replaces: set[str] = frozenset()
             if k in replaces: row["config." + k], row[k] = row[k], v
             else: row[prefix + k] = v
 
-RESOLVED_DEFAULTS = {"cas_fcn_epochs": "fcn.epochs"}  # a stage-2 config's None here means the value of that field
+RESOLVED_DEFAULTS = {"cas_fcn_epochs": ("fcn.epochs", "fcn_epochs")}  # a stage-2 setting whose None means the evaluator's epochs (config, else metric)
+
+def _missing(v) -> bool: return v is None or (isinstance(v, float) and v != v)
 
 def _resolve_defaults(row: dict) -> None:
-    "Fill a setting left None with the field it defaults to (runs whose metrics do not record what ran)."
-    for k, source in RESOLVED_DEFAULTS.items():
-        if k in row and row[k] is None and row.get(source) is not None: row[k] = row[source]
+    "Fill a setting left None with the first field it defaults to that the row has (runs whose metrics do not record what ran)."
+    for k, sources in RESOLVED_DEFAULTS.items():
+        if k in row and _missing(row[k]): row[k] = next((row[s] for s in sources if not _missing(row.get(s))), row[k])
+
+def resolve_defaults(df: pd.DataFrame) -> pd.DataFrame:
+    "A table of rows or stored records with `RESOLVED_DEFAULTS` filled in (records kept before runs recorded what ran)."
+    df = df.copy()
+    for k, sources in RESOLVED_DEFAULTS.items():
+        for s in (s for s in sources if k in df and s in df): df[k] = df[k].fillna(df[s])
+    return df
 
 def run_row(run_dir: str | Path, # id of the run
             status: dict, # status.json's content

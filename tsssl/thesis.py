@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .report import cas_column, with_labels
+from .results import resolve_defaults
 from .ssl import ssl_method_name
 
 # %% auto #0
@@ -143,6 +144,7 @@ def merge_records(stored: pd.DataFrame, # records kept so far (may be empty)
     for c in ("sweep", "stage", "run_id"):
         if c not in both: raise ValueError(f"records need a {c!r} column (from load_runs); got {list(both.columns)}")
     if "ssl_method" in both: both["ssl_method"] = both["ssl_method"].map(ssl_method_name)  # records of older runs: "" (read back as NaN)
+    both = resolve_defaults(both)  # records of older runs: a CAS classifier's epochs left None stand for the evaluator's
     return both.drop_duplicates(["sweep", "stage", "run_id"], keep="last").sort_values(["sweep", "stage", "run_id"]).reset_index(drop=True)
 
 RESULT_COLUMNS = ("recon_mse_time", *dict.fromkeys(col for col, _, _ in COMPARISONS))  # what a run measured (not its time or device)
