@@ -311,6 +311,22 @@ def test_cli_exit_status_and_dry_run(tmp_path, capsys):
     assert "sweep smoke (dry run): 8 runs" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("stage,message", [({"params": {"epochs": "two"}, "axes": {"dataset": ["GunPoint"]}}, "expected int, got str 'two'"),
+                                           ({"axes": {"ssl_method": ["vibcreg", "simclr"]}}, "run simclr-"),
+                                           ({"axes": {"dataset": ["NoSuchSet"]}}, "'NoSuchSet' is neither a file"),
+                                           ({"axes": [{"dataset": ["GunPoint"], "seed": [0]}, {"dataset": ["GunPoint"]}]}, "seed=0 is the default"),
+                                           ({"axes": []}, "lists no grid")])
+def test_bad_sweeps_are_refused_before_anything_runs(stage, message, tmp_path, capsys):
+    "A value the experiment notebook would refuse, a run listed twice, an empty grid: exit 2 with one line, even for --dry-run; nothing is written."
+    import yaml
+    spec = {"name": "bad", "root": "runs", "stages": [{"name": "stage1", "notebook": str(ROOT / "nbs/experiments/stage1.ipynb"), **stage}]}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(spec))
+    for extra in (["--dry-run"], []):
+        with pytest.raises(SystemExit) as e: main([str(tmp_path / "s.yaml"), *extra])
+        assert e.value.code == 2 and message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
 # --- executors ---------------------------------------------------------------------------------
 
 def test_submitit_local_executor(tmp_path):

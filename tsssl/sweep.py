@@ -4,7 +4,7 @@
 
 # %% ../nbs/73_sweep.ipynb #9dc5ab48
 from __future__ import annotations
-import argparse, concurrent.futures as cf, contextlib, fnmatch, hashlib, itertools, json, multiprocessing as mp, os, re, shutil, sys, threading, time, traceback
+import argparse, ast, concurrent.futures as cf, contextlib, difflib, fnmatch, hashlib, importlib, itertools, json, multiprocessing as mp, os, re, shutil, sys, threading, time, traceback, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -14,6 +14,8 @@ import yaml
 
 from .core import Config, atomic_write_json, read_json, run_command, utc_now
 from .ssl import PLAIN
+from .data import DATA_DIR_ENV, _find_split_files, offline_dataset_names
+from .sources import is_file_source
 from .runs import RunDir, axis_label, execute_notebook, run_in_use, run_name, run_status
 
 # %% auto #0
@@ -95,19 +97,49 @@ def _rel(p: Path, base: Path) -> str:
 
 def _grids(axes: dict | tuple[dict, ...], where: str) -> list[dict]:
     "Every combination of axis values: the product within each grid, the grids one after another."
+    if not isinstance(axes, dict) and len(axes) == 0:
+        raise ValueError(f"{where}: `axes: []` lists no grid, so the stage would have no runs: give one "
+                         "(e.g. `axes: {dataset: [GunPoint]}`), or leave axes out for one run of the fixed params")
     out = []
     for g in ([axes] if isinstance(axes, dict) else list(axes)):
         for k, v in g.items():
-            if not isinstance(v, (list, tuple)) or len(v) == 0:
-                raise ValueError(f"{where}: axis {k!r} must be a non-empty list of values, e.g. `{k}: [{v!r}]`")
+            if v is None or isinstance(v, (list, tuple)) and len(v) == 0:
+                raise ValueError(f"{where}: axis {k!r} has no values, so the stage would have no runs: list at least one "
+                                 f"(`{k}: [value, ...]`), or remove the axis to run with the notebook's default")
+            if not isinstance(v, (list, tuple)):
+                raise ValueError(f"{where}: axis {k!r} must be a list of values, e.g. `{k}: [{v!r}]` (a value for every run goes in params)")
         out += [dict(zip(g, combo)) for combo in itertools.product(*g.values())]
     return out
 
 # %% ../nbs/73_sweep.ipynb #4d61f72d
-def _notebook_parameters(nb: Path) -> set[str]:
-    "The names in a notebook's `parameters` cell (empty when it has none)."
+def _literal(s: str) -> Any:
+    try: return ast.literal_eval(s)
+    except (ValueError, SyntaxError): return s  # an expression: kept as written
+
+def _notebook_parameters(nb: Path) -> dict[str, Any]:
+    "The names and default values in a notebook's `parameters` cell (empty when it has none)."
     import papermill as pm
-    return set(pm.inspect_notebook(str(nb)))
+    return {k: _literal(p["default"]) for k, p in pm.inspect_notebook(str(nb)).items()}
+
+def _params_class(nb: Path) -> type[Config] | None:
+    "The typed class the notebook reads its parameters with (its `params_from_namespace(Cls, globals())`); None if it has none."
+    imports, used = {}, None
+    for c in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+        if c["cell_type"] != "code": continue
+        src = "".join(c["source"]); src = "\n".join(l for l in src.splitlines() if not l.lstrip().startswith(("%", "!")))
+        try: tree = ast.parse(src)
+        except SyntaxError: continue
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom) and n.module and not n.level:
+                imports.update({a.asname or a.name: (n.module, a.name) for a in n.names})
+            elif (isinstance(n, ast.Call) and getattr(n.func, "id", getattr(n.func, "attr", None)) == "params_from_namespace"
+                  and n.args and isinstance(n.args[0], ast.Name)): used = used or n.args[0].id
+    if used not in imports: return None
+    module, name = imports[used]
+    try: return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as e:
+        raise ImportError(f"{nb.name} reads its parameters with {module}.{name}, which cannot be imported here ({e}), so the "
+                          "sweep cannot check them: run the sweep from the environment its notebooks run in") from e
 
 def _check_stage(st: StageSpec, done: dict, nb: Path) -> None:
     "Fail early on what would fail in every run of this stage."
@@ -122,36 +154,106 @@ def _check_stage(st: StageSpec, done: dict, nb: Path) -> None:
     if names & reserved: raise ValueError(f"{where}: {sorted(names & reserved)} are set by the sweep runner; remove them")
     if clash := set(st.params) & set().union(*_grids(st.axes, where)):
         raise ValueError(f"{where}: {sorted(clash)} are both fixed params and axes")
-    known = _notebook_parameters(nb)
+    known = set(_notebook_parameters(nb))
     if known and (unknown := sorted((names | reserved) - known)):
         raise ValueError(f"{where}: {unknown} are not parameters of {nb.name} (it has {sorted(known)}); the runner "
                          f"passes every run its out_dir{' and ' + st.parent_param if st.depends_on else ''}")
 
+
+# %% ../nbs/73_sweep.ipynb #403b69f5
+def _ucr_catalogue() -> set[str]:
+    "The UCR and UEA classification sets aeon knows by name (and downloads on first use where there is a network)."
+    from aeon.datasets import tsc_datasets as t
+    return set(t.univariate) | set(t.multivariate)
+
+def _dataset_problem(p: Config, base: Path) -> str | None:
+    "Why the data a run names cannot be found (a missing file, an unknown UCR name), checked without reading it; None when found."
+    ds, data_dir = getattr(p, "dataset", None), getattr(p, "data_dir", None)
+    if not isinstance(ds, str): return None
+    root = None if data_dir is None else _resolve(base, data_dir)
+    if is_file_source(ds):  # as `tsssl.sources.load_data` looks: from the notebook's working directory, then under data_dir
+        for f in [ds] + [t for t in [getattr(p, "test_path", None)] if t]:
+            if not (_resolve(base, f).exists() or (root is not None and (root / f).exists())):
+                return (f"file {f!r} not found in {base}{f' nor in data_dir {root}' if root else ''} (relative paths resolve "
+                        "against the sweep's base_dir, the notebooks' working directory)")
+        return None
+    archive = root or (_resolve(base, os.environ[DATA_DIR_ENV]) if os.environ.get(DATA_DIR_ENV) else None)
+    if archive is not None:  # as `tsssl.data.load_ucr` looks: the archive first; a data_dir given is the only place looked
+        try: _find_split_files(archive, ds); return None
+        except FileNotFoundError as e:
+            if root is not None: return str(e)
+    offline, known = offline_dataset_names(), _ucr_catalogue()
+    if ds in offline or ds in known: return None  # on this machine, or downloaded by aeon at the run's start
+    near = [n for n in offline + tuple(sorted(known)) if n.lower() == ds.lower()] or difflib.get_close_matches(ds, offline + tuple(sorted(known)), 3, 0.75)
+    return (f"dataset {ds!r} is neither a file nor a UCR/UEA dataset name{f' (did you mean {near[0]!r}? names are case-sensitive)' if near else ''}: "
+            f"give a UCR name ({len(offline)} are on this machine, e.g. {', '.join(offline[:3])}: tsssl.data.offline_dataset_names() lists them), "
+            "a file of your own series, or data_dir with a UCR archive that holds it")
+
+def _checked_params(cls: type[Config] | None, # the notebook's parameter class (`_params_class`), or None
+                    params: dict, # the run's parameters: the notebook's defaults, then the sweep's values
+                    base: Path, # the notebooks' working directory
+                    full: bool, # also build the run config (`to_config`): False while a parent run it reads has not finished
+                   ) -> dict: # the parameters as the notebook will see them (normalised by `cls`)
+    "Read a run's parameters through the notebook's own class, as the notebook will: a bad value raises here, before any run."
+    if cls is None: return params
+    p = cls.from_dict(params)
+    if full:
+        with warnings.catch_warnings(): warnings.simplefilter("ignore"); p.to_config()  # its warnings come when the run reads them
+    if why := _dataset_problem(p, base): raise FileNotFoundError(why)
+    return p.to_dict()
+
 # %% ../nbs/73_sweep.ipynb #d3848d5e
+def _message(e: BaseException) -> str: return f"{type(e).__name__}: {e.args[0] if isinstance(e, KeyError) and e.args else e}"
+
+def _refuse_bad_values(where: str, bad: list[tuple[str, BaseException]], n: int) -> None:
+    "One error for the runs whose parameters the notebook would refuse, naming each (the first few) and its bad value."
+    if not bad: return
+    shown = "; ".join(f"run {rid}: {_message(e)}" for rid, e in bad[:3]) + (f"; and {len(bad) - 3} more" if len(bad) > 3 else "")
+    raise ValueError(f"{where}: {len(bad)} of {n} runs have parameters their notebook refuses, so nothing runs: {shown}. "
+                     "Fix the value in the sweep file (params or axes), then check with --dry-run")
+
+def _refuse_duplicates(where: str, runs: list[RunSpec], keys: list[str]) -> None:
+    "Two runs whose parameters are equal once the notebook's defaults are filled in would train the same thing twice."
+    first: dict[str, RunSpec] = {}
+    for r, k in zip(runs, keys):
+        if (a := first.setdefault(k, r)) is r: continue
+        same = "is listed twice" if a.run_id == r.run_id else f"and {a.run_id} are the same run"
+        extra = {x: v for x, v in {**a.labels, **r.labels}.items() if (x in a.labels) != (x in r.labels)}
+        why = f" ({', '.join(f'{x}={v!r}' for x, v in extra.items())} is the default)" if extra else ""
+        raise ValueError(f"{where}: run {r.run_id} {same}: they have the same parameters once the notebook's defaults are "
+                         f"filled in{why}; drop one of them from the axes, or the sweep trains it twice")
+
 def _stage_runs(spec: SweepSpec, st: StageSpec, base: Path, root: Path, parents: list[RunSpec | None]) -> list[RunSpec]:
-    "The runs of one stage: each parent × each combination of the stage's axes."
-    nb = _resolve(base, st.notebook); known = _notebook_parameters(nb); runs = []
+    "The runs of one stage: each parent × each combination of the stage's axes, each checked as its notebook will check it."
+    nb = _resolve(base, st.notebook); defaults, cls = _notebook_parameters(nb), _params_class(nb)
+    where, runs, keys, bad = f"stage {st.name!r}", [], [], []
     for parent in parents:
-        for values in _grids(st.axes, f"stage {st.name!r}"):
+        for values in _grids(st.axes, where):
             params = {**st.params, **values}
             name = run_name(values, parent.run_id.rsplit("-", 1)[0] if parent else None) or st.name  # the parent's name without its hash
             hashed = {k: v for k, v in params.items() if k in values or k not in FORMER_DEFAULTS or FORMER_DEFAULTS[k] != v}
             run_id = f"{name}-{run_hash(nb.name, hashed, parent.run_id if parent else None)}"
             out_dir = root / st.name / run_id
+            paths = {"out_dir": str(out_dir), **({st.parent_param: str(parent.out_dir)} if parent else {})}
+            try: resolved = _checked_params(cls, {**defaults, **params, **paths}, base, parent is None or run_status(parent.out_dir) == "finished")
+            except (TypeError, ValueError, KeyError, OSError) as e: bad.append((run_id, e)); resolved = {}
+            keys.append(json.dumps({"parent": parent.run_id if parent else None, "params": {k: v for k, v in resolved.items()
+                                    if k not in (*HASH_EXCLUDED, st.parent_param)}}, sort_keys=True, default=str))
             params["out_dir"] = _rel(out_dir, base)
-            if "progress" in known: params["progress"] = False
+            if "progress" in defaults: params["progress"] = False
             if parent: params[st.parent_param] = _rel(parent.out_dir, base)
             runs.append(RunSpec(spec.name, st.name, run_id, nb, out_dir, base, params, {**(parent.labels if parent else {}), **values},
                                 parent, spec.description))
-    ids = [r.run_id for r in runs]
-    if dup := sorted({i for i in ids if ids.count(i) > 1}):
-        raise ValueError(f"stage {st.name!r}: several runs have the same parameters ({dup[:3]}); is an axis value listed twice?")
+    _refuse_bad_values(where, bad, len(runs))
+    _refuse_duplicates(where, runs, keys)
     return runs
 
 def expand_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its YAML file
                 ) -> list[RunSpec]: # every run, stage by stage
     "Check a sweep and expand it into its runs, with deterministic ids and run directories."
     spec = as_sweep(spec); base = Path(spec.base_dir or ".").resolve(); root = _resolve(base, spec.root)
+    if not spec.stages: raise ValueError(f"sweep {spec.name!r} has no stages (`stages: []`), so it has no runs: list at least one "
+                                         "stage (name, notebook, params, axes; see configs/sweeps/smoke.yaml)")
     done: dict[str, list[RunSpec]] = {}
     for st in spec.stages:
         _check_stage(st, done, _resolve(base, st.notebook))
