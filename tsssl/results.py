@@ -4,7 +4,7 @@
 
 # %% ../nbs/72_results.ipynb #8b5843d8
 from __future__ import annotations
-import datetime as _dt, netrc, os, warnings
+import netrc, os, warnings
 from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlparse
@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from .core import read_json
-from .runs import CONFIG_FILE, STATUS_FILE, RunDir, run_in_use, run_kind
+from .runs import CONFIG_FILE, STATUS_FILE, RunDir, run_in_use, run_kind, run_wall_time
 from .ssl import PLAIN
 
 # %% auto #0
@@ -66,10 +66,6 @@ def _load(p: Path, problems: list[str], required: bool) -> dict | None:
     if not isinstance(obj, dict): problems.append(f"{name} holds a {type(obj).__name__}, not a JSON object"); return None
     return obj
 
-def _seconds(start: str | None, end: str | None) -> float | None:
-    try: return (_dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start)).total_seconds()
-    except (TypeError, ValueError): return None
-
 # %% ../nbs/72_results.ipynb #a6aee7b5
 BASE_COLUMNS = ("run_dir", "run_id", "stage", "status", "error", "sweep", "started", "ended", "wall_time_s")
 
@@ -111,8 +107,9 @@ def run_row(run_dir: str | Path, # id of the run
     errors = [e for e in (status.get("error") or status.get("reason"), *problems) if e]
     row = {"run_dir": str(run_dir), "run_id": Path(str(run_dir)).name,
            "stage": run_kind(config, sweep.get("stage") or stage, status), "status": status.get("status", "missing"),
-           "error": "; ".join(map(str, errors)) or None, "sweep": sweep.get("sweep"), "started": status.get("started"),
-           "ended": ended, "wall_time_s": _seconds(status.get("started"), ended)}
+           "error": "; ".join(map(str, errors)) or None, "sweep": sweep.get("sweep"),
+           "started": ([a for a in status.get("attempts") or [] if isinstance(a, dict)] or [status])[0].get("started"),  # a resumed run: its first start
+           "ended": ended, "wall_time_s": run_wall_time(status)}  # its attempts added, the pauses between them left out
     row.update(flatten(sweep.get("labels", {}), "sweep."))
     config = flatten(config)
     _merge(row, config, "config.")

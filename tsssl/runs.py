@@ -4,7 +4,7 @@
 
 # %% ../nbs/70_runs.ipynb #17390c0f
 from __future__ import annotations
-import fcntl, json, os, platform, re, shutil, sys, traceback
+import datetime as _dt, fcntl, json, os, platform, re, shutil, sys, traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +22,9 @@ from .log import JSONLLogger, MultiLogger, WandbLogger
 # %% auto #0
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'CAS_CHECKPOINT_FILE',
            'SWEEP_FILE', 'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'axis_label',
-           'run_name', 'versions', 'config_device', 'run_status', 'RunInUseError', 'run_in_use', 'start_run',
-           'finish_run', 'fail_run', 'run_kind', 'run_config', 'require_finished', 'found_path', 'LoggedRun',
-           'logged_run', 'execute_notebook']
+           'run_name', 'versions', 'config_device', 'run_status', 'run_wall_time', 'RunInUseError', 'run_in_use',
+           'start_run', 'finish_run', 'fail_run', 'run_kind', 'run_config', 'require_finished', 'found_path',
+           'LoggedRun', 'logged_run', 'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
@@ -122,6 +122,18 @@ def run_status(run_dir: str | Path) -> str:
     "'finished', 'running', 'failed', 'skipped' or 'missing' (no readable status file)."
     return RunDir(run_dir).read_status().get("status", "missing")
 
+def _span(start: Any, end: Any) -> float | None:
+    try: return (_dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start)).total_seconds()
+    except (TypeError, ValueError): return None
+
+def run_wall_time(status: dict, # status.json's content
+                 ) -> float | None: # seconds; None while the last attempt has no recorded end
+    "The wall time a run took: each attempt from its start to its end (`attempts`, then the last), the pauses between them left out."
+    end = status.get("finished") or status.get("failed") or status.get("skipped") or status.get("interrupted")
+    spans = [_span(a.get("started"), a.get("ended")) for a in status.get("attempts") or [] if isinstance(a, dict)]
+    last = _span(status.get("started"), end)
+    return None if last is None else last + sum(s for s in spans if s is not None)
+
 # %% ../nbs/70_runs.ipynb #2716ada8
 LOCK_FILE = ".lock"  # held (flock) by the process writing the run; the OS releases it when that process ends, however it ends
 REPLACED_DIR = ".replaced"  # a finished run being overwritten waits here until the new one has finished
@@ -189,6 +201,17 @@ def _differences(config: Config | dict, stored: dict) -> list[str]:
     config = json.loads(json.dumps(config))
     return sorted((set(config) ^ set(stored)) - set(WATCH_FIELDS)) + config_differences(config, stored)
 
+def _ended_attempt(rd: RunDir) -> list[dict]:
+    "The attempts a run directory records, the one that its status.json describes last: its start, its end and how it ended."
+    old = rd.read_status(); earlier = [a for a in old.get("attempts") or [] if isinstance(a, dict)]
+    if not old.get("started"): return earlier  # no attempt started here (a new run, or one the sweep only skipped)
+    how = old.get("status") if old.get("status") in ("failed", "finished", "skipped") else "interrupted" if old.get("interrupted") else "killed"
+    end = old.get(how) if how != "killed" else None
+    if end is None:  # killed without a word: its end is the last time it wrote a file
+        times = [p.stat().st_mtime for p in (rd.status, rd.log, rd.checkpoint, rd.cas_checkpoint) if p.is_file()]
+        end = _dt.datetime.fromtimestamp(max(times), _dt.timezone.utc).isoformat(timespec="seconds") if times else None
+    return earlier + [{"started": old["started"], "ended": end, "outcome": how}]
+
 def _same_config(config: Config | dict, stored: dict) -> bool:
     "Whether config.json's `stored` describes the run `config` describes."
     return not _differences(config, stored)
@@ -228,6 +251,7 @@ def start_run(run_dir: str | Path, # the run's directory (created)
             if not rd.config.is_file() and rd.checkpoint.is_file():
                 raise FileExistsError(f"{run_dir} holds a checkpoint but no {CONFIG_FILE}, so whose it is cannot be told; "
                                       "choose another out_dir, or pass overwrite=True to start over there")
+        attempts = _ended_attempt(rd) if not overwrite or resuming_overwrite else []  # a resumed run keeps its history
         if overwrite and _contents(run_dir) and not resuming_overwrite:
             if status == "finished":  # kept aside until the new run has finished; restored if it fails
                 (run_dir / REPLACED_DIR).mkdir()
@@ -238,7 +262,8 @@ def start_run(run_dir: str | Path, # the run's directory (created)
         atomic_write_json(rd.config, cfg)
         rd.write_status({"status": "running", "started": utc_now(), "versions": versions(config_device(cfg)), "command": launching_command(),
                          "cwd": os.getcwd(),  # relative paths in the config are relative to this folder (`found_path`)
-                         **({"kind": kind} if kind else {}), **({"parent": str(parent)} if parent is not None else {})})
+                         **({"kind": kind} if kind else {}), **({"parent": str(parent)} if parent is not None else {}),
+                         **({"attempts": attempts} if attempts else {})})
     except BaseException:
         _release(run_dir); raise
     return run_dir
@@ -302,15 +327,17 @@ def require_finished(run_dir: str | Path, # a run directory
                            "off before it began: start it again with the command that makes it (with overwrite if it asks)")
     how = (f"an overwrite of it stopped before it finished: run that command again to finish it (the finished run it replaces waits in "
            f"{REPLACED_DIR} until then)") if (Path(run_dir) / REPLACED_DIR).is_dir() else "finish (resume) it first: run its command again"
-    raise RuntimeError(f"the {what} run in {run_dir} is '{status}', not finished; {how}")
+    error = RunDir(run_dir).read_status().get("error") if status == "failed" else None
+    raise RuntimeError(f"the {what} run in {run_dir} is '{status}', not finished{f' (it failed with {error})' if error else ''}; {how}")
 
 def found_path(run_dir: str | Path, # the run whose config recorded `path`
                path: str | None, # a path from its config
               ) -> str | None:
-    "`path` as found from here: as given if it exists (or is absolute), else under the folder the run was started from, if it exists there."
-    if not path or Path(path).is_absolute() or Path(path).exists(): return path
+    "`path` as the run meant it: under the folder the run was started from when it exists there (a same-named file here may be another), else as given."
+    if not path or Path(path).is_absolute(): return path
     start = RunDir(run_dir).read_status().get("cwd")
-    return str(Path(start) / path) if isinstance(start, str) and (Path(start) / path).exists() else path
+    if not isinstance(start, str) or Path(start).resolve() == Path.cwd().resolve(): return path  # started here: as given
+    return str(Path(start) / path) if (Path(start) / path).exists() else path
 
 # %% ../nbs/70_runs.ipynb #347c9c88
 @dataclass
