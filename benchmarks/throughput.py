@@ -26,7 +26,7 @@ reach if norms, activations, copies and the optimiser took no time; the kernels 
 named. Compare against the reference figures in `REFERENCE`
 (below) only on the same CPU model: figures from two CPUs are never one ratio.
 """
-import argparse, collections, os, statistics, time
+import argparse, collections, contextlib, os, statistics, sys, time
 
 import torch
 import torch.nn.functional as F
@@ -184,6 +184,14 @@ def kernels_alone(model, loss_fn, x, y, batch, precision, device, rate: float, t
     return seconds, gflop, sorted(lost, reverse=True)[:top]
 
 
+@contextlib.contextmanager
+def _kineto_quiet():
+    "Standard error closed at the file-descriptor level: the profiler's C++ side prints two lines per use there (no setting stops it)."
+    sys.stderr.flush(); saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try: os.dup2(devnull, 2); yield
+    finally: sys.stderr.flush(); os.dup2(saved, 2); os.close(saved); os.close(devnull)
+
+
 def op_shares(model, loss_fn, x, y, batch, precision, device, steps: int = 3) -> dict[str, float]:
     "Share of a training step's self time per kind of op (torch.profiler, after one warm-up step)."
     step = _one_step(model, loss_fn, x, y, batch, precision, device)
@@ -193,7 +201,7 @@ def op_shares(model, loss_fn, x, y, batch, precision, device, steps: int = 3) ->
              "copies": ("copy_", "contiguous", "clone", "to_copy", "cat", "stack", "index", "gather", "scatter", "pad"),
              "fft": ("fft", "stft")}
     acts = ("gelu", "relu", "silu", "mul", "add", "sub", "div", "exp", "sqrt", "pow", "where", "softmax", "sum", "mean", "neg", "abs")
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+    with _kineto_quiet(), torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
         for _ in range(steps): step()
     total, out = 0.0, collections.Counter()
     for e in prof.key_averages():
