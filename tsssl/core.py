@@ -302,12 +302,20 @@ def _arg_parser(tp) -> tuple[Callable[[str], Any], int | str | None]:
     if tp in (int, float): return tp, None
     return str, None
 
+def _choices(tp: Any) -> tuple | None:
+    "The values a `Literal[...]` field takes (with None for `Literal[...] | None`); None for any other type."
+    if typing.get_origin(tp) is typing.Literal: return typing.get_args(tp)
+    inner = [a for a in typing.get_args(tp) if a is not type(None)]
+    if len(inner) == 1 and len(typing.get_args(tp)) == 2 and typing.get_origin(inner[0]) is typing.Literal:
+        return (*typing.get_args(inner[0]), None)
+    return None
+
 def add_config_arguments(p: argparse.ArgumentParser, cls: type[Config]) -> None:
     "One `--flag` per field of a flat config, parsed by its type annotation, with its comment as help."
     hints, helps = typing.get_type_hints(cls), _field_help(cls)
     for name, default in cls().to_dict().items():
         parse, nargs = _arg_parser(hints[name])
-        choices = typing.get_args(hints[name]) if typing.get_origin(hints[name]) is typing.Literal else None
+        choices = _choices(hints[name])
         text = f"{helps[name]} " if name in helps else ""
         switch = bool in (hints[name], *typing.get_args(hints[name]))  # a bare `--overwrite` means `--overwrite true`
         p.add_argument("--" + name.replace("_", "-"), type=parse, default=default, choices=choices,
