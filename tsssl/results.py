@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pandas as pd
 
 from .core import read_json
-from .runs import CONFIG_FILE, STATUS_FILE, RunDir, run_in_use, run_kind, run_wall_time
+from .runs import CONFIG_FILE, STATUS_FILE, RunDir, run_in_use, run_first_start, run_kind, run_wall_time
 from .ssl import PLAIN
 
 # %% auto #0
@@ -108,7 +108,7 @@ def run_row(run_dir: str | Path, # id of the run
     row = {"run_dir": str(run_dir), "run_id": Path(str(run_dir)).name,
            "stage": run_kind(config, sweep.get("stage") or stage, status), "status": status.get("status", "missing"),
            "error": "; ".join(map(str, errors)) or None, "sweep": sweep.get("sweep"),
-           "started": ([a for a in status.get("attempts") or [] if isinstance(a, dict)] or [status])[0].get("started"),  # a resumed run: its first start
+           "started": run_first_start(status),  # a resumed run: its first start
            "ended": ended, "wall_time_s": run_wall_time(status)}  # its attempts added, the pauses between them left out
     row.update(flatten(sweep.get("labels", {}), "sweep."))
     config = flatten(config)

@@ -22,9 +22,9 @@ from .log import JSONLLogger, MultiLogger, WandbLogger
 # %% auto #0
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'CAS_CHECKPOINT_FILE',
            'SWEEP_FILE', 'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'axis_label',
-           'run_name', 'versions', 'config_device', 'run_status', 'run_wall_time', 'RunInUseError', 'run_in_use',
-           'start_run', 'finish_run', 'fail_run', 'run_kind', 'run_config', 'require_finished', 'found_path',
-           'LoggedRun', 'logged_run', 'execute_notebook']
+           'run_name', 'versions', 'config_device', 'run_status', 'run_first_start', 'run_wall_time', 'RunInUseError',
+           'run_in_use', 'start_run', 'finish_run', 'fail_run', 'run_kind', 'run_config', 'require_finished',
+           'found_path', 'LoggedRun', 'logged_run', 'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
@@ -126,11 +126,19 @@ def _span(start: Any, end: Any) -> float | None:
     try: return (_dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start)).total_seconds()
     except (TypeError, ValueError): return None
 
+def _attempts(status: dict) -> list[dict]:
+    "The earlier attempts status.json records (a resumed run's), oldest first."
+    return [a for a in status.get("attempts") or [] if isinstance(a, dict)]
+
+def run_first_start(status: dict) -> str | None:
+    "When the run first started: its first attempt's start, else `started`."
+    return (_attempts(status) or [status])[0].get("started")
+
 def run_wall_time(status: dict, # status.json's content
                  ) -> float | None: # seconds; None while the last attempt has no recorded end
     "The wall time a run took: each attempt from its start to its end (`attempts`, then the last), the pauses between them left out."
     end = status.get("finished") or status.get("failed") or status.get("skipped") or status.get("interrupted")
-    spans = [_span(a.get("started"), a.get("ended")) for a in status.get("attempts") or [] if isinstance(a, dict)]
+    spans = [_span(a.get("started"), a.get("ended")) for a in _attempts(status)]
     last = _span(status.get("started"), end)
     return None if last is None else last + sum(s for s in spans if s is not None)
 
@@ -203,7 +211,7 @@ def _differences(config: Config | dict, stored: dict) -> list[str]:
 
 def _ended_attempt(rd: RunDir) -> list[dict]:
     "The attempts a run directory records, the one that its status.json describes last: its start, its end and how it ended."
-    old = rd.read_status(); earlier = [a for a in old.get("attempts") or [] if isinstance(a, dict)]
+    old = rd.read_status(); earlier = _attempts(old)
     if not old.get("started"): return earlier  # no attempt started here (a new run, or one the sweep only skipped)
     how = old.get("status") if old.get("status") in ("failed", "finished", "skipped") else "interrupted" if old.get("interrupted") else "killed"
     end = old.get(how) if how != "killed" else None
@@ -320,14 +328,15 @@ def require_finished(run_dir: str | Path, # a run directory
                      kind: str, # 'stage1' or 'stage2', for the message
                     ) -> None:
     "Nothing when the run in `run_dir` has finished; else an error saying what state it is in and what to do."
-    status, what = run_status(run_dir), kind.replace("stage", "stage-")
+    st, what = RunDir(run_dir).read_status(), kind.replace("stage", "stage-")
+    status = st.get("status", "missing")
     if status == "finished": return
     if status == "missing":
         raise RuntimeError(f"{run_dir} holds no readable {STATUS_FILE}, so it is no {what} run tsssl started, or its start was cut "
                            "off before it began: start it again with the command that makes it (with overwrite if it asks)")
     how = (f"an overwrite of it stopped before it finished: run that command again to finish it (the finished run it replaces waits in "
            f"{REPLACED_DIR} until then)") if (Path(run_dir) / REPLACED_DIR).is_dir() else "finish (resume) it first: run its command again"
-    error = RunDir(run_dir).read_status().get("error") if status == "failed" else None
+    error = st.get("error") if status == "failed" else None
     raise RuntimeError(f"the {what} run in {run_dir} is '{status}', not finished{f' (it failed with {error})' if error else ''}; {how}")
 
 def found_path(run_dir: str | Path, # the run whose config recorded `path`
