@@ -14,8 +14,8 @@ from torch import Tensor, nn
 from .core import cache_path, cpu_name, measured_once
 
 # %% auto #0
-__all__ = ['PROBE_SHAPES', 'MARGIN', 'measure_linear', 'onednn_linear_enabled', 'eager_cpu', 'fast_linear', 'Linear',
-           'fast_conv_transpose2d', 'ConvTranspose2d']
+__all__ = ['PROBE_SHAPES', 'WIDE', 'WIDE_PROBE_SHAPES', 'MARGIN', 'measure_linear', 'onednn_linear_enabled', 'linear_kernels',
+           'eager_cpu', 'fast_linear', 'Linear', 'fast_conv_transpose2d', 'ConvTranspose2d']
 
 # %% ../nbs/01_linear.ipynb #8e97ec6a
 def _dnnl(a: Tensor, # (n k)
@@ -67,8 +67,10 @@ class _OneDNNLinear(torch.autograd.Function):
 
 # %% ../nbs/01_linear.ipynb #def14b44
 PROBE_SHAPES = ((4096, 256, 256), (256, 2048, 2048))  # (rows, in, out): a MaskGIT prior layer, an SSL projector layer
-MARGIN = 0.9  # oneDNN must take at most this share of BLAS's time
-_choice: bool | None = None  # this process's measured choice, once made
+WIDE = 1024  # a layer with at least this many inputs and outputs is wide (the SSL projector's) and takes its own answer
+WIDE_PROBE_SHAPES = ((128, 4096, 4096), (256, 4096, 4096))  # the default projector's wide layers at GunPoint's and FordA's batch
+MARGIN = 0.95  # oneDNN must take at most this share of BLAS's time
+_choice: dict[bool, bool] = {}  # this process's measured choices, once made: wide? -> oneDNN?
 
 def _fwd_bwd_ms(fn, n: int, k: int, m: int, reps: int = 5) -> float:
     "Median milliseconds of `fn(x, w, b)` and its backward pass on an (n k) input and an (m k) weight."
@@ -79,36 +81,43 @@ def _fwd_bwd_ms(fn, n: int, k: int, m: int, reps: int = 5) -> float:
         t0 = time.perf_counter(); fn(x, w, b).backward(gy); times.append(time.perf_counter() - t0)
     return 1e3 * statistics.median(times[1:])
 
-def measure_linear(shapes=PROBE_SHAPES) -> dict[str, float]:
-    "Forward + backward milliseconds summed over `shapes`, through oneDNN and through BLAS (`F.linear`)."
-    ms = {"onednn_ms": 0.0, "blas_ms": 0.0}
+def measure_linear(shapes=PROBE_SHAPES, rounds: int = 3) -> dict[str, float]:
+    "Forward + backward milliseconds summed over `shapes`, through oneDNN and through BLAS (`F.linear`): each kernel's fastest of `rounds` alternated timings."
+    times = {"onednn_ms": [[] for _ in shapes], "blas_ms": [[] for _ in shapes]}
     with torch.inference_mode(False), torch.enable_grad(), torch.autocast("cpu", enabled=False):
-        for _ in range(2):  # alternated, so that a passing load slows both
-            for n, k, m in shapes:
-                ms["onednn_ms"] += _fwd_bwd_ms(_OneDNNLinear.apply, n, k, m)
-                ms["blas_ms"] += _fwd_bwd_ms(F.linear, n, k, m)
-    return ms
+        for _ in range(rounds):  # alternated, and the fastest kept: a passing load slows neither answer
+            for i, (n, k, m) in enumerate(shapes):
+                times["onednn_ms"][i].append(_fwd_bwd_ms(_OneDNNLinear.apply, n, k, m))
+                times["blas_ms"][i].append(_fwd_bwd_ms(F.linear, n, k, m))
+    return {kernel: sum(map(min, per_shape)) for kernel, per_shape in times.items()}
 
 def _machine_key() -> str: return f"{cpu_name()}; torch {torch.__version__}; {torch.get_num_threads()} threads"
 
 def _pays(ms: dict) -> bool: return ms["onednn_ms"] <= MARGIN * ms["blas_ms"]
 
-def _measured_choice() -> dict:
-    "Both timings and the choice, measured once per machine and kept in tsssl's cache (`tsssl.core.measured_once`)."
-    def measure(): ms = measure_linear(); return ms | {"onednn": _pays(ms)}
-    return measured_once(cache_path("linear") / "choice.json", _machine_key(), measure, needs="onednn")
+def _measured_choice(wide: bool = False) -> dict:
+    "Both timings and the choice for narrow or wide layers, measured once per machine and kept in tsssl's cache (`tsssl.core.measured_once`)."
+    shapes = WIDE_PROBE_SHAPES if wide else PROBE_SHAPES
+    def measure(): ms = measure_linear(shapes); return ms | {"onednn": _pays(ms)}
+    key = _machine_key() + ("; wide layers" if wide else "")  # narrow: the key of tsssl's single answer before, still valid
+    return measured_once(cache_path("linear") / "choice.json", key, measure, needs="onednn")
 
-def onednn_linear_enabled() -> bool:
+def onednn_linear_enabled(wide: bool = False, # for a layer with at least `WIDE` inputs and outputs, else a narrow one
+                         ) -> bool:
     "Whether `Linear` runs float32 CPU products on oneDNN: `TSSSL_ONEDNN_LINEAR` (1 or 0) if set, else this machine's measurement."
     if not _AVAILABLE: return False
     forced = os.environ.get("TSSSL_ONEDNN_LINEAR", "").strip()
     if forced in ("0", "1"): return forced == "1"
     if forced not in ("", "auto"):
         raise ValueError(f"TSSSL_ONEDNN_LINEAR={forced!r}: set it to 1 (always oneDNN), 0 (never) or auto (measure), or unset it")
-    global _choice
-    if _choice is None:
-        _choice = bool(_measured_choice()["onednn"])
-    return _choice
+    if wide not in _choice:
+        _choice[wide] = bool(_measured_choice(wide)["onednn"])
+    return _choice[wide]
+
+def linear_kernels() -> str:
+    "The float32 CPU kernels `Linear` runs here, as a run records them (`versions.cpu_linear`), e.g. 'BLAS; wide layers oneDNN'."
+    name = lambda on: "oneDNN" if on else "BLAS"
+    return f"{name(onednn_linear_enabled())}; wide layers {name(onednn_linear_enabled(wide=True))}"
 
 # %% ../nbs/01_linear.ipynb #11aebd98
 _is_compiling = getattr(torch.compiler, "is_compiling", lambda: False)  # torch >= 2.3
@@ -130,10 +139,10 @@ def eager_cpu(*ts: Tensor | None, # the tensors a hand-written kernel would take
 
 def _fast(x: Tensor, weight: Tensor, bias: Tensor | None) -> bool:
     "Whether this call takes the oneDNN path: float32 `eager_cpu` tensors outside autocast, matching shapes, and oneDNN pays here."
-    if not (torch.backends.mkldnn.enabled and not _cpu_autocast() and eager_cpu(x, weight, bias)) or not onednn_linear_enabled():
-        return False  # onednn_linear_enabled last: its first call may measure
-    return (x.ndim >= 1 and weight.ndim == 2 and x.shape[-1] == weight.shape[1] > 0 and weight.shape[0] > 0
-            and x.numel() > 0 and (bias is None or bias.shape == weight.shape[:1]))
+    if not (torch.backends.mkldnn.enabled and not _cpu_autocast() and eager_cpu(x, weight, bias)): return False
+    if not (x.ndim >= 1 and weight.ndim == 2 and x.shape[-1] == weight.shape[1] > 0 and weight.shape[0] > 0
+            and x.numel() > 0 and (bias is None or bias.shape == weight.shape[:1])): return False
+    return onednn_linear_enabled(wide=min(weight.shape) >= WIDE)  # last: its first call may measure
 
 @torch.jit.unused
 def fast_linear(x: Tensor, # (... k)

@@ -16,7 +16,7 @@ import torch
 import tsssl
 from .core import WATCH_FIELDS, Config, atomic_write_json, config_differences, cpu_name, launching_command, read_json, resolve_device, utc_now
 from .fused import fused_norm_enabled
-from .linear import onednn_linear_enabled
+from .linear import linear_kernels
 from .log import JSONLLogger, MultiLogger, WandbLogger
 
 # %% auto #0
@@ -110,7 +110,7 @@ def versions(device: str | torch.device = "auto", # the run's device: the CPU ke
     try: on_cpu = resolve_device(device).type == "cpu"
     except ValueError: on_cpu = False  # a device this machine lacks: the run itself says so when it trains
     if not on_cpu: return out  # a GPU run neither builds nor times the CPU kernels
-    return out | {"cpu_linear": "oneDNN" if onednn_linear_enabled() else "BLAS",  # float32 CPU linear layers (tsssl.linear)
+    return out | {"cpu_linear": linear_kernels(),  # float32 CPU linear layers, narrow and wide (tsssl.linear)
                   "cpu_batchnorm": "fused" if fused_norm_enabled() else "PyTorch"}  # CPU BatchNorm + activation (tsssl.fused)
 
 def config_device(cfg: dict) -> str:
