@@ -1,5 +1,5 @@
 # tsssl: the two commands a fresh machine needs are `make main` and `make test`.
-# Both create .venv on first use (torch pinned to the CPU wheel unless TORCH_SPEC says otherwise)
+# Both create .venv on first use (torch pinned to 2.13.0 unless TORCH_SPEC says otherwise; see the README for a CPU-only build)
 # and reuse it afterwards; the install re-runs only when settings.ini or setup.py change.
 SHELL := /bin/bash
 PYTHON ?= python3

@@ -225,7 +225,8 @@ def main(argv: list[str] | None = None) -> None:
         width = max(map(len, COMMANDS))
         lines = [f"  {name:<{width}}  {doc}" for name, (_, doc) in COMMANDS.items()]
         print("usage: tsssl COMMAND [--help] [options]\n\ncommands:\n" + "\n".join(lines))
-        if argv and argv[0] not in ("-h", "--help"): raise SystemExit(f"tsssl: unknown command {argv[0]!r}")
+        if argv and argv[0] not in ("-h", "--help"):  # bad input like any other: one line on standard error, exit 2
+            print(f"tsssl: error: unknown command {argv[0]!r}; the commands are listed above", file=sys.stderr); raise SystemExit(2)
         return
     run_command(f"tsssl {argv[0]}", lambda: COMMANDS[argv[0]][0](argv[1:]), flags=_option_names,
                 resumable=argv[0] in ("main", "stage1", "stage2", "sweep"))  # the commands that train
