@@ -151,7 +151,7 @@ def fcn_accuracy(model: FCN, x: np.ndarray | Tensor, # (n c l) series
                  batch_size: int = 512) -> float:
     "Plain accuracy of the FCN's arg-max prediction."
     out = fcn_outputs(model, x, batch_size)
-    y = as_labels(y, len(out.logits), model.n_classes)
+    y = as_labels(y, len(out.logits), model.n_classes).cpu()  # the logits come back on the CPU; labels may be on the GPU
     if len(y) == 0: raise ValueError("fcn_accuracy needs at least one series")
     return (out.logits.argmax(-1) == y).float().mean().item()
 
