@@ -41,7 +41,7 @@ class PipelineConfig(Config):
     cas_fcn_epochs: int = 25  # CAS classifier epochs on >= 1000 synthetic series (reference: 1000)
     seed: int = 0  # seeds every run of the pipeline
     device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"
-    precision: Literal["fp32", "bf16", "auto"] = "fp32"  # bf16 autocast for the forward passes; auto = bf16 where native
+    precision: Literal["fp32", "bf16", "auto"] = "fp32"  # bf16 autocast for the forward passes; auto = bf16 on a CPU with native bf16, else fp32
     pairing: Literal["same", "paper"] = "same"  # the same prior for both tokenizers (a difference is then the tokenizer's), or the thesis' pairing
     out_dir: str = "runs/main"  # where the runs, figures and summary table go
     progress: bool = True  # show progress bars

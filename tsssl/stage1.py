@@ -341,7 +341,7 @@ class Stage1Params(Config):
     lr: float = 1e-3  # AdamW peak learning rate (cosine decay to 0)
     seed: int = 0  # seeds torch, numpy, random and every augmentation
     device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"
-    precision: Literal["fp32", "bf16", "auto"] = "auto"  # bf16 autocast where the hardware has it (validated against fp32), else fp32
+    precision: Literal["fp32", "bf16", "auto"] = "auto"  # bf16 autocast on a CPU with native bf16 (validated against fp32), else fp32 (a GPU too)
     codebook_size: int = 32  # K codes
     svm: Literal["svc", "linear_svc"] = "svc"  # linear-SVM probe: "svc" (libsvm, the reference) or "linear_svc" (liblinear, faster on large sets)
     probe_protocol: Literal["leak_free", "both"] = "leak_free"  # "both" adds the thesis' train-mode probes (svm/knn_accuracy_trainmode)

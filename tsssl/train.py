@@ -35,7 +35,7 @@ class TrainConfig(Config):
     grad_clip: float = 0.0  # clip the global gradient norm; 0 = off (reference: off)
     seed: int = 0  # drives torch, numpy, random and the step generator
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:N"
-    precision: Literal["fp32", "bf16", "auto"] = "fp32"  # bf16 = torch.autocast(bfloat16) around the forward pass; auto = bf16 where native
+    precision: Literal["fp32", "bf16", "auto"] = "fp32"  # bf16 = torch.autocast(bfloat16) around the forward pass; auto = bf16 on a CPU with native bf16, else fp32
     compile: bool = False  # torch.compile the model (the prior: eager's gradients; NC-VQVAE: another max-pool subgradient, see train_stage1)
     checkpoint_every: int | None = None  # epochs between checkpoints; None = every 10 % of the epochs; 0 = only the final one
     checkpoint_minutes: float = 5.0  # also checkpoint after an epoch once this many minutes passed since the last checkpoint; 0 = off
