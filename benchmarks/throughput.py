@@ -13,8 +13,8 @@ batch 256 (the series repeated up to 1000), so a CAS classifier of E epochs cost
 Prints the CPU model (or GPU name) and the device's own matmul and convolution rates in each precision
 first, then one table with each step's FLOPs (convolutions, matmuls and attention, forward and backward, counted by torch's
 FlopCounterMode with formulas added for the CPU attention kernel and oneDNN's matmul), the
-rate it achieves, and that rate's share of the device's kernel rate in the same precision (the conv rate
-for stage 1 and the FCN, whose FLOPs are convolutions; the matmul rate for the transformer prior), that kernel rate
+rate it achieves, and that rate's share of the device's kernel rate in the same precision (the conv2d rate
+for stage 1, the conv1d rate for the FCN, the matmul rate for the transformer prior: each against the kind of kernel it runs), that kernel rate
 measured again just before and just after the step's own timing (the share is against their mean, so a shared host
 whose speed drifts during the run moves both alike; the closing lines give the range the rates took). `--compile` adds
 a row per training step run under `torch.compile` (`TrainConfig.compile`; the warm-up steps absorb the compilation). `--profile` adds,
@@ -318,7 +318,7 @@ def _main():
             if "fcn" in a.what:  # the FID/IS evaluator and the CAS classifier train this step, 256 series at a time
                 torch.manual_seed(0)
                 reps = -(-1000 // len(x))  # the CAS classifier trains on at least 1000 series: full batches of 256 even on GunPoint
-                measure("fcn", data, prec, FCN(x.shape[1], int(y.max()) + 1), fcn_loss, x.repeat(reps, 1, 1), y.repeat(reps), 256, "conv")
+                measure("fcn", data, prec, FCN(x.shape[1], int(y.max()) + 1), fcn_loss, x.repeat(reps, 1, 1), y.repeat(reps), 256, "conv1d")
             if "stage2" in a.what or "generate" in a.what:
                 torch.manual_seed(0)
                 prior = MaskGIT(VQVAE(VQVAEConfig(length=length)).to(device), 2, MaskGITConfig()).to(device)
@@ -337,7 +337,7 @@ def _main():
     for r in rows:
         flops = f"{r[6]:>8.1f}{r[6] / r[4] * 1e3:>9.0f}{r[7]:>10.2f}" if r[6] is not None else f"{'':>8}{'':>9}{'':>10}"
         print(f"{r[0]:<29}{r[1]:<10}{r[2]:<6}{r[3]:>11,}{r[4]:>11.1f}{r[5]:>11.0f}{flops}   {r[8]}")
-    print("\nof kernel: the step's GFLOP/s over this device's kernel rate in the same precision (stage 1 and fcn: conv; stage 2: matmul), "
+    print("\nof kernel: the step's GFLOP/s over this device's kernel rate in the same precision (stage 1: conv; fcn: conv1d; stage 2: matmul), "
           "that rate measured just before and just after the step's own timing (their mean), as a shared host's speed drifts")
     for (prec, kind), r in seen.items():
         print(f"{prec} {kind} rate around the steps: {min(r):.0f}-{max(r):.0f} GFLOP/s (at the start {rates[prec][kind]:.0f})")
