@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = ROOT / "configs" / "sweeps"
 
 PARAMS = 'dataset = "A"\nseed = 0\nfail = False\ndie = False\nhang = False\ncrash_after = False\ninterrupt = False\nstage1_dir = None\nout_dir = None\nprogress = True'
-BODY = '''import json, pathlib
+BODY = '''import json, os, pathlib
 d = pathlib.Path(out_dir); d.mkdir(parents=True, exist_ok=True)
 resumed = (d / "checkpoint.pt").exists()
 (d / "config.json").write_text(json.dumps({"dataset": dataset, "seed": seed, "stage1_dir": stage1_dir}))
@@ -31,7 +31,8 @@ if die and not pathlib.Path("fixed").exists():  # the kernel is killed mid-run, 
 if hang and not pathlib.Path("fixed").exists():  # a long run: the test stops its sweep meanwhile
     import os, time; (d / "kernel.pid").write_text(str(os.getpid())); time.sleep(120)
 parent = json.loads((pathlib.Path(stage1_dir) / "metrics.json").read_text())["score"] if stage1_dir else 0
-(d / "metrics.json").write_text(json.dumps({"score": parent + seed, "resumed": resumed}))
+(d / "metrics.json").write_text(json.dumps({"score": parent + seed, "resumed": resumed,
+                                            "gpus": os.environ.get("CUDA_VISIBLE_DEVICES")}))
 (d / "status.json").write_text(json.dumps({"status": "finished", "started": "2026-01-01T00:00:00+00:00",
                                            "finished": "2026-01-01T00:00:05+00:00"}))
 if crash_after:  # the kernel dies after the run finished, as a segfault while drawing figures would
@@ -338,6 +339,17 @@ def test_submitit_local_executor(tmp_path):
     (o,) = s.outcomes
     assert o["status"] == "failed" and "asked to fail (B)" in o["note"] and _status(o["out_dir"])["status"] == "failed"
     assert Path(o["out_dir"], "notebook.ipynb").is_file() and (tmp_path / "runs" / ".submitit" / "stage1").is_dir()
+
+
+@pytest.mark.parametrize("executor", ["local", "submitit-local"])
+def test_each_job_sees_one_gpu_by_any_name(executor, tmp_path, monkeypatch):
+    "GPUs named by UUID or MIG id (as CUDA_VISIBLE_DEVICES may name them) reach the jobs, one per worker; no CUDA is touched here."
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-5f2a0c1e,MIG-7b3d/1/0")
+    s = run_sweep(_spec(tmp_path, {"dataset": ["A", "B"], "seed": [1]}, stage2=False), executor=executor, max_workers=2, log=None, poll_s=0.2)
+    assert s.counts["finished"] == 2
+    seen = [json.loads(Path(o["out_dir"], "metrics.json").read_text())["gpus"] for o in s.outcomes]
+    if executor == "submitit-local": assert sorted(seen) == ["GPU-5f2a0c1e", "MIG-7b3d/1/0"]  # a job per slot, slot i on GPU i
+    else: assert set(seen) <= {"GPU-5f2a0c1e", "MIG-7b3d/1/0"}  # a worker per GPU; which worker takes which run is up to the pool
 
 
 def test_local_worker_pool(tmp_path):

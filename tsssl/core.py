@@ -43,6 +43,9 @@ def resolve_device(device: str | torch.device = "auto", # "auto", "cpu", "cuda",
     except RuntimeError as e: raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from e
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} was asked for but torch sees no CUDA GPU here; use device='auto' or 'cpu'")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r} was asked for but torch sees {torch.cuda.device_count()} GPU(s) here (numbered from 0; "
+                         "CUDA_VISIBLE_DEVICES renumbers them): use 'cuda' or an index below that")
     return dev
 
 # %% ../nbs/00_core.ipynb #f06216aa
@@ -251,8 +254,10 @@ WATCH_FIELDS = ("progress", "log_every", "checkpoint_every", "checkpoint_minutes
 
 def _device_here(v: Any) -> Any:
     "A device field as it resolves on this machine (as written when it cannot be resolved here)."
-    try: return str(resolve_device(v))
+    try: dev = resolve_device(v)
     except (RuntimeError, ValueError, TypeError): return v
+    if dev.type == "cuda" and dev.index is None: dev = torch.device("cuda", torch.cuda.current_device())  # "cuda" is "cuda:N"
+    return str(dev)
 
 def config_differences(a: dict, # one config as a plain (nested) dict
                        b: dict, # another

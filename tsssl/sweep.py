@@ -442,6 +442,11 @@ def _job_outcome(job, run: RunSpec) -> dict:
         return _outcome(run, "interrupted", f"job {job.job_id} died ({_one_line(e, 200)}); log: {log}; the run is left as it was "
                         "and resumes when the sweep runs again")
 
+def _execute_on_gpu(gpu: str, run: RunSpec, retry_failed: bool) -> dict:
+    "A submitit-local job: `execute_run` seeing only the GPU `gpu` (an index, UUID or MIG id, as `CUDA_VISIBLE_DEVICES` names it)."
+    os.environ["CUDA_VISIBLE_DEVICES"] = gpu  # before CUDA starts in this job; its notebook kernel inherits it
+    return execute_run(run, retry_failed)
+
 def _run_submitit(runs: list[RunSpec], retry_failed: bool, max_workers: int, executor: str, folder: Path,
                   slurm: dict, poll_s: float) -> Iterator[dict]:
     "Execute runs as submitit jobs (a SLURM array, or local subprocesses at most `max_workers` at a time)."
@@ -455,14 +460,14 @@ def _run_submitit(runs: list[RunSpec], retry_failed: bool, max_workers: int, exe
         ex.update_parameters(**{"name": f"tsssl-{runs[0].sweep}-{runs[0].stage}", **params})
         pending = [(j, r, None) for j, r in zip(ex.map_array(execute_run, runs, [retry_failed] * len(runs)), runs)]
     else:  # LocalExecutor starts every job it is given at once: hand it at most max_workers at a time
-        ex, gpus = submitit.LocalExecutor(folder=folder), [int(g) for g in visible_gpus() if g.isdigit()]
-        ex.update_parameters(timeout_min=params.get("timeout_min", 7 * 24 * 60)); pending = []
+        ex, gpus = submitit.LocalExecutor(folder=folder), visible_gpus()
+        ex.update_parameters(timeout_min=params.get("timeout_min", 7 * 24 * 60), gpus_per_node=0); pending = []
     queue, free = ([] if executor == "slurm" else list(runs)), list(range(max_workers))
     while pending or queue:
         while queue and free:
-            slot = free.pop(0); gpu = [gpus[slot % len(gpus)]] if gpus else []
-            ex.update_parameters(gpus_per_node=len(gpu), visible_gpus=gpu)
-            r = queue.pop(0); pending.append((ex.submit(execute_run, r, retry_failed), r, slot))
+            slot = free.pop(0); r = queue.pop(0)  # submitit's own `visible_gpus` takes integers only, not UUIDs or MIG ids
+            job = ex.submit(_execute_on_gpu, gpus[slot % len(gpus)], r, retry_failed) if gpus else ex.submit(execute_run, r, retry_failed)
+            pending.append((job, r, slot))
         done = [p for p in pending if p[0].done()]
         for p in done:
             pending.remove(p)

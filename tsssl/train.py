@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_train.ipynb #4c70b939
 from __future__ import annotations
-import contextlib, dataclasses, math, pickle, random, time, warnings
+import contextlib, dataclasses, hashlib, math, pickle, random, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal, Protocol
@@ -82,13 +82,25 @@ def rng_states(generator: torch.Generator) -> dict:
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             "numpy": _numpy_state(), "random": random.getstate()}
 
+def _reseed_from(state: torch.Tensor, generator: torch.Generator) -> None:
+    "Seed `generator` from a hash of another device kind's saved state: deterministic, but not that device's stream."
+    generator.manual_seed(int.from_bytes(hashlib.sha256(state.cpu().numpy().tobytes()).digest()[:8], "little"))
+
 def set_rng_states(states: dict, generator: torch.Generator) -> None:
     "Restore the states saved by `rng_states` (also the NumPy tuple of checkpoints written before plain data)."
-    generator.set_state(states["generator"]); torch.set_rng_state(states["torch"])
-    if states["cuda"] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(states["cuda"])
+    saved = states["generator"].cpu()  # RNG states are CPU byte tensors, whatever device the checkpoint was mapped to
+    if saved.numel() == generator.get_state().numel(): generator.set_state(saved)
+    else:  # a CUDA generator's state is 16 bytes, a CPU one's 5056: the run was checkpointed on another kind of device
+        warnings.warn(f"this checkpoint was written on another kind of device than {generator.device}; the run goes on from "
+                      "its weights and optimiser state, but its batches and augmentations now come from another random stream, "
+                      "so it will not retrace an uninterrupted run", stacklevel=2)
+        _reseed_from(saved, generator)
+    torch.set_rng_state(states["torch"].cpu())
+    if torch.cuda.is_available():  # a checkpoint from a node with more GPUs than this one sees restores the ones here
+        for i, s in enumerate(states["cuda"][:torch.cuda.device_count()]): torch.cuda.set_rng_state(s.cpu(), i)
     s = states["numpy"]
     np.random.set_state(s if not isinstance(s, dict) else
-                        (s["name"], s["keys"].numpy().astype(np.uint32), s["pos"], s["has_gauss"], s["cached_gaussian"]))
+                        (s["name"], s["keys"].cpu().numpy().astype(np.uint32), s["pos"], s["has_gauss"], s["cached_gaussian"]))
     random.setstate(states["random"])
 
 def save_checkpoint(path: str | Path, **state) -> Path:
@@ -223,7 +235,7 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
     every = max(1, cfg.epochs // 10) if cfg.checkpoint_every is None else cfg.checkpoint_every
     ckpt = Path(checkpoint_path) if checkpoint_path else None
     if ckpt is not None and ckpt.is_file():  # resume
-        state = load_checkpoint(ckpt, map_location=device)
+        state = load_checkpoint(ckpt)  # on the CPU: `load_state_dict` moves weights and optimiser state to the model's device
         _check_same_recipe(ckpt, state, cfg, extra_state)
         model.load_state_dict(state["model"]); opt.load_state_dict(state["optimizer"])
         step, epoch0 = state["step"], state["epoch"]
@@ -258,7 +270,7 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
             if logger is not None and step % cfg.log_every == 0:
                 logger.log({f"train/{k}": (v / cfg.log_every).item() for k, v in sums.items()} | {"lr": lr, "epoch": epoch}, step)
                 sums = {}
-        if device.type == "cuda": torch.cuda.synchronize()
+        if device.type == "cuda": torch.cuda.synchronize(device)
         train_time += time.perf_counter() - t0
         last = {k: (v / steps_per_epoch).item() for k, v in epoch_sums.items()}
         bar.set_postfix(loss=f"{last.get('total', float('nan')):.4f}", refresh=False)
