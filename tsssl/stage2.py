@@ -50,6 +50,10 @@ class Stage2Config(Config):
             if (v := getattr(self, name)) is not None and v < 1: raise ValueError(f"Stage2Config.{name} must be >= 1 or None, got {v}")
         if self.cas_minimum < 1: raise ValueError(f"Stage2Config.cas_minimum must be >= 1, got {self.cas_minimum}")
 
+    def cas_fcn(self) -> FCNConfig:
+        "The CAS classifier's recipe: the evaluator's, with `cas_fcn_epochs` and `cas_precision` where they are set."
+        return self.fcn.replace(**{k: v for k, v in (("epochs", self.cas_fcn_epochs), ("precision", self.cas_precision)) if v is not None})
+
 def paper_pairing(ssl_method: str, # the stage-1 run's SSL method ("vqvae" = plain VQ-VAE)
                   prior: MaskGITConfig = MaskGITConfig(),
                  ) -> MaskGITConfig:
@@ -182,6 +186,13 @@ def _fid_is(prior: MaskGIT, data: UCRData, td: TensorData, fcn: FCN, n: int, see
     sample_time = time.perf_counter() - t0
     return generation_metrics(fcn, td.x_test, uncond.x.float(), data.n_classes, seed=seed), uncond, sample_time
 
+def _cas_set(prior: MaskGIT, data: UCRData, cfg: Stage2Config, g: torch.Generator) -> tuple[torch.Tensor, SampleOutput]:
+    "The CAS training set: at least `cas_minimum` series, classes in the training split's proportions, drawn after FID/IS's."
+    device = g.device
+    counts = cas_class_counts(data.y_train, data.n_classes, minimum=cfg.cas_minimum)
+    y_syn = torch.repeat_interleave(torch.arange(data.n_classes, device=device), torch.as_tensor(counts, device=device))
+    return y_syn, _sample(prior, len(y_syn), g, RealLengths.of(data), y_syn)
+
 def _labelled_metrics(prior: MaskGIT, data: UCRData, td: TensorData, cfg: Stage2Config, n: int, seed: int, g: torch.Generator,
                       cas_checkpoint: Path | None = None,
                      ) -> tuple[dict, FCN, SampleOutput, float, torch.Tensor, SampleOutput]:
@@ -189,11 +200,9 @@ def _labelled_metrics(prior: MaskGIT, data: UCRData, td: TensorData, cfg: Stage2
     device = td.device
     fcn, real_acc = _evaluator(data, cfg.fcn, cfg.fcn_cache_dir, device)
     gm, uncond, sample_time = _fid_is(prior, data, td, fcn, n, seed, g)
-    counts = cas_class_counts(data.y_train, data.n_classes, minimum=cfg.cas_minimum)
-    y_syn = torch.repeat_interleave(torch.arange(data.n_classes, device=device), torch.as_tensor(counts, device=device))
-    syn = _sample(prior, len(y_syn), g, RealLengths.of(data), y_syn)  # drawn even when resuming, so `g` ends where it always does
+    y_syn, syn = _cas_set(prior, data, cfg, g)  # drawn even when resuming, so `g` ends where it always does
     syn = _stored_cas_set(cas_checkpoint, syn, y_syn)
-    cas_cfg = cfg.fcn.replace(**{k: v for k, v in (("epochs", cfg.cas_fcn_epochs), ("precision", cfg.cas_precision)) if v is not None})
+    cas_cfg = cfg.cas_fcn()
     cas_acc = cas(syn.x.float(), y_syn, td.x_test, td.y_test, data.n_classes, cas_cfg, device=device, checkpoint_path=cas_checkpoint,
                   extra_state={"cas_set": {"tokens": syn.tokens, "x": syn.x, "y": y_syn}})
     metrics = {**gm, "cas_accuracy": cas_acc, "real_fcn_accuracy": real_acc, "n_cas_train": int(len(y_syn)),
@@ -337,8 +346,9 @@ def rescore(run_dir: str | Path, # a finished stage-2 run directory, trained on 
             cache_dir: str | Path | None = None, # where evaluators are cached; None: the run's `fcn_cache_dir`
             device: str = "auto",
             fcn_checkpoint: str | Path | None = None, # instead of a recipe: the reference's checkpoint of the dataset (`load_reference_fcn`)
-           ) -> dict: # fid, is_mean, is_std, n_real, n_generated, evaluator_accuracy, evaluator
-    "FID and IS of a finished run's unconditional samples, drawn again as its evaluation drew them, under another (or its own) evaluator."
+            cas_fcn: FCNConfig | None = None, # also CAS, with a classifier of this recipe (e.g. `stage2_config(run).cas_fcn()` in another precision); None: no CAS
+           ) -> dict: # fid, is_mean, is_std, n_real, n_generated, evaluator_accuracy, evaluator (and cas_accuracy, cas_fcn)
+    "FID and IS of a finished run's samples, drawn again as its evaluation drew them, under another (or its own) evaluator; CAS on request."
     if fcn is not None and fcn_checkpoint is not None: raise ValueError("give fcn (a recipe to train an evaluator) or fcn_checkpoint (a trained one), not both")
     prior, cfg, _ = load_stage2(run_dir, device)
     data = stage1_config(cfg.stage1_dir).load_data()  # the data only: load_stage2 built the tokenizer
@@ -356,7 +366,11 @@ def rescore(run_dir: str | Path, # a finished stage-2 run directory, trained on 
                              f"{data.n_channels} and {data.n_classes}: give the checkpoint of the run's dataset")
         acc = fcn_accuracy(model, td.x_test, td.y_test)
     gm, _, _ = _fid_is(prior, data, td, model, n, cfg.train.seed, g)
-    return {**gm, "evaluator_accuracy": acc, "evaluator": which}
+    out = {**gm, "evaluator_accuracy": acc, "evaluator": which}
+    if cas_fcn is None: return out
+    y_syn, syn = _cas_set(prior, data, cfg, g)  # the set the run's CAS classifier trained on: `g` is where the evaluation left it
+    return out | {"cas_accuracy": cas(syn.x.float(), y_syn, td.x_test, td.y_test, data.n_classes, cas_fcn, device=td.device),
+                  "cas_fcn": cas_fcn.to_dict()}
 
 def _recorded_lengths(run_dir: str | Path, cfg: Stage2Config, info: dict) -> RealLengths | None:
     "The training lengths a run on padded data draws generated lengths from (its metrics.json); None for data without padding."
