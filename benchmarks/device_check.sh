@@ -51,9 +51,9 @@ paths() {  # what no GPU had run before: generate, evaluate, a tokenizer exporte
   local src="$W/GunPoint-s0-fp32" P="$W/paths" s1 s2; mkdir -p "$P"
   s1=$(ls -d "$src"/stage1/*/ 2>/dev/null | grep -m1 vqvae); s2=$(ls -d "$src"/stage2/*/ 2>/dev/null | grep -m1 vqvae)
   if [ -z "$s1" ] || [ -z "$s2" ]; then echo "paths: skipped, GunPoint-s0-fp32 left no stage-1 and stage-2 run" >> "$W/logs/exit.txt"; return; fi
-  step() {  # step NAME SIGNAL SECONDS TSSSL-ARGS...: one tsssl command, its exit code and seconds
+  step() {  # step NAME SIGNAL SECONDS TSSSL-ARGS...: one tsssl command (with the finished job's cached evaluators), its exit code and seconds
     local n=$1 sig=$2 lim=$3 t=$(date +%s); shift 3
-    OMP_NUM_THREADS=2 TSSSL_CACHE_DIR="$W/cache_paths" timeout -s "$sig" "$lim" $PY -c "import sys; from tsssl.cli import main; main(sys.argv[1:])" \
+    OMP_NUM_THREADS=2 TSSSL_CACHE_DIR="$W/cache_GunPoint-s0-fp32" timeout -s "$sig" "$lim" $PY -c "import sys; from tsssl.cli import main; main(sys.argv[1:])" \
       "$@" > "$W/logs/paths_$n.log" 2>&1
     echo "paths $n: exit $? in $(( $(date +%s) - t )) s" >> "$W/logs/exit.txt"
   }
@@ -67,7 +67,9 @@ paths() {  # what no GPU had run before: generate, evaluate, a tokenizer exporte
   # a run stopped by Ctrl-C (SIGINT) once its first checkpoint is written (10 % of its epochs), then the same command again
   local resume=(stage1 --dataset GunPoint --epochs "$RESUME_EPOCHS" --device "$DEV" --progress false --draw-figures false --out-dir "$P/resumed")
   local t=$(date +%s) pid waited=0
-  OMP_NUM_THREADS=2 TSSSL_CACHE_DIR="$W/cache_paths" $PY -c "import sys; from tsssl.cli import main; main(sys.argv[1:])" \
+  # a background job starts with SIGINT ignored, so Python would not raise KeyboardInterrupt: give it Ctrl-C's handler back
+  OMP_NUM_THREADS=2 TSSSL_CACHE_DIR="$W/cache_GunPoint-s0-fp32" $PY -c \
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); from tsssl.cli import main; main(sys.argv[1:])" \
     "${resume[@]}" > "$W/logs/paths_stopped.log" 2>&1 & pid=$!
   while [ ! -f "$P/resumed/checkpoint.pt" ] && kill -0 $pid 2>/dev/null && [ $waited -lt "$PATHS_T" ]; do sleep 1; waited=$((waited + 1)); done
   kill -INT $pid 2>/dev/null; wait $pid
