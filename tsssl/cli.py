@@ -18,12 +18,12 @@ __all__ = ['COMMANDS', 'experiment_notebook', 'main']
 def _stage1(argv: list[str]) -> None:
     from tsssl.core import params_from_namespace
     from tsssl.core import add_config_arguments
-    from tsssl.stage1 import Stage1Params, save_figures, stage1_figures, train_stage1
+    from tsssl.stage1 import Stage1Params, train_stage1
     p = argparse.ArgumentParser(prog="tsssl stage1", description="Train and evaluate a stage-1 tokenizer (plain VQ-VAE or NC-VQVAE).")
     add_config_arguments(p, Stage1Params)
     params = Stage1Params.from_dict(vars(p.parse_args(argv)))
-    r = train_stage1(params.to_config(), params.run_dir, overwrite=params.overwrite, wandb_project=params.wandb_project)
-    if params.draw_figures: save_figures(stage1_figures(r), r.run_dir)
+    r = train_stage1(params.to_config(), params.run_dir, overwrite=params.overwrite, wandb_project=params.wandb_project,
+                     draw_figures=params.draw_figures)
     print(f"run directory: {r.run_dir}\ndata: {r.data!r}")  # how the data was read: series, channels, length, classes
     if not r.metrics["labeled"]: print(f"probes skipped: {r.metrics['probes_skipped']}")
     for k in ("svm_accuracy", "knn_accuracy", "recon_mse_time", "perplexity", "training_time_s"):
@@ -31,13 +31,11 @@ def _stage1(argv: list[str]) -> None:
 
 def _stage2(argv: list[str]) -> None:
     from tsssl.core import add_config_arguments
-    from tsssl.stage1 import save_figures
     from tsssl.stage2 import Stage2Params, train_stage2
     p = argparse.ArgumentParser(prog="tsssl stage2", description="Train a MaskGIT prior on a stage-1 run and evaluate FID, IS and CAS.")
     add_config_arguments(p, Stage2Params)
     params = Stage2Params.from_dict(vars(p.parse_args(argv)))
     r = train_stage2(params.to_config(), params.run_dir, overwrite=params.overwrite, wandb_project=params.wandb_project)
-    save_figures(r.figures, r.run_dir)
     print(f"run directory: {r.run_dir}")
     from tsssl.report import cas_column
     shown = {"fid": "fid", "is_mean": "is_mean", cas_column(r.metrics.get("cas_fcn_epochs", 1000)): "cas_accuracy",  # a shortened CAS says so

@@ -56,7 +56,9 @@ class MaskGITConfig(Config):
         if not 0 <= self.dropout < 1: raise ValueError(f"MaskGITConfig.dropout must be in [0, 1), got {self.dropout}")
         if not 0 <= self.p_unconditional <= 1:
             raise ValueError(f"MaskGITConfig.p_unconditional must be in [0, 1], got {self.p_unconditional}")
-        if self.choice_temperature < 0: raise ValueError(f"MaskGITConfig.choice_temperature must be >= 0, got {self.choice_temperature}")
+        if not self.choice_temperature >= 0:  # NaN fails too
+            raise ValueError(f"MaskGITConfig.choice_temperature must be a number >= 0, got {self.choice_temperature}")
+        if not math.isfinite(self.guidance_scale): raise ValueError(f"MaskGITConfig.guidance_scale must be a finite number, got {self.guidance_scale}")
         if self.target_temperature is not None and self.target_temperature <= 0:
             raise ValueError(f"MaskGITConfig.target_temperature must be > 0 or None, got {self.target_temperature}")
 
@@ -453,6 +455,8 @@ def sample(self: MaskGIT, n: int, # number of samples
     tau = cfg.choice_temperature if choice_temperature is None else choice_temperature
     if chunk_size is None: chunk_size = 1024 if dev.type == "cuda" else 128
     if n < 1 or T < 1 or chunk_size < 1: raise ValueError(f"n, T and chunk_size must be >= 1, got {n}, {T}, {chunk_size}")
+    if not (math.isfinite(w) and tau >= 0):  # NaN or infinite weights give degenerate (identical) samples without an error
+        raise ValueError(f"guidance_scale must be a finite number and choice_temperature one >= 0, got {w} and {tau}")
     if class_label is None: y, w = torch.full((n,), self.n_classes, dtype=torch.long, device=dev), 1.0
     else:
         if self.n_classes == 0: raise ValueError("this prior was trained without labels: it samples unconditionally only (class_label=None)")

@@ -19,7 +19,7 @@ from .plots import compare_codebooks, plot_augmentations
 from .report import THESIS_CAS_EPOCHS, aggregate, display_label
 from .results import load_runs
 from .runs import run_name, run_status
-from .stage1 import Stage1Params, load_stage1, save_figures, stage1_figures, train_stage1
+from .stage1 import Stage1Params, load_stage1, train_stage1
 from .stage1_eval import token_counts
 from .ssl import PLAIN
 from .stage2 import Stage2Params, train_stage2
@@ -65,8 +65,7 @@ def _stage1(cfg: PipelineConfig, method: str, out: Path) -> Path:
     if run_status(run_dir) == "finished": _log(f"stage 1 {method}: finished run found in {run_dir}, reused")
     else:
         _log(f"stage 1 {method}: training {cfg.stage1_epochs} epochs -> {run_dir}")
-        r = train_stage1(cfg.stage1_params(method).to_config(), run_dir)
-        save_figures(stage1_figures(r), run_dir)
+        train_stage1(cfg.stage1_params(method).to_config(), run_dir, draw_figures=True)
     return run_dir
 
 def _stage2(cfg: PipelineConfig, method: str, s1_dir: Path, out: Path) -> Path:
@@ -76,8 +75,7 @@ def _stage2(cfg: PipelineConfig, method: str, s1_dir: Path, out: Path) -> Path:
     if run_status(run_dir) == "finished": _log(f"stage 2 {method}: finished run found in {run_dir}, reused")
     else:
         _log(f"stage 2 {method}: training {cfg.stage2_epochs} epochs and evaluating -> {run_dir}")
-        r = train_stage2(s2, run_dir)
-        save_figures(r.figures, run_dir)
+        train_stage2(s2, run_dir)  # its figures are in run_dir once it has finished
     return run_dir
 
 # %% ../nbs/71_pipeline.ipynb #f5f12978

@@ -190,6 +190,14 @@ def _foreign(d: Path) -> list[str]:
     first = lambda p: p.name == SWEEP_FILE or p.suffix == ".ipynb"  # written before the run starts: by a sweep, or papermill's output notebook
     return sorted(p.name + ("/" if p.is_dir() else "") for p in _contents(d) if not first(p))
 
+_RUN_FILES = {CONFIG_FILE, STATUS_FILE, METRICS_FILE, CHECKPOINT_FILE, CAS_CHECKPOINT_FILE, LOG_FILE, DATA_FILE, SWEEP_FILE, NOTEBOOK_FILE,
+              "wandb"}  # what runs write into their directory, besides figures (.png), papermill's notebooks and hidden temporaries
+
+def _added(d: Path) -> list[str]:
+    "What a run directory holds that no run writes there (a user's notes, series saved there with `generate -o`)."
+    ours = lambda p: p.name in _RUN_FILES or p.name.startswith(".") or p.suffix in (".png", ".ipynb")
+    return sorted(p.name + ("/" if p.is_dir() else "") for p in _contents(d) if not ours(p))
+
 def _restore_replaced(run_dir: Path) -> bool:
     "Put a run set aside by an overwrite back in place (dropping the unfinished replacement); whether there was one."
     old = run_dir / REPLACED_DIR
@@ -259,6 +267,9 @@ def start_run(run_dir: str | Path, # the run's directory (created)
             if not rd.config.is_file() and rd.checkpoint.is_file():
                 raise FileExistsError(f"{run_dir} holds a checkpoint but no {CONFIG_FILE}, so whose it is cannot be told; "
                                       "choose another out_dir, or pass overwrite=True to start over there")
+        if overwrite and not resuming_overwrite and (added := _added(run_dir)):  # overwrite replaces a run, never files a user put there
+            raise FileExistsError(f"{run_dir} also holds files that no run writes ({', '.join(added[:5])}{', ...' if len(added) > 5 else ''}), "
+                                  "which overwrite would delete with the run: move them out of the run directory first, or choose another out_dir")
         attempts = _ended_attempt(rd) if not overwrite or resuming_overwrite else []  # a resumed run keeps its history
         if overwrite and _contents(run_dir) and not resuming_overwrite:
             if status == "finished":  # kept aside until the new run has finished; restored if it fails

@@ -15,7 +15,7 @@ from torch import nn
 
 from .augment import AugmentConfig, resolve_augmentations
 from .core import Config, atomic_write_json, read_json, resolve_device, utc_now
-from .data import UCRData, load_ucr, to_device
+from .data import DATA_DIR_ENV, UCRData, load_ucr, to_device
 from .sources import is_file_source, load_data
 from .ncvqvae import NCVQVAE, stage1_loss
 from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, SWEEP_FILE, RunDir, found_path, logged_run, require_finished, run_config, run_name, run_status
@@ -130,6 +130,7 @@ def data_description(data: UCRData) -> dict:
 def check_same_data(stage1_dir: str | Path, # a stage-1 run directory
                     data: UCRData, # the data found now for it
                     user: str = "stage 2", # who reads it, for the advice
+                    fix: str | None = None, # the advice that ends the message; None: give `user` the data the tokenizer was trained on
                    ) -> None:
     "Refuse data that differs from what the stage-1 run was trained on (its data.json): in shape, classes or values."
     p = RunDir(stage1_dir).data
@@ -139,11 +140,11 @@ def check_same_data(stage1_dir: str | Path, # a stage-1 run directory
     if any(was.get(k) != now[k] for k in keys):
         show = lambda d: f"{d.get('name')} ({d.get('n_train')} train series, {d.get('n_channels')} channel(s) of length {d.get('length')}, classes {d.get('class_names')})"
         raise ValueError(f"the stage-1 run {stage1_dir} was trained on {show(was)}, but the data found now is {show(now)} "
-                         f"from {now['source']}: give {user} the data its tokenizer was trained on (the stage-1 run's data_dir)")
+                         f"from {now['source']}: " + (fix or f"give {user} the data its tokenizer was trained on (the stage-1 run's data_dir)"))
     if not all(np.allclose(was[k], getattr(data, k), rtol=1e-6, atol=0) for k in ("mean", "std") if k in was):  # same shape, new values
         raise ValueError(f"the stage-1 run {stage1_dir} was trained on {now['source']} with training mean {was['mean']} and std {was['std']}, "
                          f"but that data now has mean {data.mean.tolist()} and std {data.std.tolist()}: its values changed since; "
-                         f"give {user} the data its tokenizer was trained on, or train stage 1 again")
+                         + (fix or f"give {user} the data its tokenizer was trained on, or train stage 1 again"))
 
 def _slim_checkpoint(path: Path) -> None:
     "Rewrite a finished run's checkpoint with what is read back from it: no optimiser state, no SSL head (only training uses them; NC-VQVAE at the thesis' size: 417 MB, 2-3 MB of it the tokenizer)."
@@ -156,6 +157,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
                  out_dir: str | Path, # the run directory
                  overwrite: bool = False, # replace a finished run in out_dir
                  wandb_project: str | None = None, # also log to wandb (offline unless logged in)
+                 draw_figures: bool = False, # also draw `stage1_figures` into out_dir, before the run counts as finished
                 ) -> Stage1Result:
     "Train, evaluate and save a stage-1 tokenizer; returns the trained model and its metrics."
     if cfg.probe_protocol not in ("leak_free", "both"):
@@ -169,6 +171,9 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
                       "maximum is tied over positions sharing a code in about half the channels; which ties are exact "
                       "depends on rounding, which compiling changes, so the encoder gets a different (equally valid) "
                       "gradient and the run will not retrace an eager one")
+    if not overwrite and RunDir(out_dir).checkpoint.is_file() and run_status(out_dir) != "finished":  # this call resumes a run
+        check_same_data(out_dir, data, fix="a run resumes only on the data it began with: give it that data again, or train from "
+                                           "the start with overwrite=True (or in another out_dir)")
     with logged_run(out_dir, cfg, wandb_project, overwrite=overwrite, kind="stage1") as run:
         rd = RunDir(out_dir)
         atomic_write_json(rd.data, data_description(data))
@@ -192,9 +197,11 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
                    "n_params": n_params(model), "n_params_tokenizer": n_params(tokenizer_of(model)),
                    "num_tokens": cfg.vqvae.num_tokens, "codebook_size": cfg.vqvae.codebook_size,
                    "device": str(td.x_train.device), "precision": cfg.train.precision}
+        result = Stage1Result(out_dir, cfg, model, tokenizer_of(model), data, res, ev, metrics)
+        if draw_figures: save_figures(stage1_figures(result), out_dir)  # a run stopped while drawing resumes and draws them
         run.finish(metrics)
     _slim_checkpoint(rd.checkpoint)
-    return Stage1Result(out_dir, cfg, model, tokenizer_of(model), data, res, ev, metrics)
+    return result
 
 # %% ../nbs/45_stage1.ipynb #9938df28
 def _tokenizer_state(ckpt: dict, cfg: Stage1Config) -> dict:
@@ -203,10 +210,20 @@ def _tokenizer_state(ckpt: dict, cfg: Stage1Config) -> dict:
     if not cfg.ssl.enabled: return ckpt["model"]
     return {k[len("vqvae."):]: v for k, v in ckpt["model"].items() if k.startswith("vqvae.")}
 
+def _archive_read(run_dir: str | Path) -> str | None:
+    "The UCR archive root a run read its data from, as its data.json records it (`archive:<root>/<Name>`), else None."
+    p = RunDir(run_dir).data
+    source = str(read_json(p).get("source", "")) if p.is_file() else ""
+    return str(Path(source.removeprefix("archive:")).parent) if source.startswith("archive:") else None
+
 def stage1_config(run_dir: str | Path, # a stage-1 run directory
                  ) -> Stage1Config:
     "A stage-1 run's config, its recorded file paths found from here (so a run reads back from any folder)."
-    return Stage1Config.from_dict(run_config(run_dir, "stage1")).found_from(run_dir)
+    cfg = Stage1Config.from_dict(run_config(run_dir, "stage1")).found_from(run_dir)
+    root = None if cfg.data_dir is not None or is_file_source(cfg.dataset) else _archive_read(run_dir)
+    if root is not None and (Path(root).is_dir() or not os.environ.get(DATA_DIR_ENV)):  # it read $TSSSL_DATA_DIR: read the same folder
+        cfg = cfg.replace(data_dir=root)
+    return cfg
 
 def load_stage1(run_dir: str | Path, # a stage-1 run directory
                 device: str = "cpu",
@@ -262,10 +279,11 @@ def reload_stage1(run_dir: str | Path, # a finished stage-1 run directory
     return Stage1Result(Path(run_dir), cfg, tok, tok, data, None, ev, read_json(RunDir(run_dir).metrics))
 
 def save_figures(figures: dict, out_dir: str | Path, dpi: int = 110) -> list[Path]:
-    "Save each figure as `<out_dir>/<key>.png`."
+    "Save each figure as `<out_dir>/<key>.png`, each written whole or not at all (a temporary file, then renamed)."
     paths = []
     for key, fig in figures.items():
-        paths.append(Path(out_dir) / f"{key}.png"); fig.savefig(paths[-1], dpi=dpi)
+        paths.append(Path(out_dir) / f"{key}.png"); part = paths[-1].with_name(f".{key}.part.png")
+        fig.savefig(part, dpi=dpi); os.replace(part, paths[-1])
     return paths
 
 # %% ../nbs/45_stage1.ipynb #68cd1b45
@@ -287,6 +305,7 @@ def import_tokenizer(path: str | Path, # a file written by `export_tokenizer`
     "A finished stage-1 run directory made from a tokenizer file; stage 2, `generate` and `evaluate` take it like a trained one."
     path, run_dir = Path(path), Path(run_dir)
     write = "write one from a finished stage-1 run with export_tokenizer or `tsssl export-tokenizer RUN_DIR FILE`"
+    if not path.is_file(): raise FileNotFoundError(f"no tokenizer file {path} (absolute: {path.absolute()}); check the path, or {write}")
     try: blob = load_checkpoint(path)
     except RuntimeError as e:  # not a torch file at all (a CSV, a truncated download): the checkpoint advice about runs does not apply
         raise ValueError(f"{path} is not a tokenizer file: it cannot be read as one ({e.__cause__ or e}); {write}") from None

@@ -20,7 +20,7 @@ from .labelfree import MIN_SERIES, LabelFreeConfig, label_free_metrics
 from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
 from .ssl import PLAIN, ssl_method_name
 from .runs import RunDir, found_path, logged_run, require_finished, run_config, run_name
-from .stage1 import Stage1Config, check_same_data, load_stage1, stage1_config
+from .stage1 import Stage1Config, check_same_data, load_stage1, save_figures, stage1_config
 from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import n_params
 
@@ -239,21 +239,23 @@ def _padding_as_gaps(x: np.ndarray) -> np.ndarray:
 
 def stage2_figures(prior: MaskGIT, data: UCRData, draws: PriorDraws) -> dict[str, "Figure"]:
     "The stage-2 figures of an evaluated prior, keyed by file stem: real vs generated series, token usage, distributions, decoding statistics."
-    from tsssl.plots import plot_decoding_stats, plot_distributions, plot_real_vs_generated, plot_token_usage_real_vs_generated
+    from tsssl.plots import plot_decoding_stats, plot_distributions, plot_real_vs_generated, plot_token_usage_real_vs_generated, safe_figure
     stats = prior.sample(min(100, draws.n), generator=draws.generator, return_stats=True).stats
     tokens_real = prior.tokenizer.tokenize(draws.x_test[:draws.n])
     x_gen = draws.uncond.x.float()
     shown = (lambda x: _padding_as_gaps(x.cpu().numpy())) if data.padded else (lambda x: x.cpu().numpy())
     if draws.syn is not None:  # class by class, from the CAS training set
-        real_vs_gen = plot_real_vs_generated(data.x_test, data.y_test, shown(draws.syn.x.float()), draws.y_syn.cpu().numpy(),
-                                             class_names=data.class_names)
-    else: real_vs_gen = plot_real_vs_generated(data.x_test, x_gen=shown(x_gen))
+        real_vs_gen = lambda: plot_real_vs_generated(data.x_test, data.y_test, shown(draws.syn.x.float()), draws.y_syn.cpu().numpy(),
+                                                     class_names=data.class_names)
+    else: real_vs_gen = lambda: plot_real_vs_generated(data.x_test, x_gen=shown(x_gen))
     feats = (lambda x: fcn_outputs(draws.fcn, x).features.cpu().numpy()) if draws.fcn is not None else (lambda x: None)  # no labels: no FCN
-    return {"real_vs_generated": real_vs_gen,
-            "token_usage_real_vs_generated": plot_token_usage_real_vs_generated(tokens_real.cpu(), draws.uncond.tokens.cpu(), prior.codebook_size),
-            "generated_distribution": plot_distributions(draws.x_test.cpu().numpy(), x_gen.cpu().numpy(), feats(draws.x_test), feats(x_gen),
-                                                         seed=draws.seed),
-            "decoding_stats": plot_decoding_stats(stats.masked_prob.cpu().numpy(), stats.masked_entropy.cpu().numpy())}
+    make = {"real_vs_generated": real_vs_gen,
+            "token_usage_real_vs_generated": lambda: plot_token_usage_real_vs_generated(tokens_real.cpu(), draws.uncond.tokens.cpu(),
+                                                                                        prior.codebook_size),
+            "generated_distribution": lambda: plot_distributions(draws.x_test.cpu().numpy(), x_gen.cpu().numpy(), feats(draws.x_test),
+                                                                 feats(x_gen), seed=draws.seed),
+            "decoding_stats": lambda: plot_decoding_stats(stats.masked_prob.cpu().numpy(), stats.masked_entropy.cpu().numpy())}
+    return {name: safe_figure(name, f) for name, f in make.items()}  # one that cannot be drawn says why; it never ends the run
 
 # %% ../nbs/55_stage2.ipynb #e30d19e6
 def _check_evaluable(data: UCRData, cfg: Stage2Config) -> None:
@@ -316,6 +318,7 @@ def train_stage2(cfg: Stage2Config, # the run
                    "training_time_s": res.training_time_s, "eval_time_s": res.eval_time_s + time.perf_counter() - t0,
                    "n_params": n_params(prior), "device": str(device), "precision": cfg.train.precision, "stage1_dir": str(cfg.stage1_dir)}
         if unused: metrics["ignored_without_labels"] = unused
+        save_figures(figs, out_dir)  # before finishing: a finished run has its figures, and one stopped while saving resumes
         run.finish(metrics)
     return Stage2Result(out_dir, cfg, prior, data, res, metrics, figs)
 

@@ -20,7 +20,7 @@ from .data import batches
 
 # %% auto #0
 __all__ = ['LossFn', 'TrainConfig', 'cosine_lr', 'rng_states', 'set_rng_states', 'save_checkpoint', 'load_checkpoint', 'Logger',
-           'FitResult', 'train_step', 'make_optimizer', 'fit']
+           'FitResult', 'train_step', 'make_optimizer', 'TrainingDiverged', 'fit']
 
 # %% ../nbs/40_train.ipynb #d8339418
 @dataclass(frozen=True)
@@ -47,7 +47,9 @@ class TrainConfig(Config):
         super().__post_init__()
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1: raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
-        if self.lr <= 0: raise ValueError(f"TrainConfig.lr must be > 0, got {self.lr}")
+        if not (math.isfinite(self.lr) and self.lr > 0): raise ValueError(f"TrainConfig.lr must be a finite number > 0, got {self.lr}")
+        for name in ("weight_decay", "grad_clip", "min_lr_ratio"):
+            if not math.isfinite(getattr(self, name)): raise ValueError(f"TrainConfig.{name} must be a finite number, got {getattr(self, name)}")
         if not 0 <= self.seed < 2**32: raise ValueError(f"TrainConfig.seed must be in 0..2**32-1 (NumPy's limit), got {self.seed}")
         if self.checkpoint_every is not None and self.checkpoint_every < 0:
             raise ValueError(f"TrainConfig.checkpoint_every must be >= 0 or None, got {self.checkpoint_every}")
@@ -205,6 +207,20 @@ def _check_same_recipe(path: Path, state: dict, cfg: TrainConfig, extra_state: d
     if diff: raise ValueError(f"{path} was written by a run that differs in {', '.join(diff[:8])}; resuming from it would mix two "
                               "runs: delete it (or choose another run directory) to train from the start")
 
+class TrainingDiverged(ValueError):
+    "Training reached a non-finite loss or weight; the run stops before any checkpoint could keep it."
+
+def _check_finite(model: nn.Module, loss: float | None, epoch: int, step: int, cfg: TrainConfig, ckpt: Path | None) -> None:
+    "Raise `TrainingDiverged` if the epoch's mean loss or any float weight or buffer of `model` is NaN or infinite."
+    bad = (f"the mean loss of epoch {epoch + 1} is {loss}" if loss is not None and not math.isfinite(loss) else
+           next((f"{name} holds non-finite values after epoch {epoch + 1}" for name, t in model.state_dict().items()
+                 if t.is_floating_point() and not bool(torch.isfinite(t).all())), None))
+    if bad is None: return
+    kept = f"{ckpt} keeps the last checkpoint written before it" if ckpt is not None and ckpt.is_file() else "no checkpoint was written"
+    raise TrainingDiverged(f"training diverged at step {step}: {bad}; the run stops ({kept}). Lower the learning rate "
+                           f"(lr={cfg.lr:g} now) and train again from the start, with overwrite=True or in another run directory "
+                           "(a run does not resume under a changed recipe)")
+
 @freed_memory_kept()
 def fit(model: nn.Module, # the model to train (moved to the run's device)
         loss_fn: LossFn, # (model, x, y, generator[, mask]) -> dataclass with a `total` tensor field
@@ -248,6 +264,7 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
 
     def save(epoch: int):
         if ckpt is None: return
+        _check_finite(model, None, epoch - 1, step, cfg, ckpt)  # a checkpoint never keeps NaN weights
         save_checkpoint(ckpt, model=model.state_dict(), optimizer=opt.state_dict(), step=step, epoch=epoch,
                         train_config=cfg.to_dict(), rng=rng_states(g), training_time_s=train_time,
                         eval_time_s=eval_time, eval_metrics=eval_metrics, extra=extra_state or {},
@@ -273,6 +290,7 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
         if device.type == "cuda": torch.cuda.synchronize(device)
         train_time += time.perf_counter() - t0
         last = {k: (v / steps_per_epoch).item() for k, v in epoch_sums.items()}
+        if not math.isfinite(last.get("total", 0.0)): _check_finite(model, last["total"], epoch, step, cfg, ckpt)  # diverged: stop now
         bar.set_postfix(loss=f"{last.get('total', float('nan')):.4f}", refresh=False)
         is_last = epoch + 1 == cfg.epochs
         if eval_fn is not None and (is_last or (cfg.eval_every and (epoch + 1) % cfg.eval_every == 0)):
@@ -285,4 +303,5 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
             bar.close(); save(epoch + 1)
             return FitResult(step, epoch + 1, train_time, eval_time, last, eval_metrics, epoch0)
     bar.close()
+    if ckpt is None: _check_finite(model, None, cfg.epochs - 1, step, cfg, ckpt)  # with a checkpoint, its last save checked
     return FitResult(step, cfg.epochs, train_time, eval_time, last, eval_metrics, epoch0)
