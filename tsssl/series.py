@@ -145,6 +145,9 @@ def _split(n: int, # number of series
     if isinstance(split_seed, bool) or not isinstance(split_seed, (int, np.integer)):
         raise TypeError(f"split_seed must be an int, got {split_seed!r}")
     from sklearn.model_selection import train_test_split
+    if labels is not None and len(one := {_label_key(s) for s in labels}) == 1:
+        raise ValueError(f"every series of {what} has the label {_quote(one.pop())}, a single class; tsssl needs at least two (the probes "
+                         "and the class-conditional prior compare classes): check the label column, or, for unlabeled data, pass no labels")
     strat = labels is not None and bool(stratify)
     key = [_label_key(s) for s in labels] if strat else None
     try: tr, te = train_test_split(np.arange(n), test_size=float(test_fraction), random_state=int(split_seed), stratify=key)
@@ -155,7 +158,28 @@ def _split(n: int, # number of series
                          f"({why}): give the test split yourself (x_test / test_path){', pass stratify=False' if strat else ''}, "
                          "or change test_fraction") from None
     record = {"split": "random", "test_fraction": float(test_fraction), "split_seed": int(split_seed), "stratified": strat}
+    if labels is not None: tr, te, record = _every_class_in_train(tr, te, [_label_key(s) for s in labels], record, what)
     return np.sort(tr), np.sort(te), record
+
+def _every_class_in_train(tr: np.ndarray, # train indices, as the split drew them
+                          te: np.ndarray, # test indices, in the split's (shuffled) order
+                          key: list[str], # the class of each series
+                          record: dict, # the split's record
+                          what: str, # how errors name the data
+                         ) -> tuple[np.ndarray, np.ndarray, dict]:
+    "Move the first test series of each class with no series in train over to train (recorded); an error if the test split would be left empty."
+    have, moved = {key[i] for i in tr}, []
+    for i in te:
+        if key[i] not in have: have.add(key[i]); moved.append(i)
+    if not moved: return tr, te, record
+    if len(moved) == len(te):
+        lost = sorted({key[i] for i in moved})
+        raise ValueError(f"the random split of {what} (split_seed={record['split_seed']}, test_fraction={record['test_fraction']}) put "
+                         f"every series of class{'es' if len(lost) > 1 else ''} {_some(lost)} in the test split, and moving one of each "
+                         "to the train split would leave no test series: change split_seed, raise test_fraction, or give the test "
+                         "split yourself (x_test / test_path)")
+    return (np.concatenate([tr, moved]), te[~np.isin(te, moved)],
+            record | {"kept_in_train": sorted({key[i] for i in moved})})
 
 # %% ../nbs/12_series.ipynb #d280857f
 def _resample(a: np.ndarray, # (c l) series
@@ -290,8 +314,38 @@ def _column(df: pd.DataFrame, spec: Any, role: str, what: str) -> Any:
         if -len(cols) <= spec < len(cols): return cols[spec]
         raise ValueError(f"{role}={spec} is out of range: {what} has {len(cols)} columns (positions 0 to {len(cols) - 1}, or negative from the end)")
     near = _close_names(str(spec), [str(c) for c in cols], n=1)
-    raise ValueError(f"{role}={spec!r} is not a column of {what}; its columns are {cols[:20]}{' ...' if len(cols) > 20 else ''}"
+    raise ValueError(f"{role}={_quote(spec)} is not a column of {what}; its columns are {[_plain(c) for c in cols[:20]]}{' ...' if len(cols) > 20 else ''}"
                      f"{f'. Did you mean {near[0]!r}?' if near else ''}")
+
+def _is_position(c: Any) -> bool: return isinstance(c, (int, np.integer)) and not isinstance(c, bool)
+
+def _selection(spec: Any) -> str:
+    "`value_columns` as the user gave it: runs of positions as range(a, b) (the command line's a:b), else the list."
+    vals = list(spec)
+    if isinstance(spec, range): return repr(spec)
+    if vals and all(_is_position(c) and c >= 0 for c in vals): return _spans([int(c) for c in vals])   # [*range(1, 5), *range(6, 99)]
+    return f"[{_some(vals, 20)}]"
+
+def _value_columns(df: pd.DataFrame, # the table
+                   value_columns: Sequence, # the columns asked for: names or 0-based positions
+                   others: list, # the columns that are not values (label, id, time), left out of the example
+                   what: str, # how errors name the table
+                  ) -> list: # the column labels
+    "The columns `value_columns` names; selecting none, or positions past the last column, is an error naming the selection and the valid positions."
+    n, spec = len(df.columns), list(value_columns)
+    free = [k for k, c in enumerate(df.columns) if c not in others]
+    example = f"; e.g. value_columns={_spans(free)} (every column but {_some(others)})" if free and others else \
+              f"; e.g. value_columns={_spans(free)}" if free else ""
+    valid = f"{what} has {n} columns, positions 0 to {n - 1} (or negative from the end)"
+    if not spec:
+        given = f"value_columns={value_columns!r}" if isinstance(value_columns, range) else "value_columns"
+        raise ValueError(f"{given} selects no column (it is empty; a span a:b, range(a, b), needs a < b): {valid}{example}")
+    if out := [int(c) for c in spec if _is_position(c) and c not in df.columns and not -n <= c < n]:
+        shown = f"{out[0]} to {out[-1]}" if out == list(range(out[0], out[0] + len(out))) and len(out) > 2 else _some(out)
+        raise ValueError(f"value_columns={_selection(value_columns)} reaches past the last column: position{'s' if len(out) > 1 else ''} {shown} "
+                         f"{'do' if len(out) > 1 else 'does'} not exist; "
+                         f"{valid}{example}")
+    return [_column(df, c, "value_columns", what) for c in spec]
 
 def _numeric(df: pd.DataFrame, cols: list, what: str) -> np.ndarray:
     "The given columns as a (rows, columns) float64 array; a cell that is not a number is an error naming it."
@@ -303,7 +357,7 @@ def _numeric(df: pd.DataFrame, cols: list, what: str) -> np.ndarray:
             bad = (num.isna() & ~s.isna() & ~s.astype(str).str.strip().str.lower().isin(_NA)).to_numpy()
             if bad.any():
                 i = int(np.argmax(bad))
-                raise ValueError(f"{what}, row {i} (0-based), column {c!r}: {s.iloc[i]!r} is not a number; every value column must hold "
+                raise ValueError(f"{what}, row {i} (0-based), column {_quote(c)}: {_quote(s.iloc[i])} is not a number; every value column must hold "
                                  "numbers (NaN for a missing value): name the label column with label_column=, or leave that column out")
             s = num
         out[:, k] = s.to_numpy(np.float64, na_value=np.nan)
@@ -354,7 +408,7 @@ def _wide_part(df: pd.DataFrame, label_column: Any, value_columns: Sequence | No
     "One series per row: every column but the label column (and a column of series ids, see above) is a time step."
     lab = None if label_column is None else _column(df, label_column, "label_column", what)
     cols = [c for c in df.columns if lab is None or c != lab] if value_columns is None else \
-           [_column(df, c, "value_columns", what) for c in value_columns]
+           _value_columns(df, value_columns, [] if lab is None else [lab], what)
     if not cols: raise ValueError(f"{what} has no value columns: a wide table needs one numeric column per time step")
     if len(df) == 0: raise ValueError(f"{what} has no rows: a wide table holds one series per row")
     x = _numeric(df, cols, what)
@@ -374,8 +428,7 @@ def _long_part(df: pd.DataFrame, id_column: Any, time_column: Any, label_column:
     tc = None if time_column is None else _column(df, time_column, "time_column", what)
     lab = None if label_column is None else _column(df, label_column, "label_column", what)
     used = [c for c in (idc, tc, lab) if c is not None]
-    cols = [c for c in df.columns if c not in used] if value_columns is None else \
-           [_column(df, c, "value_columns", what) for c in value_columns]
+    cols = [c for c in df.columns if c not in used] if value_columns is None else _value_columns(df, value_columns, used, what)
     if not cols: raise ValueError(f"{what} has no value columns besides the id, time and label columns: give one column per channel")
     if len(df) == 0: raise ValueError(f"{what} has no rows: a long table holds one row per observation")
     codes, ids = pd.factorize(df[idc], sort=False)
@@ -394,7 +447,7 @@ def _long_part(df: pd.DataFrame, id_column: Any, time_column: Any, label_column:
         if (dup := np.flatnonzero((np.diff(codes[order]) == 0) & (np.diff(times[order]) == 0))).size:
             j, at = order[dup[0] + 1], df[tc].iloc[order[dup[0] + 1]]
             at = at.item() if isinstance(at, np.generic) else at
-            raise ValueError(f"{what}: id {ids[codes[j]]!r} has two rows at {tc}={at!r}: keep one row per id and time")
+            raise ValueError(f"{what}: id {_quote(ids[codes[j]])} has two rows at {tc}={_quote(at)}: keep one row per id and time")
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     series = [g.T for g in np.split(_numeric(df, cols, what)[order], bounds)]
     labels = None
@@ -402,12 +455,12 @@ def _long_part(df: pd.DataFrame, id_column: Any, time_column: Any, label_column:
         labels = []
         for k, g in enumerate(np.split(df[lab].to_numpy(object)[order], bounds)):
             if len(u := pd.unique(pd.Series(g, dtype=object))) > 1:
-                raise ValueError(f"{what}: the label column {lab!r} is not constant within id {ids[k]!r} (values {list(u[:5])}): "
+                raise ValueError(f"{what}: the label column {_quote(lab)} is not constant within id {_quote(ids[k])} (values [{_some(list(u))}]): "
                                  "a series has one label, so every row of an id needs the same one")
             labels.append(g[0])
     prep = {"layout": "long", "id_column": _plain(id_column)} | ({} if tc is None else {"time_column": _plain(time_column)}) | \
            {"value_columns": [_plain(c) for c in cols]} | ({} if lab is None else {"label_column": _plain(label_column)})
-    return _Part(series, labels, lambda i: f"id {ids[i]!r} of {what}", prep, what)
+    return _Part(series, labels, lambda i: f"id {_quote(ids[i])} of {what}", prep, what)
 
 def _frame_part(df: Any, label_column: Any, id_column: Any, time_column: Any, value_columns: Sequence | None, what: str) -> _Part:
     "A `_Part` from a wide or (with `id_column`) long DataFrame."

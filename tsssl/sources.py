@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import UCRData, load_ucr, _NA, _close_names
-from .series import _Part, _array_part, _assemble, _frame_part, _id_column, _plain, _quote, _spans
+from .data import OFFLINE_DATASETS, UCRData, load_ucr, _NA, _aeon_route, _as_files, _close_names, _ucr_files
+from .series import _Part, _array_part, _assemble, _frame_part, _id_column, _plain, _quote, _some, _spans
 from .series import UNEQUAL, series_from_arrays, series_from_dataframe  # noqa: F401 (re-exported: the in-memory doors)
 
 # %% auto #0
@@ -210,6 +210,19 @@ def _word_over_numbers(rows: list[tuple[int, list[str]]], pos: int | None) -> bo
     return (first is not None and _number(first) is None and all(v is not None for v in nums)
             and any(not math.isnan(v) for v in nums))
 
+def _not_a_header(path: Path, # the file, for the error
+                  rows: list[tuple[int, list[str]]], # its lines: (line number, cells)
+                 ) -> None:
+    "Refuse header=False for a first line that reads as a header: most of its cells are words over numbers in the line below."
+    if len(rows) < 2: return
+    (line, first), (_, second) = rows[0], rows[1]
+    below = [(a.strip(), b) for a, b in zip(first, second) if _number(b) is not None]   # the columns of numbers
+    words = [a for a, _ in below if _number(a) is None]
+    if not words or len(words) * 2 <= len(below): return
+    raise ValueError(f"{path}: header=False was given, but line {line} looks like a header: {_some(words)} "
+                     f"{'are' if len(words) > 1 else 'is'} not numbers, over numbers in the line below; pass header=True, "
+                     "or leave header out (tsssl then decides from the first line)")
+
 def _ramp_question(path: Path, line: int, ramp: list[str], why: str) -> ValueError:
     "The error for a first line of evenly rising numbers that may be a header or a series."
     shown = ", ".join(ramp) if len(ramp) <= 3 else f"{', '.join(ramp[:3])}, ..., {ramp[-1]}"
@@ -250,6 +263,7 @@ def _read_text(path: Path, # a .csv, .tsv or .txt file, one series per line
     pos = None if label_column is None or isinstance(label_column, str) else int(label_column)
     if pos is not None and not -len(first) <= pos < len(first): _parse_line(first, pos, label_column, path, line0)  # raises: out of range
     skip = None if pos is None else pos % len(first)
+    if header is False: _not_a_header(path, rows)
     if header is None: header = _guess_header(path, rows, pos)
     if header and first[0].strip() == "" and skip != 0:
         raise ValueError(f"{path}, line {line0}: the header row starts with an empty cell, as pandas writes it for the row index "
@@ -294,7 +308,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _read_long_text(path: Path, header: bool | None) -> tuple[pd.DataFrame, dict]:
     "A long-format text file (one row per observation, a header row naming the columns) as a DataFrame, and how its cells were read."
     text = _text(path); sep, commas = _layout(path, text)
-    how = _text_rows(path)[1] if commas else {}     # ';' between the cells, or decimal commas: the decimal mark
+    rows, how = _text_rows(path) if header is False or commas else ([], {})
+    if header is False: _not_a_header(path, rows)   # header=False on a line of column names
+    how = how if commas else {}                     # ';' between the cells, or decimal commas: the decimal mark
     sep = sep or r"\s+"
     try: return pd.read_csv(path, sep=sep, decimal=how.get("decimal", "."), header=None if header is False else 0, encoding="utf-8-sig"), how
     except Exception as e: raise ValueError(f"{path} is not a readable long-format table ({type(e).__name__}: {e})") from e
@@ -327,7 +343,10 @@ def _npz_parts(path: Path) -> tuple[_Part, _Part | None]:
     return train, None if "x_test" not in arr else _array_part(arr["x_test"], arr.get("y_test"), f"{path} (key 'x_test')")
 
 # %% ../nbs/11_sources.ipynb #12e9104f
-def _existing(path: str | os.PathLike, role: str = "file") -> Path:
+def _existing(path: str | os.PathLike, # the file as given
+              role: str = "file", # what errors call it
+              also: Path | None = None, # where else it was looked for (under data_dir), named by the error when neither exists
+             ) -> Path:
     "`path` as a Path to an existing file of a supported type; else an error saying what is wrong."
     p = Path(path).expanduser()
     if p.is_dir(): raise ValueError(f"{p} is a folder, not a {role}: name a file ({', '.join(SUFFIXES)}); for a UCR archive folder pass data_dir")
@@ -336,9 +355,10 @@ def _existing(path: str | os.PathLike, role: str = "file") -> Path:
         raise ValueError(f"{p}: {kind}; tsssl reads {', '.join(SUFFIXES)} files (see File layouts in the docs of tsssl.sources), "
                          "or takes a UCR dataset name such as 'GunPoint'")
     if not p.is_file():
-        if not p.parent.is_dir(): raise FileNotFoundError(f"no {role} {p}: the folder {p.parent} does not exist")
+        where = f"no {role} {path} (resolved to {p.resolve()}{'' if also is None else f'; nor under data_dir: {also.resolve()}'})"
+        if not p.parent.is_dir(): raise FileNotFoundError(f"{where}: the folder {p.parent} does not exist")
         near = _close_names(p.name, sorted(os.listdir(p.parent)), n=1)
-        raise FileNotFoundError(f"no {role} {p} (in {p.parent.resolve()}){f'. Did you mean {near[0]!r}?' if near else ''}")
+        raise FileNotFoundError(f"{where}{f'. Did you mean {near[0]!r}?' if near else ''}")
     return p
 
 def _file_parts(path: Path, label_column: Any, header: bool | None, id_column: Any, time_column: Any,
@@ -407,6 +427,26 @@ def _under(path: str | os.PathLike, data_dir: str | os.PathLike | None) -> Path:
     alt = None if data_dir is None or p.is_absolute() else Path(data_dir).expanduser() / p
     return alt if alt is not None and not p.exists() and alt.exists() else p
 
+def _found(path: str | os.PathLike, data_dir: str | os.PathLike | None, role: str = "file") -> Path:
+    "`_under`, with an error that names the path as given, where it resolves to, and where under `data_dir` it was also looked for."
+    p, given = _under(path, data_dir), Path(path).expanduser()
+    alt = None if data_dir is None or given.is_absolute() else Path(data_dir).expanduser() / given
+    return p if p != given else _existing(path, role, alt)
+
+def _file_route(name: str, # a UCR dataset name
+                data_dir: str | os.PathLike | None, # as for `load_ucr`
+                options: dict, # the files-only options given, name → value
+               ) -> str:
+    "How to load a UCR set as files, so that files-only options apply: the exact options where its TSV files are found."
+    files = _ucr_files(name, data_dir)
+    rest = " ".join(f"{k}={v!r}" for k, v in options.items() if k not in ("label_column", "test_path", "header"))  # the files have no header
+    if files is not None and files[0].suffix == ".tsv":
+        return f"load the set's own files as files, which keeps the official split: {_as_files(*files, rest)}"
+    if files is not None:
+        return f"{files[0]} and {files[1]} are aeon .ts files, which tsssl reads only as a UCR name: save the series as a .csv or .npz and give that file"
+    if name in OFFLINE_DATASETS: return f"load it from a file: {_aeon_route(name)}"
+    return f"give a file path (e.g. data/{name}.csv)"
+
 def load_data(dataset: str | os.PathLike, # a UCR dataset name ("GunPoint") or a file path ("data/mine.csv"; see File layouts)
               data_dir: str | Path | None = None, # UCR archive root for names (see `load_ucr`); also where relative file paths are looked for
               label_column: Any = None, # files: the label column, by 0-based position or header name; None: unlabeled
@@ -424,8 +464,8 @@ def load_data(dataset: str | os.PathLike, # a UCR dataset name ("GunPoint") or a
              ) -> UCRData:
     "The one way in: a file goes to `read_series`, a UCR dataset name to `load_ucr` with its official split."
     if is_file_source(dataset):
-        tp = None if test_path is None else _under(test_path, data_dir)
-        return read_series(_under(dataset, data_dir), label_column, tp, test_fraction, split_seed, unequal, length, stratify,
+        tp = None if test_path is None else _found(test_path, data_dir, "test file")
+        return read_series(_found(dataset, data_dir), label_column, tp, test_fraction, split_seed, unequal, length, stratify,
                            min_length, header, id_column, time_column, value_columns)
     files_only = dict(label_column=label_column, test_path=test_path, length=length, header=header, id_column=id_column,
                       time_column=time_column, value_columns=value_columns)
@@ -434,5 +474,5 @@ def load_data(dataset: str | os.PathLike, # a UCR dataset name ("GunPoint") or a
         given = ", ".join(f"{k}={v!r}" for k, v in files_only.items())
         raise ValueError(f"{given} appl{'ies' if len(files_only) == 1 else 'y'} to files only, but {dataset!r} is a UCR dataset name, "
                          "loaded with the archive's official train/test split: drop "
-                         f"{'it' if len(files_only) == 1 else 'them'}, or give a file path (e.g. data/{dataset}.csv)")
+                         f"{'it' if len(files_only) == 1 else 'them'}, or {_file_route(dataset, data_dir, files_only)}")
     return load_ucr(dataset, data_dir, min_length)

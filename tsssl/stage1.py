@@ -351,7 +351,7 @@ class Stage1Params(Config):
     time_column: str | None = None  # files only: long format, the column ordering a series' rows; None = row order
     value_columns: tuple[int | str, ...] | None = None  # files only: the columns holding values, by header name or 0-based position (a span A:B = A..B-1); None = all others
     header: bool | None = None  # text files only: True = the first line is a header, False = it is a series; None = guess
-    stratify: bool = True  # files only: keep the class proportions in both splits (False: a plain random split, e.g. for a class of one series)
+    stratify: bool = True  # files only: keep the class proportions in both splits (False: a plain random split, e.g. for a class of one series; each class keeps at least one series in train)
     ssl_method: SSLMethod = PLAIN  # "vqvae" = plain VQ-VAE (the empty string of older sweep files reads the same)
     augmentations: tuple[str, ...] | str = "warp"  # names, or a preset: "warp", "slice", "gauss"
     aug_recon_weight: float = 0.1  # λ_aug
@@ -377,7 +377,12 @@ class Stage1Params(Config):
     def to_config(self) -> Stage1Config:
         "The nested run config these parameters describe."
         position = lambda c: int(c) if isinstance(c, str) and c.lstrip("-").isdigit() else c  # from the command line "0" or "-1" arrives as text
-        span = lambda c: range(*map(int, c.split(":"))) if isinstance(c, str) and re.fullmatch(r"\d+:\d+", c) else [position(c)]  # "1:65"
+        def span(c):  # "1:65" -> range(1, 65); an empty span is an error that names what was typed
+            if not (isinstance(c, str) and (m := re.fullmatch(r"(\d+):(\d+)", c))): return [position(c)]
+            if int(m[1]) >= int(m[2]):
+                raise ValueError(f"value_columns={c} selects no column: a span a:b means columns a to b-1, so it needs a < b "
+                                 f"(e.g. value_columns={m[2]}:{m[1]})")
+            return range(int(m[1]), int(m[2]))
         values = None if self.value_columns is None else tuple(v for c in self.value_columns for v in span(c))
         return Stage1Config(dataset=self.dataset, data_dir=self.data_dir, label_column=position(self.label_column), test_path=self.test_path,
                             test_fraction=self.test_fraction, split_seed=self.split_seed, unequal=self.unequal, length=self.length,
