@@ -66,11 +66,13 @@ def _generate(argv: list[str]) -> None:
     a = p.parse_args(argv)
     out = Path(a.output)
     if out.suffix != ".npy": raise ValueError(f"--output {out} would not be a .npy file; name one ending in .npy (np.load reads it back)")
-    if not out.parent.is_dir(): raise FileNotFoundError(f"--output {out}: the folder {out.parent} does not exist; create it first")
+    if out.parent.exists() and not out.parent.is_dir(): raise FileExistsError(f"--output {out}: {out.parent} is a file, not a folder")
     _refuse_existing(out, a.overwrite)
     x = generate(a.run_dir, a.n, class_label=a.class_label, class_index=a.class_index, seed=a.seed, device=a.device,
                  guidance_scale=a.guidance_scale)
-    np.save(out, x); print(f"wrote {x.shape} to {out}")
+    out.parent.mkdir(parents=True, exist_ok=True)  # as export-tokenizer does
+    part = out.with_name(f".{out.stem}.part.npy"); np.save(part, x); os.replace(part, out)  # whole or not at all (Ctrl-C mid-write)
+    print(f"wrote {x.shape} to {out}")
     if np.isnan(x).any():  # a run on padded data: each series ends at a length drawn from the real ones
         ends = (~np.isnan(x).all(axis=1)).sum(axis=-1)
         print(f"the run's data was padded: each series ends at a real series' length ({ends.min()} to {ends.max()} steps here), NaN after it")
@@ -214,7 +216,8 @@ def _option_names() -> set[str]:
     import dataclasses
     from tsssl.stage1 import Stage1Params
     from tsssl.stage2 import Stage2Params
-    return {f.name for cls in (Stage1Params, Stage2Params) for f in dataclasses.fields(cls)}
+    generate = {"class_index", "class_label"}  # `tsssl generate`'s options that the library's advice names
+    return {f.name for cls in (Stage1Params, Stage2Params) for f in dataclasses.fields(cls)} | generate
 
 def main(argv: list[str] | None = None) -> None:
     "The `tsssl` command. Bad input ends with one `tsssl CMD: error: ...` line (exit 2); TSSSL_DEBUG=1 shows the traceback."

@@ -31,6 +31,11 @@ def seed_everything(seed: int, # the one seed of a run
     return torch.Generator().manual_seed(seed)
 
 # %% ../nbs/00_core.ipynb #77b7ae6e
+def _device(name: str) -> torch.device:
+    "`torch.device(name)`, or an error that lists the names tsssl takes (torch's lists twenty device types)."
+    try: return torch.device(name)
+    except RuntimeError as e: raise ValueError(f"unknown device {name!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from e
+
 def resolve_device(device: str | torch.device = "auto", # "auto", "cpu", "cuda", "cuda:1", "mps" or a `torch.device`
                   ) -> torch.device:
     "Turn a device name into a `torch.device`, choosing the best available one for `'auto'`."
@@ -39,8 +44,7 @@ def resolve_device(device: str | torch.device = "auto", # "auto", "cpu", "cuda",
         if torch.cuda.is_available(): return torch.device("cuda")
         if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(): return torch.device("mps")
         return torch.device("cpu")
-    try: dev = torch.device(device)
-    except RuntimeError as e: raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from e
+    dev = _device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} was asked for but torch sees no CUDA GPU here; use device='auto' or 'cpu'")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
@@ -67,7 +71,7 @@ def resolve_precision(precision: str, # "fp32", "bf16" or "auto"
                      ) -> Literal["fp32", "bf16"]:
     "The precision a run uses: `'auto'` becomes bf16 on a CPU that has it natively, else fp32. Explicit bf16 without hardware support warns once."
     if precision == "auto":
-        kind = resolve_device(device).type if str(device) == "auto" else torch.device(device).type
+        kind = resolve_device(device).type if str(device) == "auto" else _device(str(device)).type
         return "bf16" if kind in AUTO_BF16 and bf16_native(device) else "fp32"
     if precision not in ("fp32", "bf16"): raise ValueError(f"unknown precision {precision!r}: use 'fp32', 'bf16' or 'auto'")
     if precision == "bf16" and not bf16_native(device):  # bf16_native is cached: `fit` asks at every step
@@ -302,7 +306,7 @@ def _arg_parser(tp) -> tuple[Callable[[str], Any], int | str | None]:
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
         if type(None) in args:
-            parse, nargs = _arg_parser(inner[0]) if len(inner) == 1 else (str, None)
+            parse, nargs = _arg_parser(inner[0] if len(inner) == 1 else typing.Union[tuple(inner)])  # the rest as one union
             return (lambda s: None if s.lower() == "none" else parse(s)), nargs
         if any(typing.get_origin(a) in (tuple, list) for a in inner): return str, "+"  # a list, or one preset name
         return str, None
@@ -372,7 +376,13 @@ def run_command(prog: str, # how the command names itself, e.g. "tsssl stage1"
     "Run `fn`; a user error ends the process with one `PROG: error: ...` line and status 2, Ctrl-C with one line and 130."
     outer = COMMAND_ENV in os.environ
     if not outer: os.environ[COMMAND_ENV] = shlex.join(sys.argv)  # what runs started below record as their command
-    try: return fn()
+    def one_line(message, category, filename, lineno, file=None, line=None):  # a warning as the command's own line, not Python's two
+        kind = "" if category is UserWarning else f" ({category.__name__})"
+        print(f"{prog}: warning: {as_flags(' '.join(str(message).split()), flags() if flags else ())}{kind}", file=file or sys.stderr)
+    try:
+        with warnings.catch_warnings():  # restores Python's own display afterwards
+            warnings.showwarning = one_line
+            return fn()
     except USER_ERRORS as e:
         if os.environ.get("TSSSL_DEBUG"): raise
         print(error_line(prog, e, flags() if flags else ()), file=sys.stderr)

@@ -349,7 +349,7 @@ class Stage1Params(Config):
     length: int | None = None  # files only: target length for resample or pad; None = the longest series
     id_column: str | None = None  # files only: long format (one row per observation), the column naming each row's series
     time_column: str | None = None  # files only: long format, the column ordering a series' rows; None = row order
-    value_columns: tuple[int | str, ...] | None = None  # files only: the columns holding values, by header name or 0-based position (a span A:B = A..B-1); None = all others
+    value_columns: tuple[int | str, ...] | str | None = None  # files only: the columns holding values, by header name or 0-based position (a span A:B = A..B-1; papermill's -p gives "1:65" or "1:5 6:9" as one text); None = all others
     header: bool | None = None  # text files only: True = the first line is a header, False = it is a series; None = guess
     stratify: bool = True  # files only: keep the class proportions in both splits (False: a plain random split, e.g. for a class of one series; each class keeps at least one series in train)
     ssl_method: SSLMethod = PLAIN  # "vqvae" = plain VQ-VAE (the empty string of older sweep files reads the same)
@@ -383,7 +383,10 @@ class Stage1Params(Config):
                 raise ValueError(f"value_columns={c} selects no column: a span a:b means columns a to b-1, so it needs a < b "
                                  f"(e.g. value_columns={m[2]}:{m[1]})")
             return range(int(m[1]), int(m[2]))
-        values = None if self.value_columns is None else tuple(v for c in self.value_columns for v in span(c))
+        given = self.value_columns
+        if isinstance(given, str):  # one text: positions and spans apart by spaces, else a single column name (which may hold spaces)
+            given = tuple(given.split()) if given.split() and all(re.fullmatch(r"-?\d+|\d+:\d+", t) for t in given.split()) else (given,)
+        values = None if given is None else tuple(v for c in given for v in span(c))
         return Stage1Config(dataset=self.dataset, data_dir=self.data_dir, label_column=position(self.label_column), test_path=self.test_path,
                             test_fraction=self.test_fraction, split_seed=self.split_seed, unequal=self.unequal, length=self.length,
                             id_column=self.id_column, time_column=self.time_column, value_columns=values, header=self.header,

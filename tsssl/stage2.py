@@ -455,6 +455,8 @@ class Stage2Params(Config):
         super().__post_init__()
         for name in ("label_free_disc_iterations", "label_free_pred_iterations", "label_free_enc_iterations"):
             if (v := getattr(self, name)) < 1: raise ValueError(f"{name} must be at least 1 (training steps), got {v}: e.g. {name}=100 for a quick look")
+        for name in ("epochs", "fcn_epochs", "cas_fcn_epochs"):  # not the nested TrainConfig's name, which no option spells
+            if (v := getattr(self, name)) is not None and v < 1: raise ValueError(f"{name} must be at least 1, got {v}: e.g. {name}=25 for a quick look")
         chosen = [f"{k}={v!r}" for k in ("prior", "finetune_codebook", "loss_on") if (v := getattr(self, k)) is not None]
         if self.pairing == "paper" and chosen:  # the pairing would overwrite them without a word, and two run names would train one thing
             raise ValueError(f"pairing='paper' chooses the prior as the thesis ran it for the stage-1 method, so {', '.join(chosen)} "
