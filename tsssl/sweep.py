@@ -48,7 +48,11 @@ def load_sweep(path: str | Path) -> SweepSpec:
     "Read a sweep file; `base_dir` (default: the file's folder) becomes an absolute path."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no sweep file {path}; see configs/sweeps/ for examples")
-    d = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try: d = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:  # the parser names "<unicode string>": name the file, and where it went wrong
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ValueError(f"{path} is not valid YAML{where}: {getattr(e, 'problem', None) or e}; fix the file and run again") from None
     if not isinstance(d, dict): raise ValueError(f"{path} must hold a mapping with name, root and stages")
     return SweepSpec.from_dict({**d, "base_dir": str((path.parent / (d.get("base_dir") or ".")).resolve())})
 
