@@ -256,6 +256,8 @@ def expand_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or it
                 ) -> list[RunSpec]: # every run, stage by stage
     "Check a sweep and expand it into its runs, with deterministic ids and run directories."
     spec = as_sweep(spec); base = Path(spec.base_dir or ".").resolve(); root = _resolve(base, spec.root)
+    if (first := next((p for p in (root, *root.parents) if p.exists()), None)) is not None and not first.is_dir():  # also in a dry run
+        raise FileExistsError(f"sweep {spec.name!r} has root {spec.root}, but {first} is a file, not a folder: choose another root")
     if not spec.stages: raise ValueError(f"sweep {spec.name!r} has no stages (`stages: []`), so it has no runs: list at least one "
                                          "stage (name, notebook, params, axes; see configs/sweeps/smoke.yaml)")
     done: dict[str, list[RunSpec]] = {}
