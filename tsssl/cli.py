@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import run_command
+from .core import atomic_write, run_command
 
 # %% auto #0
 __all__ = ['COMMANDS', 'experiment_notebook', 'main']
@@ -70,8 +70,9 @@ def _generate(argv: list[str]) -> None:
     _refuse_existing(out, a.overwrite)
     x = generate(a.run_dir, a.n, class_label=a.class_label, class_index=a.class_index, seed=a.seed, device=a.device,
                  guidance_scale=a.guidance_scale)
-    out.parent.mkdir(parents=True, exist_ok=True)  # as export-tokenizer does
-    part = out.with_name(f".{out.stem}.part.npy"); np.save(part, x); os.replace(part, out)  # whole or not at all (Ctrl-C mid-write)
+    def write(tmp: Path):
+        with open(tmp, "wb") as f: np.save(f, x)  # a file object: np.save would add ".npy" to the temporary name
+    atomic_write(out, write)  # whole or not at all (Ctrl-C mid-write); makes the folder, as export-tokenizer does
     print(f"wrote {x.shape} to {out}")
     if np.isnan(x).any():  # a run on padded data: each series ends at a length drawn from the real ones
         ends = (~np.isnan(x).all(axis=1)).sum(axis=-1)

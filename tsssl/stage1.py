@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .augment import AugmentConfig, resolve_augmentations
-from .core import Config, atomic_write_json, read_json, resolve_device, utc_now
+from .core import Config, atomic_write, atomic_write_json, read_json, resolve_device, utc_now
 from .data import DATA_DIR_ENV, UCRData, load_ucr, to_device
 from .sources import is_file_source, load_data
 from .ncvqvae import NCVQVAE, stage1_loss
@@ -282,8 +282,7 @@ def save_figures(figures: dict, out_dir: str | Path, dpi: int = 110) -> list[Pat
     "Save each figure as `<out_dir>/<key>.png`, each written whole or not at all (a temporary file, then renamed)."
     paths = []
     for key, fig in figures.items():
-        paths.append(Path(out_dir) / f"{key}.png"); part = paths[-1].with_name(f".{key}.part.png")
-        fig.savefig(part, dpi=dpi); os.replace(part, paths[-1])
+        paths.append(atomic_write(Path(out_dir) / f"{key}.png", lambda tmp: fig.savefig(tmp, dpi=dpi, format="png")))
     return paths
 
 # %% ../nbs/45_stage1.ipynb #68cd1b45
