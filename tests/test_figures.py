@@ -9,6 +9,7 @@ from pathlib import Path
 from tsssl.report import FiguresParams
 
 from tsssl.runs import execute_notebook, finish_run, start_run
+from tsssl.sweep import _record_spec, as_sweep, sweep_run_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 WARP, SLICE = ["window_warp", "amplitude_resize"], ["slice_and_shuffle"]
@@ -17,7 +18,7 @@ WARP, SLICE = ["window_warp", "amplitude_resize"], ["slice_and_shuffle"]
 def _run(root: Path, sweep: str, stage: str, name: str, metrics: dict, config: dict | None = None):
     d = root / sweep / stage / name
     start_run(d, {"name": name, **(config or {})})
-    (d / "sweep.json").write_text(json.dumps({"description": f"fake {sweep}"}))
+    (d / "sweep.json").write_text(json.dumps({"sweep": sweep, "description": f"fake {sweep}"}))
     finish_run(d, metrics)
 
 
@@ -51,6 +52,25 @@ def test_figures_notebook_on_a_fake_store(tmp_path):
     assert set(pd.read_csv(out / "main_table_stage1.csv")["n"]) == {2}  # a sweep named twice still counts each run once
 
 
+def test_runs_of_an_earlier_version_of_a_sweep_are_left_out(tmp_path):
+    "A sweep file changed between two sittings (epochs 2, then 3, same seeds): the tables hold the runs it has now; a warning names the others."
+    root = tmp_path / "sweeps"
+    spec = lambda epochs: as_sweep({"name": "main", "root": str(root / "main"), "base_dir": str(tmp_path), "stages": [
+        {"name": "stage1", "notebook": "stage1.ipynb", "params": {"dataset": "GunPoint", "epochs": epochs}, "axes": {"seed": [1, 2]}}]})
+    for epochs, acc in ((2, 0.5), (3, 0.9)):
+        _record_spec(root / "main", spec(epochs))  # what tsssl sweep records when it runs the file
+        for seed, rid in zip((1, 2), sweep_run_ids(spec(epochs))["stage1"]):
+            _run(root, "main", "stage1", rid, {"dataset": "GunPoint", "ssl_method": "vqvae", "augmentations": WARP, "seed": seed,
+                                               "epochs": epochs, "svm_accuracy": acc, "knn_accuracy": acc})
+    out = tmp_path / "figs"
+    executed = execute_notebook(ROOT / "nbs/experiments/figures.ipynb", tmp_path / "figures.ipynb",
+                                {"sweeps_root": str(root), "main_sweeps": "main", "out_dir": str(out)}, cwd=tmp_path)
+    table = pd.read_csv(out / "main_table_stage1.csv")
+    assert table["n"].tolist() == [2] and table["svm_accuracy"].tolist() == ["0.900 ± 0.000"], table
+    stderr = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []) if o.get("name") == "stderr")
+    assert "2 run(s) of an earlier version of sweep(s) main are left out" in stderr, stderr
+
+
 def test_parameter_cell_matches_figures_params():
     "The notebook's parameters cell and FiguresParams agree on names and defaults (`tsssl figures` reads its defaults there)."
     found = {k: eval(v["default"]) for k, v in pm.inspect_notebook(str(ROOT / "nbs/experiments/figures.ipynb")).items()}
@@ -69,6 +89,10 @@ def test_nothing_to_draw_changes_nothing_and_a_partial_sitting_keeps_captions(tm
     with pytest.raises(pm.PapermillExecutionError, match=r"nothing to draw: .*main \(no finished run\)"):
         execute_notebook(nb, tmp_path / "f1.ipynb", params, cwd=tmp_path)
     assert (out / "CAPTIONS.md").read_text() == before
+    from tsssl.cli import main
+    with pytest.raises(SystemExit) as e:  # the command: one line before the notebook runs, so out_dir/figures.ipynb is not written
+        main(["figures", "--sweeps-root", str(root), "--main-sweeps", "main", "--out-dir", str(out)])
+    assert e.value.code == 2 and not (out / "figures.ipynb").exists()
     with pytest.raises(pm.PapermillExecutionError, match=r"unknown key\(s\) \['main_sweep'\]"):
         execute_notebook(nb, tmp_path / "f2.ipynb", {**params, "main_sweep": "main"}, cwd=tmp_path)
     _run(root, "main", "stage1", "vqvae-1", {"dataset": "GunPoint", "ssl_method": "vqvae", "augmentations": WARP, "seed": 1,

@@ -4,7 +4,7 @@
 
 # %% ../nbs/80_cli.ipynb #58fc6fa2
 from __future__ import annotations
-import argparse, os, sys
+import argparse, os, re, sys
 from pathlib import Path
 
 import numpy as np
@@ -140,16 +140,19 @@ def experiment_notebook(name: str, # "stage1", "stage2" or "figures"
     raise FileNotFoundError(f"no experiment notebook {name!r}: looked in {pkg.parent / 'nbs' / 'experiments'} and {pkg / 'experiments'} "
                             "(reinstall tsssl: its wheel ships them)")
 
-def _relay_warnings(executed) -> None:
-    "Print the warnings an executed notebook wrote to its stderr, so a command-line user sees what a notebook user would."
+_SHOWN_WARNING = re.compile(r"^\S[^\n]*?:\d+: (\w*Warning): (.*?)\n  \S[^\n]*$", re.M | re.S)  # Python's: "file:line: Kind: text", then the source line
+
+def _relay_warnings(executed, prog: str = "tsssl figures") -> None:
+    "Print the warnings an executed notebook wrote to its stderr as the command's own lines, so a command-line user sees what a notebook user would."
     for cell in executed.cells:
-        for o in cell.get("outputs", []):
-            if o.get("output_type") == "stream" and o.get("name") == "stderr" and "Warning" in o.get("text", ""):
-                print(o["text"], end="", file=sys.stderr)
+        text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stderr")
+        for kind, message in _SHOWN_WARNING.findall(text):
+            print(f"{prog}: warning: {message}" + ("" if kind == "UserWarning" else f" ({kind})"), file=sys.stderr)
 
 def _figures(argv: list[str]) -> None:
     import ast
     import papermill as pm
+    from tsssl.report import FiguresParams, require_runs
     from tsssl.runs import execute_notebook
     nb = experiment_notebook("figures")
     p = argparse.ArgumentParser(prog="tsssl figures", description="Write the thesis tables and figures from stored sweep "
@@ -165,10 +168,14 @@ def _figures(argv: list[str]) -> None:
     p.add_argument("--out-dir", help=f"where tables, figures and CAPTIONS.md go (default: {defaults['out_dir']})")
     p.add_argument("--label", help=f"how the captions describe the runs (default: {defaults['label']})")
     a = {k: v for k, v in vars(p.parse_args(argv)).items() if v is not None}
+    require_runs(FiguresParams.from_dict({**defaults, **a}))  # nothing to draw: one line, before out_dir/figures.ipynb is rewritten
     out = Path(a.get("out_dir", defaults["out_dir"]))
     out.mkdir(parents=True, exist_ok=True)
     nb_path = nb.relative_to(Path.cwd()) if Path.cwd() in nb.parents else nb  # no absolute path in the executed copy
-    _relay_warnings(execute_notebook(nb_path, out / "figures.ipynb", a))
+    try: executed = execute_notebook(nb_path, out / "figures.ipynb", a)
+    except pm.PapermillExecutionError as e:  # one line; the executed copy keeps the notebook's traceback
+        raise RuntimeError(f"the figures notebook stopped with {e.ename}: {e.evalue} (traceback in {out / 'figures.ipynb'})") from None
+    _relay_warnings(executed)
     print(f"tables, figures and CAPTIONS.md written to {out}")
 
 def _sweep(argv: list[str]) -> None:

@@ -354,7 +354,8 @@ def as_flags(text: str, # a message that may advise `name=value`
 
 def error_line(prog: str, e: BaseException, flags: Iterable[str] = ()) -> str:
     "The one line a command prints for the error `e` (advice about `flags` spelled as options)."
-    text = str(e) if isinstance(e, (ValueError, OSError)) and str(e) else f"{type(e).__name__}: {e}"
+    message = isinstance(e, KeyError) and len(e.args) == 1 and isinstance(e.args[0], str) and " " in e.args[0]  # a sentence, not a bare key
+    text = e.args[0] if message else str(e) if isinstance(e, (ValueError, OSError)) and str(e) else f"{type(e).__name__}: {e}"
     return f"{prog}: error: {as_flags(' '.join(text.split()), flags)} (TSSSL_DEBUG=1 shows the traceback)"
 
 COMMAND_ENV = "TSSSL_COMMAND"  # the outermost tsssl command, inherited by the notebook kernels (and workers) it starts

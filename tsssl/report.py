@@ -4,7 +4,7 @@
 
 # %% ../nbs/74_report.ipynb #92f4ad02
 from __future__ import annotations
-import re
+import re, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -16,12 +16,13 @@ from .augment import AUGMENTATION_SETS
 from .core import Config
 from .results import load_runs
 from .ssl import PLAIN, ssl_method_name
+from .sweep import sweep_run_ids, sweep_specs
 
 # %% auto #0
 __all__ = ['THESIS_CAS_EPOCHS', 'PRECISIONS', 'augmentation_label', 'is_plain', 'method_label', 'display_label', 'with_labels',
-           'aggregate', 'format_mean_std', 'cas_column', 'split_cas', 'value_range', 'stage2_caption', 'tokenizer_seed',
-           'robustness_deltas', 'precision_comparison', 'format_precision_comparison', 'FiguresParams', 'finished_runs',
-           'require_runs', 'captions_markdown', 'read_captions', 'merge_captions']
+           'aggregate', 'format_mean_std', 'current_runs', 'cas_column', 'split_cas', 'value_range', 'stage2_caption',
+           'tokenizer_seed', 'robustness_deltas', 'precision_comparison', 'format_precision_comparison',
+           'FiguresParams', 'finished_runs', 'require_runs', 'captions_markdown', 'read_captions', 'merge_captions']
 
 # %% ../nbs/74_report.ipynb #f1d5acb2
 def augmentation_label(names) -> str:
@@ -55,12 +56,25 @@ def with_labels(runs: pd.DataFrame) -> pd.DataFrame:
         df["aug_recon_weight"] = df["aug_recon_weight"].fillna(df["stage1.ssl.aug_recon_weight"]) if "aug_recon_weight" in df else df["stage1.ssl.aug_recon_weight"]
     return df
 
+def _warn_repeated_seeds(df: pd.DataFrame, by: Sequence[str]) -> None:
+    "Two runs of one group under the same seed (and the same tokenizer seed) are not two seeds: say so, naming them."
+    seeds = [c for c in ("seed", "stage1.seed") if c in df]
+    if not seeds or not len(df) or not all(c in df for c in by): return
+    dup = df[df.duplicated([*by, *seeds], keep=False)]
+    if not len(dup): return
+    key, rows = next(iter(dup.groupby([*by, *seeds], dropna=False)))
+    ids = ", ".join(rows["run_id"].astype(str)) if "run_id" in rows else f"{len(rows)} rows"
+    warnings.warn(f"{dup.groupby([*by, *seeds], dropna=False).ngroups} group(s) count a seed more than once, so their std is not "
+                  f"over seeds: e.g. {dict(zip([*by, *seeds], key))} in {ids}. Runs of an earlier version of a sweep file are the "
+                  "usual cause (current_runs keeps a sweep's current runs); otherwise add the column that tells them apart to `by`")
+
 def aggregate(df: pd.DataFrame, # finished runs with the `by` columns
               metrics: Sequence[str], # metric columns to summarise
               by: Sequence[str] = ("dataset", "method"),
              ) -> pd.DataFrame:
-    "Mean, std and count of each metric per group (columns `<metric>`, `<metric>_std`, `n`)."
+    "Mean, std and count of each metric per group (columns `<metric>`, `<metric>_std`, `n`); warns when a group counts a seed twice."
     metrics = [m for m in metrics if m in df]
+    _warn_repeated_seeds(df, by)
     g = df.groupby(list(by), dropna=False)[metrics]
     out = g.mean().join(g.std(ddof=1).add_suffix("_std")).join(g.size().rename("n"))
     return out[[c for m in metrics for c in (m, f"{m}_std")] + ["n"]]
@@ -74,6 +88,27 @@ def format_mean_std(agg: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
                         for c in cols}, index=agg.index)  # counts such as n_params print as integers
     out["n"] = agg["n"]
     return out
+
+# %% ../nbs/74_report.ipynb #b2d4f6a1
+def current_runs(runs: pd.DataFrame, # rows of `tsssl.results.load_runs`
+                 sweep_dirs: str | Path | Sequence[str | Path], # the sweep folders (a sweep's root) they were read from
+                ) -> pd.DataFrame:
+    "`runs` without the runs a sweep no longer has (left from an earlier version of its file), with a warning naming them."
+    stale = pd.Series(False, index=runs.index)
+    for d in [sweep_dirs] if isinstance(sweep_dirs, (str, Path)) else sweep_dirs:
+        d = Path(d).resolve()
+        if not (specs := sweep_specs(d)): continue  # never run by tsssl sweep (or before it recorded its spec): all kept
+        ids = {(stage, rid) for spec in specs.values() for stage, rids in sweep_run_ids(spec).items() for rid in rids}
+        for i, run_dir, sweep in zip(runs.index, runs["run_dir"], runs["sweep"]):
+            p = Path(str(run_dir)).resolve()
+            if p.parent.parent == d and sweep in specs: stale[i] = (p.parent.name, p.name) not in ids
+    if stale.any():
+        old = runs[stale]
+        shown = ", ".join(old["run_id"].astype(str)[:4]) + (f" and {len(old) - 4} more" if len(old) > 4 else "")
+        warnings.warn(f"{len(old)} run(s) of an earlier version of sweep(s) {', '.join(sorted(set(old['sweep'])))} are left out "
+                      f"(the sweep as it last ran has no such run): {shown}. Move or delete them if no longer needed")
+    return runs[~stale]
+
 
 # %% ../nbs/74_report.ipynb #9d60a760
 THESIS_CAS_EPOCHS = 1000  # the thesis' CAS classifier recipe

@@ -19,9 +19,9 @@ from .sources import is_file_source
 from .runs import RunDir, axis_label, execute_notebook, run_in_use, run_name, run_status
 
 # %% auto #0
-__all__ = ['HASH_EXCLUDED', 'FORMER_DEFAULTS', 'MAX_INTERRUPTIONS', 'EXECUTORS', 'StageSpec', 'SweepSpec', 'load_sweep',
-           'as_sweep', 'run_hash', 'RunSpec', 'expand_sweep', 'plan_run', 'execute_run', 'slurm_parameters',
-           'visible_gpus', 'local_pool', 'SweepSummary', 'run_sweep', 'main']
+__all__ = ['HASH_EXCLUDED', 'FORMER_DEFAULTS', 'SPECS_DIR', 'MAX_INTERRUPTIONS', 'EXECUTORS', 'StageSpec', 'SweepSpec',
+           'load_sweep', 'as_sweep', 'run_hash', 'RunSpec', 'expand_sweep', 'sweep_specs', 'sweep_run_ids', 'plan_run',
+           'execute_run', 'slurm_parameters', 'visible_gpus', 'local_pool', 'SweepSummary', 'run_sweep', 'main']
 
 # %% ../nbs/73_sweep.ipynb #bf4742b5
 @dataclass(frozen=True)
@@ -227,16 +227,20 @@ def _refuse_duplicates(where: str, runs: list[RunSpec], keys: list[str]) -> None
         raise ValueError(f"{where}: run {r.run_id} {same}: they have the same parameters once the notebook's defaults are "
                          f"filled in{why}; drop one of them from the axes, or the sweep trains it twice")
 
+def _run_id(st: StageSpec, values: dict, parent_id: str | None) -> str:
+    "A run's id: its parent's name (without the parent's hash), a label per axis value, and a hash of what the run is."
+    params = {**st.params, **values}
+    name = run_name(values, parent_id.rsplit("-", 1)[0] if parent_id else None) or st.name
+    hashed = {k: v for k, v in params.items() if k in values or k not in FORMER_DEFAULTS or FORMER_DEFAULTS[k] != v}
+    return f"{name}-{run_hash(Path(st.notebook).name, hashed, parent_id)}"
+
 def _stage_runs(spec: SweepSpec, st: StageSpec, base: Path, root: Path, parents: list[RunSpec | None]) -> list[RunSpec]:
     "The runs of one stage: each parent × each combination of the stage's axes, each checked as its notebook will check it."
     nb = _resolve(base, st.notebook); defaults, cls = _notebook_parameters(nb), _params_class(nb)
     where, runs, keys, bad = f"stage {st.name!r}", [], [], []
     for parent in parents:
         for values in _grids(st.axes, where):
-            params = {**st.params, **values}
-            name = run_name(values, parent.run_id.rsplit("-", 1)[0] if parent else None) or st.name  # the parent's name without its hash
-            hashed = {k: v for k, v in params.items() if k in values or k not in FORMER_DEFAULTS or FORMER_DEFAULTS[k] != v}
-            run_id = f"{name}-{run_hash(nb.name, hashed, parent.run_id if parent else None)}"
+            params, run_id = {**st.params, **values}, _run_id(st, values, parent.run_id if parent else None)
             out_dir = root / st.name / run_id
             paths = {"out_dir": str(out_dir), **({st.parent_param: str(parent.out_dir)} if parent else {})}
             try: resolved = _checked_params(cls, {**defaults, **params, **paths}, base, parent is None or run_status(parent.out_dir) == "finished")
@@ -265,6 +269,38 @@ def expand_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or it
         _check_stage(st, done, _resolve(base, st.notebook))
         done[st.name] = _stage_runs(spec, st, base, root, done[st.depends_on] if st.depends_on else [None])
     return [r for runs in done.values() for r in runs]
+
+# %% ../nbs/73_sweep.ipynb #a1c3e5f1
+SPECS_DIR = "specs"  # <root>/specs/<sweep>.json: the latest file of each sweep that ran under this root
+
+def _spec_file(root: Path, name: str) -> Path: return root / SPECS_DIR / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.json"
+
+def _record_spec(root: Path, spec: SweepSpec) -> None:
+    "Record the sweep as it runs now: the latest sweep under `root`, and this sweep's latest."
+    record = {**spec.to_dict(), "written": utc_now()}
+    atomic_write_json(root / "sweep_spec.json", record); atomic_write_json(_spec_file(root, spec.name), record)
+
+def sweep_specs(sweep_dir: str | Path, # a sweep's root: the folder with its stage folders
+               ) -> dict[str, SweepSpec]: # sweep name -> its spec as it last ran there
+    "The latest spec of each sweep that ran under `sweep_dir`, from what `run_sweep` recorded there (none for a folder it never ran in)."
+    d, found = Path(sweep_dir), {}
+    for f in [*sorted((d / SPECS_DIR).glob("*.json")), d / "sweep_spec.json"]:  # sweep_spec.json alone: a store from before specs/
+        if not f.is_file(): continue
+        try: rec = read_json(f); spec = SweepSpec.from_dict({k: v for k, v in rec.items() if k != "written"})
+        except (ValueError, KeyError, TypeError, OSError) as e:
+            warnings.warn(f"{f} cannot be read as a sweep record ({_message(e)}): every run of that sweep counts as current"); continue
+        found.setdefault(spec.name, spec)
+    return found
+
+def sweep_run_ids(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its YAML file
+                 ) -> dict[str, list[str]]: # stage name -> the run ids of that stage
+    "The ids `expand_sweep` gives the sweep's runs, stage by stage, without reading its notebooks or checking its parameters."
+    spec, ids = as_sweep(spec), {}
+    for st in spec.stages:
+        parents = ids.get(st.depends_on, []) if st.depends_on else [None]
+        ids[st.name] = [_run_id(st, values, p) for p in parents for values in _grids(st.axes, f"stage {st.name!r}")]
+    return ids
+
 
 # %% ../nbs/73_sweep.ipynb #9fc91649
 def _one_line(s: Any, n: int = 160) -> str:
@@ -506,7 +542,7 @@ class SweepSummary:
         lines = [f"  {o['stage']:<{ws}}  {o['run_id']:<{w}}  {o['status']:<8}  {t:>6}  {o['note']}" for o, t in zip(self.outcomes, secs)]
         counts = ", ".join(f"{v} {k}" for k, v in self.counts.items())
         head = f"sweep {self.name}{' (dry run)' if self.dry_run else ''}: {len(self.outcomes)} runs in {self.wall_time_s:.0f} s: {counts}"
-        return "\n".join([head, *lines, head])
+        return "\n".join([head, *lines, *([head] if len(lines) > 20 else [])])  # a long list: the counts again at its end
 
     def __str__(self) -> str: return self.report()
 
@@ -570,7 +606,7 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
     def selected(r: RunSpec) -> bool:  # run now (or in a dry run: would be) if not finished; the other runs are only read
         return (stages is None or r.stage in stages) and (only is None or any(fnmatch.fnmatchcase(r.run_id, p) for p in only))
     log(f"sweep {spec.name}: {len(runs)} runs under {root}; executor {executor}, {max_workers} worker(s)")
-    if not dry_run: atomic_write_json(root / "sweep_spec.json", {**spec.to_dict(), "written": utc_now()})
+    if not dry_run: _record_spec(root, spec)
     outcomes: dict[str, dict] = {}
     with contextlib.ExitStack() as stack:
         pool = None  # the local worker pool, started when first needed, shared by the stages
