@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_sources.ipynb #68bad701
 from __future__ import annotations
-import csv, io, math, os, re
+import csv, io, math, os, re, warnings
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -249,6 +249,24 @@ def _guess_header(path: Path, # the file, for the error
                          f"{k} of its {len(rest)} numbers lie within the range of the values below it")
 
 # %% ../nbs/11_sources.ipynb #5029758f
+def _warn_label_like(series: list[np.ndarray], # (1 l) each, as read
+                     where: str, # the file
+                     names: list[str] | None, # its header's column names
+                    ) -> None:
+    "Read unlabeled, a first or last column of a few whole numbers among fractional values is likely the forgotten label: say so."
+    if len(series) < 4 or any(s.shape[0] != 1 or s.shape[1] != series[0].shape[1] for s in series) or series[0].shape[1] < 3: return
+    a = np.stack([s[0] for s in series])
+    if np.isnan(a).any() or np.all(a == np.round(a)): return  # gaps, or whole numbers everywhere (counts): nothing stands out
+    for col in (0, a.shape[1] - 1):
+        rest, classes = np.delete(a, col, axis=1), np.unique(a[:, col])
+        if np.all(a[:, col] == np.round(a[:, col])) and not np.all(rest == np.round(rest)) and 2 <= len(classes) <= min(20, len(a) // 2):
+            head = f" (headed {names[col]!r})" if names and col < len(names) else ""
+            shown = ", ".join(f"{v:g}" for v in classes[:6]) + (", ..." if len(classes) > 6 else "")
+            warnings.warn(f"{where}: column {col}{head} holds only {len(classes)} distinct whole numbers ({shown}) where the other "
+                          f"columns hold fractions, as a class label would; it is read as a time step of unlabeled series. "
+                          f"If it holds the labels, pass label_column={col if col == 0 else -1}")
+            return
+
 def _read_text(path: Path, # a .csv, .tsv or .txt file, one series per line
                label_column: Any, # an int position (negative from the end of the line) or a header name; None: unlabeled
                header: bool | None, # whether the first line is a header; None: guess (see the rules above)
@@ -294,6 +312,7 @@ def _read_text(path: Path, # a .csv, .tsv or .txt file, one series per line
         if _id_column(np.array([s[0, 0] for s in series]), np.concatenate([s[0, 1:] for s in series]), name,
                       f"column {col} (0-based{f', headed {name!r}' if name else ''}) of {path}", fix + " (the time steps, 0-based)"):
             series, prep = [s[:, 1:] for s in series], prep | {"id_column_left_out": name}
+    if pos is None: _warn_label_like(series, str(path), names)
     return _Part(series, None if pos is None else [lab for _, lab in parsed], lambda i: f"{path}, line {lines[i]}", prep, str(path))
 
 # %% ../nbs/11_sources.ipynb #250c7917
