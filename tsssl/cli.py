@@ -83,7 +83,7 @@ def _evaluate(argv: list[str]) -> None:
     from tsssl.core import read_json
     p = argparse.ArgumentParser(prog="tsssl evaluate", description="Re-evaluate a finished run without changing it: a stage-1 run "
                                 "gets its probes, reconstruction and codebook metrics; a stage-2 run its FID, IS and CAS. Only --figures writes: "
-                                "the stage-1 figures, into the run directory.")
+                                "the run's figures, into its directory.")
     p.add_argument("run_dir", help="a finished stage-1 or stage-2 run directory")
     p.add_argument("--device", default="auto")
     p.add_argument("--probe-protocol", choices=("leak_free", "both"), default="leak_free",
@@ -95,8 +95,8 @@ def _evaluate(argv: list[str]) -> None:
     scorer.add_argument("--fcn-checkpoint", default=None, help="stage 2: FID and IS only (no CAS) under the reference's pretrained "
                         "FCN of the dataset (a supervised_FCN checkpoint such as ECG5000.ckpt, from its figshare archive): the "
                         "network the thesis' FIDs were measured with")
-    p.add_argument("--figures", action="store_true", help="stage 1: also draw its figures into the run directory (for runs made "
-                   "with draw_figures=False, e.g. in a sweep)")
+    p.add_argument("--figures", action="store_true", help="also draw the run's figures again into its directory (a stage-1 run made "
+                   "with draw_figures=False, e.g. in a sweep; a figure that could not be drawn before)")
     a = p.parse_args(argv)
     from tsssl.runs import RunDir, run_kind
     rd = RunDir(a.run_dir)
@@ -104,20 +104,18 @@ def _evaluate(argv: list[str]) -> None:
     stage2 = run_kind(cfg, status=rd.read_status()) == "stage2"  # the kind the run recorded (older runs: from its config)
     rescoring = a.fcn_seed is not None or a.fcn_checkpoint is not None
     if rescoring and not stage2: raise ValueError(f"--fcn-seed and --fcn-checkpoint score a stage-2 run's samples; {a.run_dir} is not a stage-2 run")
-    if stage2 and (a.figures or a.probe_protocol != "leak_free"):  # stage-1 options: say so rather than ignore them
-        given = [f for f, on in (("--figures", a.figures), (f"--probe-protocol {a.probe_protocol}", a.probe_protocol != "leak_free")) if on]
-        raise ValueError(f"{' and '.join(given)} re-evaluate a stage-1 run, and {a.run_dir} is a stage-2 run: give its stage-1 run "
-                         f"({cfg.get('stage1_dir')}) for those, or leave them out")
+    if stage2 and a.probe_protocol != "leak_free":  # a stage-1 option: say so rather than ignore it
+        raise ValueError(f"--probe-protocol {a.probe_protocol} re-evaluates a stage-1 run, and {a.run_dir} is a stage-2 run: give its "
+                         f"stage-1 run ({cfg.get('stage1_dir')}) for it, or leave it out")
+    if rescoring and a.figures: raise ValueError("--figures redraws a run's own figures: leave out --fcn-seed and --fcn-checkpoint with it")
     if stage2 and rescoring:
         from tsssl.stage2 import Stage2Config, rescore
         recipe = None if a.fcn_seed is None else Stage2Config.from_dict(cfg).fcn.replace(seed=a.fcn_seed)
         metrics = rescore(a.run_dir, fcn=recipe, device=a.device, fcn_checkpoint=a.fcn_checkpoint)
     elif stage2:
-        from tsssl.stage1 import stage1_config
-        from tsssl.stage2 import evaluate_prior, load_stage2
-        prior, s2, info = load_stage2(a.run_dir, a.device)
-        data = stage1_config(s2.stage1_dir).load_data()  # the data the run used, found the same way
-        metrics = evaluate_prior(prior, data, s2, next(prior.parameters()).device, seed=s2.train.seed)
+        from tsssl.stage2 import reevaluate
+        metrics, saved = reevaluate(a.run_dir, a.device, figures=a.figures)
+        if a.figures: print("figures:", ", ".join(p.name for p in saved), file=sys.stderr)
     else:
         from tsssl.data import to_device
         from tsssl.stage1 import reload_stage1, save_figures, stage1_figures

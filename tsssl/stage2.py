@@ -26,7 +26,7 @@ from .vqvae import n_params
 
 # %% auto #0
 __all__ = ['Stage2Config', 'paper_pairing', 'Stage2Result', 'RealLengths', 'PriorDraws', 'evaluate_prior', 'stage2_figures',
-           'train_stage2', 'stage2_config', 'load_stage2', 'rescore', 'generate', 'Stage2Params']
+           'train_stage2', 'stage2_config', 'load_stage2', 'reevaluate', 'rescore', 'generate', 'Stage2Params']
 
 # %% ../nbs/55_stage2.ipynb #77e08436
 @dataclass(frozen=True)
@@ -343,6 +343,17 @@ def load_stage2(run_dir: str | Path, # a finished stage-2 run directory
     prior = MaskGIT(tok, len(info["class_names"]), cfg.prior).to(dev)
     prior.load_state_dict(load_checkpoint(rd.checkpoint, map_location=dev)["model"])
     return prior.eval(), cfg, info
+
+def reevaluate(run_dir: str | Path, # a finished stage-2 run directory
+               device: str = "auto",
+               figures: bool = False, # also draw the run's figures again, into its directory
+              ) -> tuple[dict, list[Path]]: # (the metrics, the figure files written)
+    "A finished stage-2 run evaluated again as it was (its prior, data and seed: the same draws; the CAS classifier trained afresh); nothing else in the run changes."
+    prior, cfg, _ = load_stage2(run_dir, device)
+    data = stage1_config(cfg.stage1_dir).load_data()  # the data the run used, found the same way
+    check_same_data(cfg.stage1_dir, data, "re-evaluating this stage-2 run")
+    metrics, draws = _evaluate(prior, data, cfg, next(prior.parameters()).device, seed=cfg.train.seed)
+    return metrics, save_figures(stage2_figures(prior, data, draws), run_dir) if figures else []
 
 def rescore(run_dir: str | Path, # a finished stage-2 run directory, trained on labelled data
             fcn: FCNConfig | None = None, # the evaluator's recipe; None: the run's own (another seed trains another evaluator)
