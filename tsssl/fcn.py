@@ -17,7 +17,7 @@ import tsssl
 from .core import atomic_write, cache_path, resolve_device, seed_everything
 from .fused import BatchNormAct1d
 from .linear import Linear
-from .train import TrainConfig, fit
+from .train import TrainConfig, TrainingDiverged, fit
 
 # %% auto #0
 __all__ = ['same_padding', 'ConvBlock', 'FCN', 'FCNConfig', 'as_series', 'as_labels', 'FCNLoss', 'fcn_loss', 'train_fcn',
@@ -122,8 +122,13 @@ def train_fcn(x_train: np.ndarray | Tensor, # (n c l) real training series
     if len(x) == 0: raise ValueError("train_fcn needs at least one training series")
     seed_everything(cfg.seed)  # the initial weights depend on the seed only
     model = FCN(x.shape[1], n_classes)
-    fit(model, fcn_loss, x, y, cfg.replace(device=str(resolve_device(device)), progress=progress), checkpoint_path=checkpoint_path,
-        extra_state=extra_state)
+    try: fit(model, fcn_loss, x, y, cfg.replace(device=str(resolve_device(device)), progress=progress), checkpoint_path=checkpoint_path,
+             extra_state=extra_state)
+    except TrainingDiverged as e:  # inside a stage-2 run, fit's advice (lr=...) would read as the prior's learning rate: name the FCN's
+        raise TrainingDiverged(f"the FCN classifier (the FID/IS evaluator, or the CAS classifier on generated series) diverged at step "
+                               f"{e.step}: {e.what}. Its recipe is an FCNConfig (learning rate {cfg.lr:g}); check its training series "
+                               "for extreme values, or give it a lower learning rate in Stage2Config.fcn (the CAS classifier "
+                               "uses the same recipe)", e.what, e.step) from None
     return model.eval()
 
 # %% ../nbs/51_fcn.ipynb #1edfa92a

@@ -209,6 +209,8 @@ def _check_same_recipe(path: Path, state: dict, cfg: TrainConfig, extra_state: d
 
 class TrainingDiverged(ValueError):
     "Training reached a non-finite loss or weight; the run stops before any checkpoint could keep it."
+    def __init__(self, message: str, what: str = "", step: int = 0):
+        super().__init__(message); self.what, self.step = what, step  # what went non-finite, and at which step
 
 def _check_finite(model: nn.Module, loss: float | None, epoch: int, step: int, cfg: TrainConfig, ckpt: Path | None) -> None:
     "Raise `TrainingDiverged` if the epoch's mean loss or any float weight or buffer of `model` is NaN or infinite."
@@ -219,7 +221,7 @@ def _check_finite(model: nn.Module, loss: float | None, epoch: int, step: int, c
     kept = f"{ckpt} keeps the last checkpoint written before it" if ckpt is not None and ckpt.is_file() else "no checkpoint was written"
     raise TrainingDiverged(f"training diverged at step {step}: {bad}; the run stops ({kept}). Lower the learning rate "
                            f"(lr={cfg.lr:g} now) and train again from the start, with overwrite=True or in another run directory "
-                           "(a run does not resume under a changed recipe)")
+                           "(a run does not resume under a changed recipe)", bad, step)
 
 @freed_memory_kept()
 def fit(model: nn.Module, # the model to train (moved to the run's device)
