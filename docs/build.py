@@ -7,8 +7,10 @@
    defines: the `show_doc` signature and docstring, and the docments as a parameter table. Backticked
    names of exported symbols in markdown link to their reference. A _toc.yml groups the pages by the
    numbered decades of the file names (00 core, 10 data, ...), so a new notebook gets a page by itself.
-2. Build: Jupyter Book 1 (Sphinx + myst-nb), notebooks not executed, warnings are errors (nitpicky),
-   into _docs/html (search: _docs/html/search.html).
+2. Build: Jupyter Book 1 (Sphinx + myst-nb), warnings are errors (nitpicky), into _docs/html (search:
+   _docs/html/search.html). Notebooks are shown as stored (without outputs), except the home page: its
+   cells run in the staging folder, from nbs/ as `make readme` runs them, so it shows the committed
+   results in figures/ and the quick start's outputs (about a minute on a CPU).
 3. Check: every notebook has its page, every exported symbol is documented, no `#|` line leaked, and
    every internal link (href/src, fragment included) in the HTML resolves. Any failure exits non-zero.
 """
@@ -545,6 +547,26 @@ def stage(pages: list[Page], stage_dir: Path = STAGE) -> dict:
     return stats
 
 
+HOME = "index"  # the page whose cells run at build time
+HOME_READS = ("figures/main", "figures/cpu", "figures/thesis")  # the committed results its cells show
+
+
+def execute_home(stage_dir: Path = STAGE, nbs: Path = NBS) -> None:
+    "Run the staged home page's cells from `nbs` (its paths are relative to it), keeping their outputs in the staged copy."
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    p = stage_dir / f"{HOME}.ipynb"
+    nb = nbformat.read(p, as_version=4)
+    from tsssl.runs import _kernel_manager_class  # encrypted kernel sockets where jupyter and zmq have them, as for every run
+    kmc = {"kernel_manager_class": k} if (k := _kernel_manager_class()) else {}
+    try: NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(nbs)}}, **kmc).execute()
+    except CellExecutionError as e:
+        raise SystemExit(f"docs: a cell of the home page ({nbs / HOME}.ipynb) failed when run from {nbs}: "
+                         f"{str(e).strip().splitlines()[-1]}") from None
+    nbformat.write(nb, p)
+
+
 # ----------------------------------------------------------------------------------------------- build
 def sphinx_build(stage_dir: Path = STAGE, out: Path = OUT, quiet: bool = True) -> None:
     "Jupyter Book 1 (Sphinx) build of the staged pages into `out`/html; warnings (nitpicky) are errors."
@@ -621,10 +643,11 @@ def check_site(pages: list[Page], html_dir: Path = HTML_DIR) -> list[str]:
 
 # ----------------------------------------------------------------------------------------------- main
 def fingerprint(pages: list[Page]) -> str:
-    "A hash of everything a build reads: the notebooks, docs/, the library and the tool versions."
+    "A hash of everything a build reads: the notebooks, docs/, the library, the results the home page shows and the tool versions."
     h = hashlib.sha256()
     files = [pg.src for pg in pages] + sorted(p for p in DOCS.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     files += sorted((ROOT / LIB).glob("*.py"))
+    files += sorted(p for d in HOME_READS for p in (ROOT / d).rglob("*") if p.is_file())  # the home page shows them
     for p in files:
         h.update(str(p).encode() + b"\0" + p.read_bytes() + b"\0")
     from importlib.metadata import version
@@ -664,6 +687,7 @@ def main(argv: list[str] | None = None) -> int:
         if not reused:
             stamp.unlink(missing_ok=True)
             n_api = sum(stage(pages, args.stage).values())
+            if any(pg.docname == HOME for pg in pages): execute_home(args.stage, args.nbs.resolve())
             sphinx_build(args.stage, args.out, quiet=not args.verbose)
         problems = check_site(pages, html_dir)
         for p in problems: print(f"docs: {p}", file=sys.stderr)

@@ -40,7 +40,7 @@ build = _load_build()
 def site() -> Path:
     "The built and checked site (built now unless a build from the same inputs is already there)."
     r = subprocess.run([sys.executable, str(ROOT / "docs" / "build.py"), "--reuse"], cwd=ROOT,
-                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1200)  # the home page's cells run: a minute or more
     assert r.returncode == 0, f"docs build failed:\n{r.stdout[-4000:]}\n{r.stderr[-8000:]}"
     return HTML
 
@@ -70,6 +70,9 @@ def test_site_has_no_broken_link_nor_directive(site):
     assert "dataset name as in the UCR archive" in data  # a docment of load_ucr, in its parameter table
     assert "#| export" not in data and "default_exp" not in data
     assert "from fastcore.test import" not in data  # a `#| hide` cell
+    home = (site / "index.html").read_text()  # its cells ran: the committed results and the quick start's outputs show
+    summary = (ROOT / "figures" / "main" / "summary.md").read_text().splitlines()[2].split("|")[2].strip()  # a cell of the table's first row
+    assert home.count("<img") >= 3 and summary in home and "UCRData(GunPoint" in home, summary
 
 
 def test_checker_finds_broken_links_and_missing_pages(tmp_path):
