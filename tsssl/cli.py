@@ -58,10 +58,11 @@ def _generate(argv: list[str]) -> None:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--class-label", default=None, help="a class name as the data spells it (e.g. 1 on GunPoint is the class named '1'); default: unconditional")
     which.add_argument("--class-index", type=int, default=None, help="instead of a name: the class's position in the sorted class names (0-based)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--guidance-scale", type=float, default=None, help="classifier-free guidance for a class's samples (default: the run's)")
+    p.add_argument("--seed", type=int, default=0, help="the samples are a function of the seed: the same seed, the same series (default 0)")
+    p.add_argument("--guidance-scale", type=float, default=None, help="classifier-free guidance for a class's samples, 1 = none (default: the run's)")
     p.add_argument("--device", default="auto")
-    p.add_argument("-o", "--output", default="generated.npy", help="where to write the (n, channels, length) array")
+    p.add_argument("-o", "--output", default="generated.npy", help="where to write the (n, channels, length) array (default: generated.npy "
+                   "in the current folder)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     a = p.parse_args(argv)
     out = Path(a.output)
@@ -100,6 +101,7 @@ def _evaluate(argv: list[str]) -> None:
     a = p.parse_args(argv)
     from tsssl.runs import RunDir, run_kind
     rd = RunDir(a.run_dir)
+    if not Path(a.run_dir).is_dir(): raise FileNotFoundError(f"no run directory {a.run_dir}: give a finished stage-1 or stage-2 run directory")
     cfg = read_json(rd.config) if rd.config.is_file() else {}
     stage2 = run_kind(cfg, status=rd.read_status()) == "stage2"  # the kind the run recorded (older runs: from its config)
     rescoring = a.fcn_seed is not None or a.fcn_checkpoint is not None

@@ -14,10 +14,10 @@ import torch
 
 # %% auto #0
 __all__ = ['AUTO_BF16', 'WATCH_FIELDS', 'USER_ERRORS', 'COMMAND_ENV', 'seed_everything', 'resolve_device', 'bf16_native',
-           'resolve_precision', 'cpu_name', 'cache_path', 'freed_memory_kept', 'atomic_write', 'atomic_write_text',
-           'atomic_write_json', 'read_json', 'measured_once', 'utc_now', 'Config', 'config_differences',
-           'params_from_namespace', 'add_config_arguments', 'as_flags', 'error_line', 'launching_command',
-           'run_command']
+           'resolve_precision', 'cpu_name', 'cache_path', 'freed_memory_kept', 'available_memory', 'check_fits',
+           'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json', 'measured_once', 'utc_now', 'Config',
+           'config_differences', 'params_from_namespace', 'add_config_arguments', 'as_flags', 'error_line',
+           'launching_command', 'run_command']
 
 # %% ../nbs/00_core.ipynb #a82553ec
 def seed_everything(seed: int, # the one seed of a run
@@ -127,6 +127,24 @@ def freed_memory_kept():
         if switch:
             for param, value in _GLIBC_DEFAULTS.items(): libc.mallopt(param, value)
             libc.malloc_trim(0)
+
+# %% ../nbs/00_core.ipynb #f1a3c5e8
+def available_memory() -> int | None:
+    "Bytes of memory available for new allocations now (Linux's MemAvailable), or None where the system does not say."
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"): return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError): pass
+    return None
+
+def check_fits(n_bytes: float, # a lower bound of what the request needs
+               what: str, # the request, e.g. "1000000000 generated series of 1 x 150 values"
+               fix: str, # what to do instead
+              ) -> None:
+    "Refuse (ValueError), before any work, a request that cannot fit in the memory available now."
+    if (free := available_memory()) is not None and n_bytes > free:
+        raise ValueError(f"{what} need at least {n_bytes / 2**30:.1f} GiB of memory, and {free / 2**30:.1f} GiB is available now: {fix}")
+
 
 # %% ../nbs/00_core.ipynb #92858678
 def _to_jsonable(o: Any) -> Any:
@@ -390,7 +408,7 @@ def run_command(prog: str, # how the command names itself, e.g. "tsssl stage1"
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         if os.environ.get("TSSSL_DEBUG"): raise
-        print(f"{prog}: interrupted" + ("; a run keeps its last checkpoint: the same command resumes it" if resumable else ""), file=sys.stderr)
+        print(f"{prog}: interrupted" + ("; the same command resumes a run from its last checkpoint (from the start if none was written yet)" if resumable else ""), file=sys.stderr)
         raise SystemExit(130) from None
     finally:
         if not outer: os.environ.pop(COMMAND_ENV, None)

@@ -263,7 +263,9 @@ def load_reference_fcn(path: str | Path, # a `supervised_FCN` checkpoint: `<Data
     path, first = Path(path), "layers.0.layers.0.weight"
     if not path.is_file(): raise FileNotFoundError(f"{path} not found: give the path of a supervised_FCN checkpoint such as ECG5000.ckpt")
     try: sd = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e: raise ValueError(f"{path} cannot be read as a PyTorch checkpoint ({type(e).__name__}: {e})") from None
+    except Exception as e:  # torch's own message is paragraphs of advice on loading unsafely, which tsssl never does: name the kind only
+        raise ValueError(f"{path} cannot be read as a PyTorch checkpoint of tensors (torch.load failed with {type(e).__name__}): "
+                         "give a supervised_FCN checkpoint such as ECG5000.ckpt") from None
     if isinstance(sd, dict) and isinstance(sd.get("state_dict"), dict): sd = sd["state_dict"]  # a Lightning checkpoint
     hits = [k for k in sd if isinstance(k, str) and k.endswith(first)] if isinstance(sd, dict) else []
     if len(hits) != 1: raise ValueError(f"{path} is not a supervised_FCN FCNBaseline checkpoint: it has no (single) {first!r}")

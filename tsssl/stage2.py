@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from .core import Config, atomic_write_json, read_json, resolve_device, resolve_precision, seed_everything
+from .core import Config, atomic_write_json, check_fits, read_json, resolve_device, resolve_precision, seed_everything
 from .data import TensorData, UCRData, to_device, valid_mask
 from .fcn import FCN, FCNConfig, evaluator_for, fcn_accuracy, fcn_outputs, load_reference_fcn
 from .gen_metrics import cas, cas_class_counts, generation_metrics
@@ -269,6 +269,9 @@ def _check_evaluable(data: UCRData, cfg: Stage2Config) -> None:
         off = "; or turn the label-free metrics off (label_free_metrics=False)" if cfg.label_free is not None else ""
         raise ValueError(f"{', '.join(small)} series, but {what} at least {need} per set: hold out more series for testing in stage 1 "
                          f"(test_fraction or test_path), or draw more (n_samples){off}")
+    n, (c, length) = sizes["the generated set (n_samples)"], data.x_test.shape[1:]
+    check_fits(n * c * length * 4, f"{n} generated series of {c} x {length} values",
+               "draw fewer (n_samples; by default as many as the test series)")  # refused before training, not after it
 
 def _unused_without_labels(cfg: Stage2Config) -> list[str]:
     "The settings of `cfg`, changed from their defaults, that only labelled data uses (as `name=value`, the stage-2 parameters' names)."
@@ -300,6 +303,9 @@ def train_stage2(cfg: Stage2Config, # the run
     check_same_data(cfg.stage1_dir, data); _check_evaluable(data, cfg)  # before the run directory is touched
     if data.labeled: unused = []
     _warn_unused(unused)
+    if not data.labeled and cfg.label_free is None:
+        warnings.warn("the data has no labels and the label-free metrics are off, so this run measures no sample quality (FID, IS and "
+                      "CAS need labels): turn the label-free metrics on (label_free_metrics=True) to score its samples", stacklevel=2)
     with logged_run(out_dir, cfg, wandb_project, overwrite=overwrite, kind="stage2", parent=cfg.stage1_dir) as run:
         rd = RunDir(out_dir)
         torch.manual_seed(cfg.train.seed)
@@ -424,6 +430,8 @@ def generate(run_dir: str | Path, # a finished stage-2 run directory
         if isinstance(class_index, bool) or not isinstance(class_index, (int, np.integer)) or not 0 <= class_index < len(names):
             raise ValueError(f"class_index must be an integer in 0..{len(names) - 1} (classes {names}), got {class_index!r}")
         class_label = int(class_index)
+    c, length = prior.tokenizer.cfg.in_channels, prior.tokenizer.cfg.length
+    check_fits(3 * n * c * length * 4, f"{n} generated series of {c} x {length} values", "generate fewer at a time (n)")  # x, scaled, copied
     dev = next(prior.parameters()).device
     g = torch.Generator(device=dev).manual_seed(seed)
     lengths = _recorded_lengths(run_dir, cfg, info)
@@ -450,7 +458,7 @@ class Stage2Params(Config):
     guidance_scale: float = 1.0  # classifier-free guidance weight for class-conditional samples; 1 = none
     n_samples: int | None = None  # None = the test-set size
     fcn_epochs: int = 1000  # evaluator epochs: the thesis recipe (fewer for a quick look; the evaluator is cached per dataset and recipe)
-    cas_fcn_epochs: int | None = None  # None = fcn_epochs; a CAS from fewer than the thesis' 1000 is reported as cas_accuracy_<E>ep in tables
+    cas_fcn_epochs: int | None = None  # None = fcn_epochs (the thesis' 1000: most of a CPU run, ~25 min for GunPoint on 2 cores); a CAS from fewer is reported as cas_accuracy_<E>ep
     cas_precision: Literal["fp32", "bf16", "auto", "prior"] = "prior"  # the CAS classifier's; "prior": as the prior trains (the FID/IS evaluator stays fp32)
     label_free_metrics: bool = True  # also the discriminative and predictive scores and Context-FID (tsssl.labelfree)
     label_free_disc_iterations: int = LabelFreeConfig.disc_iterations  # training steps of the discriminative score's GRU (TimeGAN: 2000)
