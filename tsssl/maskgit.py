@@ -455,8 +455,8 @@ def sample(self: MaskGIT, n: int, # number of samples
     tau = cfg.choice_temperature if choice_temperature is None else choice_temperature
     if chunk_size is None: chunk_size = 1024 if dev.type == "cuda" else 128
     if n < 1 or T < 1 or chunk_size < 1: raise ValueError(f"n, T and chunk_size must be >= 1, got {n}, {T}, {chunk_size}")
-    if not (math.isfinite(w) and tau >= 0):  # NaN or infinite weights give degenerate (identical) samples without an error
-        raise ValueError(f"guidance_scale must be a finite number and choice_temperature one >= 0, got {w} and {tau}")
+    if not math.isfinite(w): raise ValueError(f"guidance_scale={w} is not a finite number: give a finite one (1 = no guidance)")  # NaN, inf: degenerate samples
+    if not tau >= 0: raise ValueError(f"choice_temperature must be a number >= 0, got {tau}")
     if class_label is None: y, w = torch.full((n,), self.n_classes, dtype=torch.long, device=dev), 1.0
     else:
         if self.n_classes == 0: raise ValueError("this prior was trained without labels: it samples unconditionally only (class_label=None)")

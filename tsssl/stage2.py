@@ -416,7 +416,7 @@ def generate(run_dir: str | Path, # a finished stage-2 run directory
         raise ValueError(f"seed must be a non-negative integer (the samples are a function of it), got {seed!r}")
     if guidance_scale is not None and guidance_scale != 1 and class_label is None and class_index is None:
         warnings.warn(f"guidance_scale={guidance_scale} steers class-conditional samples only; these are unconditional, so it is ignored "
-                      "(give class_label or class_index to use it)", stacklevel=2)
+                      "(give class_label=NAME or class_index=K to use it)", stacklevel=2)
     prior, cfg, info = load_stage2(run_dir, device)
     names = list(info["class_names"])
     if not names and (class_label is not None or class_index is not None):
@@ -428,7 +428,8 @@ def generate(run_dir: str | Path, # a finished stage-2 run directory
         class_label = names.index(str(class_label))
     elif class_index is not None:
         if isinstance(class_index, bool) or not isinstance(class_index, (int, np.integer)) or not 0 <= class_index < len(names):
-            raise ValueError(f"class_index must be an integer in 0..{len(names) - 1} (classes {names}), got {class_index!r}")
+            raise ValueError(f"{class_index!r} is not a class position of this run: pass class_index=K with K in 0..{len(names) - 1} "
+                             f"(its classes, in that order: {names})")
         class_label = int(class_index)
     c, length = prior.tokenizer.cfg.in_channels, prior.tokenizer.cfg.length
     check_fits(3 * n * c * length * 4, f"{n} generated series of {c} x {length} values", "generate fewer at a time (n)")  # x, scaled, copied
