@@ -193,6 +193,8 @@ def _cas_set(prior: MaskGIT, data: UCRData, cfg: Stage2Config, g: torch.Generato
     y_syn = torch.repeat_interleave(torch.arange(data.n_classes, device=device), torch.as_tensor(counts, device=device))
     return y_syn, _sample(prior, len(y_syn), g, RealLengths.of(data), y_syn)
 
+def _evaluator_name(recipe: FCNConfig) -> str: return f"tsssl FCN, {recipe.epochs} epochs, seed {recipe.seed}"  # metrics.json's `evaluator`
+
 def _labelled_metrics(prior: MaskGIT, data: UCRData, td: TensorData, cfg: Stage2Config, n: int, seed: int, g: torch.Generator,
                       cas_checkpoint: Path | None = None,
                      ) -> tuple[dict, FCN, SampleOutput, float, torch.Tensor, SampleOutput]:
@@ -205,8 +207,9 @@ def _labelled_metrics(prior: MaskGIT, data: UCRData, td: TensorData, cfg: Stage2
     cas_cfg = cfg.cas_fcn()
     cas_acc = cas(syn.x.float(), y_syn, td.x_test, td.y_test, data.n_classes, cas_cfg, device=device, checkpoint_path=cas_checkpoint,
                   extra_state={"cas_set": {"tokens": syn.tokens, "x": syn.x, "y": y_syn}})
-    metrics = {**gm, "cas_accuracy": cas_acc, "real_fcn_accuracy": real_acc, "n_cas_train": int(len(y_syn)),
-               "fcn_epochs": cfg.fcn.epochs, "cas_fcn_epochs": cas_cfg.epochs, "cas_precision": cas_cfg.precision}
+    metrics = {**gm, "cas_accuracy": cas_acc, "real_fcn_accuracy": real_acc, "n_cas_train": int(len(y_syn)), "evaluator": _evaluator_name(cfg.fcn),
+               "fcn_epochs": cfg.fcn.epochs, "cas_fcn_epochs": cas_cfg.epochs, "cas_precision": cas_cfg.precision,
+               "guidance_scale": cfg.prior.guidance_scale}  # the CAS set's class-conditional samples were drawn with it
     return metrics, fcn, uncond, sample_time, y_syn, syn
 
 def _evaluate(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.device, seed: int = 0,
@@ -378,7 +381,7 @@ def rescore(run_dir: str | Path, # a finished stage-2 run directory, trained on 
     if fcn_checkpoint is None:
         recipe = fcn or cfg.fcn
         model, acc = _evaluator(data, recipe, cfg.fcn_cache_dir if cache_dir is None else str(cache_dir), td.device)
-        which = f"tsssl FCN, {recipe.epochs} epochs, seed {recipe.seed}"
+        which = _evaluator_name(recipe)
     else:
         model, which = load_reference_fcn(fcn_checkpoint).to(td.device), str(fcn_checkpoint)
         if (model.in_channels, model.n_classes) != (data.n_channels, data.n_classes):
