@@ -62,9 +62,10 @@ def _warn_repeated_seeds(df: pd.DataFrame, by: Sequence[str]) -> None:
     if not seeds or not len(df) or not all(c in df for c in by): return
     dup = df[df.duplicated([*by, *seeds], keep=False)]
     if not len(dup): return
-    key, rows = next(iter(dup.groupby([*by, *seeds], dropna=False)))
+    groups = dup.groupby([*by, *seeds], dropna=False)
+    key, rows = next(iter(groups))
     ids = ", ".join(rows["run_id"].astype(str)) if "run_id" in rows else f"{len(rows)} rows"
-    warnings.warn(f"{dup.groupby([*by, *seeds], dropna=False).ngroups} group(s) count a seed more than once, so their std is not "
+    warnings.warn(f"{groups.ngroups} group(s) count a seed more than once, so their std is not "
                   f"over seeds: e.g. {dict(zip([*by, *seeds], key))} in {ids}. Runs of an earlier version of a sweep file are the "
                   "usual cause (current_runs keeps a sweep's current runs); otherwise add the column that tells them apart to `by`")
 
