@@ -80,6 +80,17 @@ def pool_latent(z: Tensor, # latent (b d h w); any (b d ...) with at least one s
     z = z.flatten(2)
     return torch.cat([z.mean(-1), z.amax(-1)], dim=1)
 
+# %% ../nbs/23_ssl.ipynb #a7c1e0d2
+def _var_mean(x: Tensor, # any tensor
+              dim: int, # the axis to reduce
+              correction: int = 1, # 1: unbiased (divide by n − 1), 0: divide by n
+             ) -> tuple[Tensor, Tensor]: # variance and mean, `dim` removed
+    "`torch.var_mean(x, dim, correction=correction)` in two passes: the mean, then the squared deviations from it."
+    mean = x.mean(dim, keepdim=True)
+    var = (x - mean).square().sum(dim) / (x.shape[dim] - correction)
+    return var, mean.squeeze(dim)
+
+
 # %% ../nbs/23_ssl.ipynb #54110aef
 class ViewBatchNorm1d(nn.BatchNorm1d):
     "`nn.BatchNorm1d` for `views` batches stacked along b, each with its own statistics; a batch of one uses the running ones."
@@ -93,7 +104,7 @@ class ViewBatchNorm1d(nn.BatchNorm1d):
             return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
         if views == 1: return super().forward(x)
         x3 = x.view(views, n, -1)
-        var, mean = torch.var_mean(x3.to(torch.promote_types(x.dtype, torch.float32)), dim=1, correction=0)  # (v c), ≥ float32
+        var, mean = _var_mean(x3.to(torch.promote_types(x.dtype, torch.float32)), 1, correction=0)  # (v c), ≥ float32
         scale = torch.rsqrt(var + self.eps) if self.weight is None else torch.rsqrt(var + self.eps) * self.weight
         shift = -mean * scale if self.bias is None else self.bias - mean * scale
         if self.running_mean is not None: self._update_running(mean.detach(), var.detach() * (n / (n - 1)))
@@ -225,7 +236,8 @@ def _diag_and_offdiag_sq(a: Tensor, # (n f)
 # %% ../nbs/23_ssl.ipynb #bebfdac1
 def _standardise(p: Tensor) -> Tensor:
     "Per-feature standardisation over the batch with the unbiased std (+1e-8), as the reference."
-    return (p - p.mean(0)) / (p.std(0) + 1e-8)
+    var, mean = _var_mean(p, 0)
+    return (p - mean) / (var.sqrt() + 1e-8)
 
 def barlow_twins_loss(p1: Tensor, # projections of view 1 (b f)
                       p2: Tensor, # projections of view 2 (b f)
@@ -245,7 +257,7 @@ def barlow_twins_loss(p1: Tensor, # projections of view 1 (b f)
 # %% ../nbs/23_ssl.ipynb #95c03478
 def _variance_hinge(z: Tensor) -> Tensor:
     "Mean over features of ReLU(1 − sqrt(unbiased batch variance + 1e-4))."
-    return F.relu(1 - torch.sqrt(z.var(0) + 1e-4)).mean()
+    return F.relu(1 - torch.sqrt(_var_mean(z, 0)[0] + 1e-4)).mean()
 
 def _vic_total(inv: Tensor, var: Tensor, cov: Tensor, sim_coeff: float, var_coeff: float, cov_coeff: float) -> SSLLoss:
     return SSLLoss(sim_coeff * inv + var_coeff * var + cov_coeff * cov,
