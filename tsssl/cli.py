@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import atomic_write, run_command
+from .core import atomic_write, command_parser, run_command
 
 # %% auto #0
 __all__ = ['COMMANDS', 'experiment_notebook', 'main']
@@ -19,7 +19,7 @@ def _stage1(argv: list[str]) -> None:
     from tsssl.core import params_from_namespace
     from tsssl.core import add_config_arguments
     from tsssl.stage1 import Stage1Params, train_stage1
-    p = argparse.ArgumentParser(prog="tsssl stage1", description="Train and evaluate a stage-1 tokenizer (plain VQ-VAE or NC-VQVAE).")
+    p = command_parser(prog="tsssl stage1", description="Train and evaluate a stage-1 tokenizer (plain VQ-VAE or NC-VQVAE).")
     add_config_arguments(p, Stage1Params)
     params = Stage1Params.from_dict(vars(p.parse_args(argv)))
     r = train_stage1(params.to_config(), params.run_dir, overwrite=params.overwrite, wandb_project=params.wandb_project,
@@ -32,7 +32,7 @@ def _stage1(argv: list[str]) -> None:
 def _stage2(argv: list[str]) -> None:
     from tsssl.core import add_config_arguments
     from tsssl.stage2 import Stage2Params, train_stage2
-    p = argparse.ArgumentParser(prog="tsssl stage2", description="Train a MaskGIT prior on a stage-1 run and evaluate FID, IS and CAS.")
+    p = command_parser(prog="tsssl stage2", description="Train a MaskGIT prior on a stage-1 run and evaluate FID, IS and CAS.")
     add_config_arguments(p, Stage2Params)
     params = Stage2Params.from_dict(vars(p.parse_args(argv)))
     r = train_stage2(params.to_config(), params.run_dir, overwrite=params.overwrite, wandb_project=params.wandb_project)
@@ -52,7 +52,7 @@ def _refuse_existing(path: Path, overwrite: bool) -> None:
 
 def _generate(argv: list[str]) -> None:
     from tsssl.stage2 import generate
-    p = argparse.ArgumentParser(prog="tsssl generate", description="Sample series from a finished stage-2 run, in the data's original units.")
+    p = command_parser(prog="tsssl generate", description="Sample series from a finished stage-2 run, in the data's original units.")
     p.add_argument("run_dir", help="a finished stage-2 run directory")
     p.add_argument("-n", type=int, default=16, help="number of series (default 16)")
     which = p.add_mutually_exclusive_group()
@@ -82,7 +82,7 @@ def _generate(argv: list[str]) -> None:
 def _evaluate(argv: list[str]) -> None:
     import json
     from tsssl.core import read_json
-    p = argparse.ArgumentParser(prog="tsssl evaluate", description="Re-evaluate a finished run without changing it: a stage-1 run "
+    p = command_parser(prog="tsssl evaluate", description="Re-evaluate a finished run without changing it: a stage-1 run "
                                 "gets its probes, reconstruction and codebook metrics; a stage-2 run its FID, IS and CAS. Only --figures writes: "
                                 "the run's figures, into its directory.")
     p.add_argument("run_dir", help="a finished stage-1 or stage-2 run directory")
@@ -155,7 +155,7 @@ def _figures(argv: list[str]) -> None:
     from tsssl.report import FiguresParams, require_runs
     from tsssl.runs import execute_notebook
     nb = experiment_notebook("figures")
-    p = argparse.ArgumentParser(prog="tsssl figures", description="Write the thesis tables and figures from stored sweep "
+    p = command_parser(prog="tsssl figures", description="Write the thesis tables and figures from stored sweep "
                                 "results (runs nbs/experiments/figures.ipynb with papermill; never trains).")
     defaults = {k: ast.literal_eval(v["default"]) for k, v in pm.inspect_notebook(str(nb)).items()}  # one source: the notebook
     p.add_argument("--sweeps-root", help=f"where the sweeps' run directories are (default: {defaults['sweeps_root']})")
@@ -188,7 +188,7 @@ def _main_job(argv: list[str]) -> None:
 
 def _export_tokenizer(argv: list[str]) -> None:
     from tsssl.stage1 import export_tokenizer
-    p = argparse.ArgumentParser(prog="tsssl export-tokenizer", description="Write a finished stage-1 run's tokenizer into one small "
+    p = command_parser(prog="tsssl export-tokenizer", description="Write a finished stage-1 run's tokenizer into one small "
                                 "file (weights, config, metrics and training log; no optimiser state, no SSL projector).")
     p.add_argument("run_dir", help="a finished stage-1 run directory")
     p.add_argument("file", help="the file to write, e.g. ECG5000-vqvae-s1.pt")
@@ -200,7 +200,7 @@ def _export_tokenizer(argv: list[str]) -> None:
 
 def _import_tokenizer(argv: list[str]) -> None:
     from tsssl.stage1 import import_tokenizer
-    p = argparse.ArgumentParser(prog="tsssl import-tokenizer", description="Make a finished stage-1 run directory from a tokenizer "
+    p = command_parser(prog="tsssl import-tokenizer", description="Make a finished stage-1 run directory from a tokenizer "
                                 "file, for stage 2, generate and evaluate.")
     p.add_argument("file", help="a file written by tsssl export-tokenizer")
     p.add_argument("run_dir", help="the new run directory (absent or empty)")

@@ -16,8 +16,8 @@ import torch
 __all__ = ['AUTO_BF16', 'WATCH_FIELDS', 'USER_ERRORS', 'COMMAND_ENV', 'seed_everything', 'resolve_device', 'bf16_native',
            'resolve_precision', 'cpu_name', 'cache_path', 'freed_memory_kept', 'available_memory', 'check_fits',
            'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json', 'measured_once', 'utc_now', 'Config',
-           'config_differences', 'params_from_namespace', 'add_config_arguments', 'as_flags', 'error_line',
-           'launching_command', 'run_command']
+           'config_differences', 'params_from_namespace', 'command_parser', 'add_config_arguments', 'as_flags',
+           'error_line', 'launching_command', 'run_command']
 
 # %% ../nbs/00_core.ipynb #a82553ec
 def seed_everything(seed: int, # the one seed of a run
@@ -340,6 +340,11 @@ def _choices(tp: Any) -> tuple | None:
     if len(inner) == 1 and len(typing.get_args(tp)) == 2 and typing.get_origin(inner[0]) is typing.Literal:
         return (*typing.get_args(inner[0]), None)
     return None
+
+def command_parser(prog: str, # e.g. "tsssl stage1"
+                   description: str) -> argparse.ArgumentParser:
+    "A command's parser. Options must be spelled out (no `--ep` for `--epochs`), so a script keeps working when an option is added."
+    return argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False)
 
 def add_config_arguments(p: argparse.ArgumentParser, cls: type[Config]) -> None:
     "One `--flag` per field of a flat config, parsed by its type annotation, with its comment as help."

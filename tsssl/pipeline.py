@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from .augment import make_generator
-from .core import Config, add_config_arguments, atomic_write_json, atomic_write_text, resolve_device
+from .core import Config, add_config_arguments, atomic_write_json, atomic_write_text, command_parser, resolve_device
 from .data import load_ucr
 from .plots import compare_codebooks, plot_augmentations
 from .report import THESIS_CAS_EPOCHS, aggregate, display_label
@@ -148,7 +148,7 @@ def _has_tabulate() -> bool:
 # %% ../nbs/71_pipeline.ipynb #6a4db05b
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     "Command-line entry point of the main job."
-    p = argparse.ArgumentParser(prog="tsssl main", description="Run the thesis pipeline on one dataset (both tokenizers, "
+    p = command_parser(prog="tsssl main", description="Run the thesis pipeline on one dataset (both tokenizers, "
                                 "a prior on each, FID/IS/CAS), writing runs, figures and a summary table to --out-dir.")
     add_config_arguments(p, PipelineConfig)
     return run_pipeline(PipelineConfig.from_dict(vars(p.parse_args(argv))))

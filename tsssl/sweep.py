@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, Sequence
 import pandas as pd
 import yaml
 
-from .core import Config, atomic_write_json, read_json, run_command, utc_now
+from .core import Config, atomic_write_json, command_parser, read_json, run_command, utc_now
 from .ssl import PLAIN
 from .data import DATA_DIR_ENV, _find_split_files, offline_dataset_names
 from .sources import is_file_source
@@ -639,7 +639,7 @@ def main(argv: list[str] | None = None, # the arguments (default: sys.argv[1:])
          prog: str = "tsssl-sweep", # the command's name in messages
         ) -> int: # the exit status: 1 when a run failed or was interrupted
     "The `tsssl-sweep` command."
-    p = argparse.ArgumentParser(prog=prog, description="Expand a sweep file into papermill runs and execute those not "
+    p = command_parser(prog=prog, description="Expand a sweep file into papermill runs and execute those not "
                                 "finished yet (finished runs are skipped; failed ones kept; killed ones resume).")
     p.add_argument("sweep", help="the sweep file (YAML), e.g. configs/sweeps/smoke.yaml")
     p.add_argument("--executor", choices=EXECUTORS, default="local", help="where runs execute (default: local)")
