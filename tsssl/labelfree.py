@@ -4,7 +4,7 @@
 
 # %% ../nbs/53_labelfree.ipynb #da6bb563
 from __future__ import annotations
-import hashlib, json, time
+import hashlib, json, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -138,7 +138,13 @@ def discriminative_score(x_real: np.ndarray | Tensor, # (n c l) real series (the
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
     logits = _batched(model, model, torch.cat([real[n_tr:], gen[n_tr:]]))[:, 0]
     labels = torch.cat([torch.ones(n - n_tr), torch.zeros(n - n_tr)])
-    acc = ((logits > 0).float() == labels).float().mean().item()
+    said_real = logits > 0
+    if said_real.all() or not said_real.any():  # acc is exactly 1/2 then, whatever the two sets look like
+        warnings.warn(f"discriminative score: after {cfg.disc_iterations} steps the discriminator labels every held-out series "
+                      f"{'real' if said_real.all() else 'generated'}, so its score 0 only says it learned nothing: raise "
+                      f"disc_iterations (default {LabelFreeConfig.disc_iterations}, TimeGAN 2000) before reading it as a good generator",
+                      stacklevel=2)
+    acc = (said_real.float() == labels).float().mean().item()
     return abs(acc - 0.5)
 
 # %% ../nbs/53_labelfree.ipynb #2b56bb8b

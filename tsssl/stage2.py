@@ -225,6 +225,7 @@ def _evaluate(prior: MaskGIT, data: UCRData, cfg: Stage2Config, device: torch.de
     if cfg.label_free is not None:
         metrics |= label_free_metrics(td.x_train, td.x_test, uncond.x.float(), cfg.label_free, seed=seed, device=device,
                                       cache_dir=cfg.label_free_cache_dir)
+        metrics |= {f"label_free_{k}": getattr(cfg.label_free, k) for k in ("disc_iterations", "pred_iterations", "enc_iterations")}  # their recipe
     metrics |= {"n_generated": n, "sample_time_s": sample_time}
     if data.padded: metrics["generated_lengths"] = RealLengths.of(data).record(data.class_names)
     return metrics, PriorDraws(fcn, td.x_test, n, uncond, y_syn, syn, g, seed)
