@@ -371,7 +371,7 @@ def rescore(run_dir: str | Path, # a finished stage-2 run directory, trained on 
             device: str = "auto",
             fcn_checkpoint: str | Path | None = None, # instead of a recipe: the reference's checkpoint of the dataset (`load_reference_fcn`)
             cas_fcn: FCNConfig | None = None, # also CAS, with a classifier of this recipe (e.g. `stage2_config(run).cas_fcn()` in another precision); None: no CAS
-           ) -> dict: # fid, is_mean, is_std, n_real, n_generated, evaluator_accuracy, evaluator (and cas_accuracy, cas_fcn)
+           ) -> dict: # fid, is_mean, is_std, n_real, n_generated, real_fcn_accuracy, evaluator (and cas_accuracy, cas_fcn)
     "FID and IS of a finished run's samples, drawn again as its evaluation drew them, under another (or its own) evaluator; CAS on request."
     if fcn is not None and fcn_checkpoint is not None: raise ValueError("give fcn (a recipe to train an evaluator) or fcn_checkpoint (a trained one), not both")
     prior, cfg, _ = load_stage2(run_dir, device)
@@ -390,7 +390,7 @@ def rescore(run_dir: str | Path, # a finished stage-2 run directory, trained on 
                              f"{data.n_channels} and {data.n_classes}: give the checkpoint of the run's dataset")
         acc = fcn_accuracy(model, td.x_test, td.y_test)
     gm, _, _ = _fid_is(prior, data, td, model, n, cfg.train.seed, g)
-    out = {**gm, "evaluator_accuracy": acc, "evaluator": which}
+    out = {**gm, "real_fcn_accuracy": acc, "evaluator": which}
     if cas_fcn is None: return out
     y_syn, syn = _cas_set(prior, data, cfg, g)  # the set the run's CAS classifier trained on: `g` is where the evaluation left it
     return out | {"cas_accuracy": cas(syn.x.float(), y_syn, td.x_test, td.y_test, data.n_classes, cas_fcn, device=td.device),
