@@ -5,6 +5,8 @@ Their defaults are quick CPU runs; here they get even smaller epochs so the suit
 import json
 from pathlib import Path
 
+import nbformat
+
 import papermill as pm
 import pytest
 
@@ -47,7 +49,10 @@ def test_stage1_then_stage2_notebooks(tmp_path):
         assert key in m1, key
     assert {"reconstructions.png", "token_usage.png", "codebook_similarity.png", "latent_embedding.png"} <= {p.name for p in s1.iterdir()}
     s2 = tmp_path / "runs" / "s2"
-    _run("stage2.ipynb", tmp_path, stage1_dir=str(s1), epochs=2, fcn_epochs=2, device="cpu", out_dir=str(s2), progress=False)
+    executed = _run("stage2.ipynb", tmp_path, stage1_dir=str(s1), epochs=2, fcn_epochs=2, device="cpu", out_dir=str(s2), progress=False)
+    outputs = [o for c in nbformat.read(executed, as_version=4).cells for o in c.get("outputs", [])]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 4  # the report shows the run's four figures, not their reprs
+    assert any("cas_accuracy_2ep" in o.get("data", {}).get("text/plain", "") for o in outputs)  # a 2-epoch CAS is not shown as CAS
     m2 = json.loads((s2 / "metrics.json").read_text())
     for key in ("dataset", "ssl_method", "prior", "seed", "fid", "is_mean", "is_std", "cas_accuracy", "real_fcn_accuracy",
                 "prior_val_loss", "training_time_s", "n_params", "n_generated"):

@@ -42,6 +42,8 @@ def test_figures_notebook_on_a_fake_store(tmp_path):
                      {"sweeps_root": str(root), "main_sweeps": ["main", "main"], "aug_recon_sweep": "abl", "robustness_sweep": "main",
                       "out_dir": str(out), "label": "test"}, cwd=tmp_path)
     made = {p.name for p in out.iterdir()}
+    shown = [o for c in json.loads((tmp_path / "figures.ipynb").read_text())["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(shown) == sum(n.endswith(".png") for n in made), (len(shown), made)  # each figure written is also shown in the notebook
     assert {"main_table_stage1.csv", "main_table_stage2.md", "probe_svm.png", "fid.png", "aug_recon_weight.png",
             "aug_robustness_svm_accuracy.png", "aug_robustness_fid.png", "aug_robustness.csv", "CAPTIONS.md", "cas_25ep.png",
             "aug_robustness_cas_accuracy_25ep.png"} <= made, made
