@@ -23,8 +23,8 @@ from .log import JSONLLogger, MultiLogger, WandbLogger
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'CAS_CHECKPOINT_FILE',
            'SWEEP_FILE', 'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'axis_label',
            'run_name', 'versions', 'config_device', 'run_status', 'run_first_start', 'run_wall_time', 'RunInUseError',
-           'run_in_use', 'start_run', 'finish_run', 'fail_run', 'run_kind', 'run_config', 'require_finished',
-           'found_path', 'LoggedRun', 'logged_run', 'execute_notebook']
+           'run_in_use', 'restore_replaced', 'start_run', 'finish_run', 'fail_run', 'run_kind', 'run_config',
+           'require_finished', 'found_path', 'LoggedRun', 'logged_run', 'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
@@ -206,6 +206,16 @@ def _restore_replaced(run_dir: Path) -> bool:
     for p in old.iterdir(): os.replace(p, run_dir / p.name)
     old.rmdir(); return True
 
+def restore_replaced(run_dir: str | Path, # a run directory whose overwrite stopped before it finished
+                    ) -> None:
+    "Keep the finished run that a stopped overwrite was replacing, and drop what that overwrite had done."
+    run_dir = Path(run_dir)
+    if not (run_dir / REPLACED_DIR).is_dir():
+        raise FileNotFoundError(f"{run_dir} holds no run set aside by an overwrite ({REPLACED_DIR}/): there is nothing to restore")
+    _acquire(run_dir)  # not while the overwrite is still running
+    try: _restore_replaced(run_dir)
+    finally: _release(run_dir)
+
 
 # %% ../nbs/70_runs.ipynb #a60260bb
 def _differences(config: Config | dict, stored: dict) -> list[str]:
@@ -246,6 +256,10 @@ def start_run(run_dir: str | Path, # the run's directory (created)
     _acquire(run_dir)
     try:
         for p in run_dir.glob(".*.tmp"): p.unlink()  # half-written files of a process killed while writing (`atomic_write`)
+        if (run_dir / REPLACED_DIR).is_dir() and not overwrite:  # a stopped overwrite: its progress is never dropped unasked
+            raise FileExistsError(f"{run_dir} holds an overwrite that stopped before it finished (the finished run it replaces waits in "
+                                  f"{REPLACED_DIR}/): pass overwrite=True to resume it, or keep the finished run and drop the stopped "
+                                  f"overwrite with tsssl.runs.restore_replaced({str(run_dir)!r})")
         resuming_overwrite = (overwrite and (run_dir / REPLACED_DIR).is_dir() and rd.config.is_file()
                               and _same_config(config, read_json(rd.config)))  # the same overwrite, killed: resume it
         if not resuming_overwrite: _restore_replaced(run_dir)  # else the finished run it was replacing comes back first
