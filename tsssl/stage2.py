@@ -326,7 +326,8 @@ def train_stage2(cfg: Stage2Config, # the run
                    "prior": cfg.prior.variant, "finetune_codebook": cfg.prior.finetune_codebook, "loss_on": cfg.prior.loss_on,
                    "seed": cfg.train.seed, "epochs": cfg.train.epochs, "steps": res.step, **res.eval_metrics, **ev,
                    "training_time_s": res.training_time_s, "eval_time_s": res.eval_time_s + time.perf_counter() - t0,
-                   "n_params": n_params(prior), "device": str(device), "precision": cfg.train.precision, "stage1_dir": str(cfg.stage1_dir)}
+                   "n_params": n_params(prior), "device": str(device), "precision": cfg.train.precision, "stage1_dir": str(cfg.stage1_dir),
+                   "stage1_finished": RunDir(cfg.stage1_dir).read_status().get("finished")}  # which stage-1 run: an overwrite there changes it
         if unused: metrics["ignored_without_labels"] = unused
         save_figures(figs, out_dir)  # before finishing: a finished run has its figures, and one stopped while saving resumes
         run.finish(metrics)
@@ -350,8 +351,18 @@ def load_stage2(run_dir: str | Path, # a finished stage-2 run directory
     dev = resolve_device(device)
     tok, s1 = load_stage1(cfg.stage1_dir, device=dev)
     info = read_json(RunDir(cfg.stage1_dir).data)
+    trained_on, there = read_json(rd.metrics).get("stage1_finished"), RunDir(cfg.stage1_dir).read_status().get("finished")
+    replaced = f"the stage-1 run {cfg.stage1_dir} was replaced (overwrite) after this stage-2 run was trained"
+    if trained_on is not None and trained_on != there:  # the prior keeps its own tokenizer copy; the data description is the new run's
+        warnings.warn(f"{replaced} (it finished at {trained_on}; the run there now at {there}): {run_dir} still uses the tokenizer it was "
+                      f"trained with, but its data and classes are read from the new run: train stage 2 on it again", stacklevel=2)
     prior = MaskGIT(tok, len(info["class_names"]), cfg.prior).to(dev)
-    prior.load_state_dict(load_checkpoint(rd.checkpoint, map_location=dev)["model"])
+    try: prior.load_state_dict(load_checkpoint(rd.checkpoint, map_location=dev)["model"])
+    except RuntimeError as e:  # another tokenizer or class count than the prior was trained with
+        first = next((l.strip() for l in str(e).splitlines() if "size mismatch" in l or "Missing" in l or "Unexpected" in l), str(e).splitlines()[0])
+        raise ValueError(f"the prior of {run_dir} does not fit the stage-1 run {cfg.stage1_dir} as it is now ({first[:160]}); most likely "
+                         f"{replaced.split(' was ', 1)[0].replace('the stage-1 run ', '')} was overwritten after this stage-2 run was trained: "
+                         f"train stage 2 on it again (overwrite=True)") from None
     return prior.eval(), cfg, info
 
 def reevaluate(run_dir: str | Path, # a finished stage-2 run directory
