@@ -466,6 +466,8 @@ def _file_route(name: str, # a UCR dataset name
     if name in OFFLINE_DATASETS: return f"load it from a file: {_aeon_route(name)}"
     return f"give a file path (e.g. data/{name}.csv)"
 
+_SPLIT_DEFAULTS = {"test_fraction": 0.2, "split_seed": 0, "stratify": True}  # load_data's own defaults, which a UCR name leaves as they are
+
 def load_data(dataset: str | os.PathLike, # a UCR dataset name ("GunPoint") or a file path ("data/mine.csv"; see File layouts)
               data_dir: str | Path | None = None, # UCR archive root for names (see `load_ucr`); also where relative file paths are looked for
               label_column: Any = None, # files: the label column, by 0-based position or header name; None: unlabeled
@@ -489,6 +491,15 @@ def load_data(dataset: str | os.PathLike, # a UCR dataset name ("GunPoint") or a
     files_only = dict(label_column=label_column, test_path=test_path, length=length, header=header, id_column=id_column,
                       time_column=time_column, value_columns=value_columns)
     files_only = {k: v for k, v in files_only.items() if v is not None} | ({"unequal": unequal} if unequal != "error" else {})
+    if not (isinstance(test_fraction, (int, float)) and 0 < test_fraction < 1):  # refused whatever the data, never silently ignored
+        raise ValueError(f"test_fraction must be a number between 0 and 1 (exclusive), got {test_fraction!r}: it is the share of a file's "
+                         "series held out for testing")
+    split = {k: v for k, v in dict(test_fraction=test_fraction, split_seed=split_seed, stratify=stratify).items() if v != _SPLIT_DEFAULTS[k]}
+    if split and not files_only:  # how a file is split in two; a UCR set comes split (a sweep may set them for files and names alike)
+        given = ", ".join(f"{k}={v!r}" for k, v in split.items())
+        warnings.warn(f"{given} {'is' if len(split) == 1 else 'are'} ignored: {'it decides' if len(split) == 1 else 'they decide'} how a file "
+                      f"without a test file is split, and {dataset!r} is a UCR dataset name, loaded with the archive's official train/test split",
+                      stacklevel=2)
     if files_only:
         given = ", ".join(f"{k}={v!r}" for k, v in files_only.items())
         raise ValueError(f"{given} appl{'ies' if len(files_only) == 1 else 'y'} to files only, but {dataset!r} is a UCR dataset name, "
