@@ -51,10 +51,10 @@ AUGMENTATION_SETS = {"warp": ("window_warp", "amplitude_resize"),
                      "slice": ("slice_and_shuffle",),
                      "gauss": ("gaussian_noise",)}
 
-def resolve_augmentations(names_or_preset: str | Sequence[str], # a preset, one augmentation name, or a list of names and presets
+def resolve_augmentations(names_or_preset: str | Sequence[str], # a preset, a name, names in one text apart by spaces or commas, or a list of names and presets
                          ) -> tuple[str, ...]: # the augmentation names, in the order they are applied
     "Turn a preset, a name, or a list of names and presets into a checked tuple of augmentation names."
-    items = (names_or_preset,) if isinstance(names_or_preset, str) else tuple(names_or_preset)
+    items = tuple(names_or_preset.replace(",", " ").split()) if isinstance(names_or_preset, str) else tuple(names_or_preset)  # papermill's -p: one text
     names = tuple(n for item in items for n in AUGMENTATION_SETS.get(item, (item,)))  # presets expand in place
     bad = [n for n in names if n not in AUGMENTATION_NAMES]
     if bad: raise ValueError(f"unknown augmentation(s) {bad}; valid names are {list(AUGMENTATION_NAMES)} "

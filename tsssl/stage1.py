@@ -5,7 +5,7 @@
 # %% ../nbs/45_stage1.ipynb #3aec810d
 from __future__ import annotations
 import importlib.util, json, os, re, shutil, tempfile, time, warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -153,6 +153,16 @@ def _slim_checkpoint(path: Path) -> None:
     if "optimizer" in state or len(model) < len(state["model"]):
         save_checkpoint(path, **{**{k: v for k, v in state.items() if k != "optimizer"}, "model": model})
 
+def _ssl_only_settings(cfg: Stage1Config) -> list[str]:
+    "The SSL-branch and augmentation settings `cfg` changes from their defaults (what a plain VQ-VAE run ignores), as name=value."
+    spelled = {"augment.names": "augmentations", "ssl.aug_recon_weight": "aug_recon_weight"}  # as the notebooks and commands spell them
+    out = []
+    for part, default in (("ssl", SSLConfig()), ("augment", AugmentConfig())):
+        for f in fields(default):
+            if f.name != "method" and (v := getattr(getattr(cfg, part), f.name)) != getattr(default, f.name):
+                out.append(f"{spelled.get(f'{part}.{f.name}', f'{part}.{f.name}')}={list(v) if isinstance(v, tuple) else v!r}")
+    return out
+
 def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
                  out_dir: str | Path, # the run directory
                  overwrite: bool = False, # replace a finished run in out_dir
@@ -171,6 +181,10 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
                       "maximum is tied over positions sharing a code in about half the channels; which ties are exact "
                       "depends on rounding, which compiling changes, so the encoder gets a different (equally valid) "
                       "gradient and the run will not retrace an eager one")
+    if ssl_method_name(cfg.ssl.method) == PLAIN and (unused := _ssl_only_settings(cfg)):
+        warnings.warn(f"ssl_method='vqvae' trains the plain VQ-VAE, which has no SSL branch and no augmented view, so {', '.join(unused)} "
+                      f"{'is' if len(unused) == 1 else 'are'} ignored: choose barlowtwins, vicreg or vibcreg for "
+                      f"{'it' if len(unused) == 1 else 'them'} to apply", stacklevel=2)
     if not overwrite and RunDir(out_dir).checkpoint.is_file() and run_status(out_dir) != "finished":  # this call resumes a run
         check_same_data(out_dir, data, fix="a run resumes only on the data it began with: give it that data again, or train from "
                                            "the start with overwrite=True (or in another out_dir)")
@@ -352,7 +366,7 @@ class Stage1Params(Config):
     header: bool | None = None  # text files only: True = the first line is a header, False = it is a series; None = guess
     stratify: bool = True  # files only: keep the class proportions in both splits (False: a plain random split, e.g. for a class of one series; each class keeps at least one series in train)
     ssl_method: SSLMethod = PLAIN  # "vqvae" = plain VQ-VAE (the empty string of older sweep files reads the same)
-    augmentations: tuple[str, ...] | str = "warp"  # names, or a preset: "warp", "slice", "gauss"
+    augmentations: tuple[str, ...] | str = "warp"  # names, or a preset: "warp", "slice", "gauss"; several names in one text apart by spaces or commas
     aug_recon_weight: float = 0.1  # λ_aug
     epochs: int = 30  # training epochs (the reference: 1000)
     batch_size: int = 128  # series per step

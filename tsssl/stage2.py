@@ -361,7 +361,7 @@ def load_stage2(run_dir: str | Path, # a finished stage-2 run directory
     except RuntimeError as e:  # another tokenizer or class count than the prior was trained with
         first = next((l.strip() for l in str(e).splitlines() if "size mismatch" in l or "Missing" in l or "Unexpected" in l), str(e).splitlines()[0])
         raise ValueError(f"the prior of {run_dir} does not fit the stage-1 run {cfg.stage1_dir} as it is now ({first[:160]}); most likely "
-                         f"{replaced.split(' was ', 1)[0].replace('the stage-1 run ', '')} was overwritten after this stage-2 run was trained: "
+                         f"{cfg.stage1_dir} was overwritten after this stage-2 run was trained: "
                          f"train stage 2 on it again (overwrite=True)") from None
     return prior.eval(), cfg, info
 
