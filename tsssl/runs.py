@@ -181,7 +181,9 @@ def _release(run_dir: Path) -> None:
     fd = _held.pop(Path(run_dir).resolve(), None)
     if fd is not None: os.close(fd)  # closing the descriptor releases the lock
 
-def _contents(d: Path) -> list[Path]: return [p for p in d.iterdir() if p.name not in (LOCK_FILE, REPLACED_DIR)]
+_REPLACING = ".replacing"  # an overwrite moves the finished run in here first, then renames the folder to REPLACED_DIR in one step
+
+def _contents(d: Path) -> list[Path]: return [p for p in d.iterdir() if p.name not in (LOCK_FILE, REPLACED_DIR, _REPLACING)]
 
 def _foreign(d: Path) -> list[str]:
     "What a folder holds besides a run's files, when it holds no run (no config.json, no status.json): a user's own files."
@@ -206,14 +208,25 @@ def _restore_replaced(run_dir: Path) -> bool:
     for p in old.iterdir(): os.replace(p, run_dir / p.name)
     old.rmdir(); return True
 
+def _tidy_overwrite(run_dir: Path) -> None:
+    "Undo what a process stopped in the middle of an overwrite's bookkeeping left: a half-done move aside, or a set-aside run whose replacement had finished."
+    if (moving := run_dir / _REPLACING).is_dir():  # stopped while moving the finished run aside: it goes back, as if never moved
+        for p in moving.iterdir(): os.replace(p, run_dir / p.name)
+        moving.rmdir()
+    if (run_dir / REPLACED_DIR).is_dir() and run_status(run_dir) == "finished":  # stopped after the new run had finished: it stays
+        shutil.rmtree(run_dir / REPLACED_DIR)
+
 def restore_replaced(run_dir: str | Path, # a run directory whose overwrite stopped before it finished
                     ) -> None:
     "Keep the finished run that a stopped overwrite was replacing, and drop what that overwrite had done."
     run_dir = Path(run_dir)
-    if not (run_dir / REPLACED_DIR).is_dir():
-        raise FileNotFoundError(f"{run_dir} holds no run set aside by an overwrite ({REPLACED_DIR}/): there is nothing to restore")
     _acquire(run_dir)  # not while the overwrite is still running
-    try: _restore_replaced(run_dir)
+    try:
+        _tidy_overwrite(run_dir)
+        if not (run_dir / REPLACED_DIR).is_dir():
+            raise FileNotFoundError(f"{run_dir} holds no run set aside by an overwrite that stopped ({REPLACED_DIR}/): there is nothing to "
+                                    "restore (an overwrite that finished has replaced its run)")
+        _restore_replaced(run_dir)
     finally: _release(run_dir)
 
 
@@ -256,6 +269,7 @@ def start_run(run_dir: str | Path, # the run's directory (created)
     _acquire(run_dir)
     try:
         for p in run_dir.glob(".*.tmp"): p.unlink()  # half-written files of a process killed while writing (`atomic_write`)
+        _tidy_overwrite(run_dir)
         if (run_dir / REPLACED_DIR).is_dir() and not overwrite:  # a stopped overwrite: its progress is never dropped unasked
             raise FileExistsError(f"{run_dir} holds an overwrite that stopped before it finished (the finished run it replaces waits in "
                                   f"{REPLACED_DIR}/): pass overwrite=True to resume it, or keep the finished run and drop the stopped "
@@ -287,8 +301,9 @@ def start_run(run_dir: str | Path, # the run's directory (created)
         attempts = _ended_attempt(rd) if not overwrite or resuming_overwrite else []  # a resumed run keeps its history
         if overwrite and _contents(run_dir) and not resuming_overwrite:
             if status == "finished":  # kept aside until the new run has finished; restored if it fails
-                (run_dir / REPLACED_DIR).mkdir()
-                for p in _contents(run_dir): os.replace(p, run_dir / REPLACED_DIR / p.name)
+                (run_dir / _REPLACING).mkdir()
+                for p in _contents(run_dir): os.replace(p, run_dir / _REPLACING / p.name)
+                os.replace(run_dir / _REPLACING, run_dir / REPLACED_DIR)  # the whole run set aside at once
             else:  # an unfinished or failed run: nothing worth keeping, start clean (no resuming from its checkpoint)
                 for p in _contents(run_dir): shutil.rmtree(p) if p.is_dir() else p.unlink()
         cfg = config.to_dict() if isinstance(config, Config) else config
