@@ -19,7 +19,7 @@ from .gen_metrics import cas, cas_class_counts, generation_metrics
 from .labelfree import MIN_SERIES, LabelFreeConfig, label_free_metrics
 from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
 from .ssl import PLAIN, ssl_method_name
-from .runs import RunDir, found_path, logged_run, require_finished, run_config, run_name
+from .runs import RunDir, found_path, logged_run, require_finished, run_config, run_name, run_status
 from .stage1 import Stage1Config, check_same_data, load_stage1, save_figures, stage1_config
 from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import n_params
@@ -310,6 +310,13 @@ def train_stage2(cfg: Stage2Config, # the run
     if not data.labeled and cfg.label_free is None:
         warnings.warn("the data has no labels and the label-free metrics are off, so this run measures no sample quality (FID, IS and "
                       "CAS need labels): turn the label-free metrics on (label_free_metrics=True) to score its samples", stacklevel=2)
+    parent_finished = RunDir(cfg.stage1_dir).read_status().get("finished")  # which stage-1 run this is: an overwrite there changes it
+    if not overwrite and RunDir(out_dir).checkpoint.is_file() and run_status(out_dir) != "finished":  # this call resumes a run
+        began_on = (load_checkpoint(RunDir(out_dir).checkpoint).get("extra") or {}).get("stage1_finished")
+        if began_on is not None and began_on != parent_finished:
+            raise ValueError(f"{out_dir} began training on the stage-1 run {cfg.stage1_dir} that finished at {began_on}; the run there now "
+                             f"finished at {parent_finished} (it was overwritten since), so resuming would train one prior on the tokens of "
+                             "two tokenizers: start stage 2 over on it (overwrite=True), or in another out_dir")
     with logged_run(out_dir, cfg, wandb_project, overwrite=overwrite, kind="stage2", parent=cfg.stage1_dir) as run:
         rd = RunDir(out_dir)
         torch.manual_seed(cfg.train.seed)
@@ -318,7 +325,7 @@ def train_stage2(cfg: Stage2Config, # the run
         z_train, z_test = prior.latents(td.x_train), prior.latents(td.x_test)  # the frozen encoder runs once, not at every step
         y_train = td.y_train if data.labeled else torch.zeros_like(td.y_train)  # unlabelled: class 0 = n_classes is the null class
         res = fit(prior, prior_loss, z_train, y_train, cfg.train, checkpoint_path=rd.checkpoint,
-                  logger=run.logger, eval_fn=_val_fn(z_test, cfg.train.seed), extra_state={"config": cfg.to_dict()})
+                  logger=run.logger, eval_fn=_val_fn(z_test, cfg.train.seed), extra_state={"config": cfg.to_dict(), "stage1_finished": parent_finished})
         t0 = time.perf_counter()
         ev, draws = _evaluate(prior.eval(), data, cfg, device, seed=cfg.train.seed, cas_checkpoint=rd.cas_checkpoint)
         figs = stage2_figures(prior, data, draws)
@@ -327,7 +334,7 @@ def train_stage2(cfg: Stage2Config, # the run
                    "seed": cfg.train.seed, "epochs": cfg.train.epochs, "steps": res.step, **res.eval_metrics, **ev,
                    "training_time_s": res.training_time_s, "eval_time_s": res.eval_time_s + time.perf_counter() - t0,
                    "n_params": n_params(prior), "device": str(device), "precision": cfg.train.precision, "stage1_dir": str(cfg.stage1_dir),
-                   "stage1_finished": RunDir(cfg.stage1_dir).read_status().get("finished")}  # which stage-1 run: an overwrite there changes it
+                   "stage1_finished": parent_finished}
         if unused: metrics["ignored_without_labels"] = unused
         save_figures(figs, out_dir)  # before finishing: a finished run has its figures, and one stopped while saving resumes
         run.finish(metrics)
