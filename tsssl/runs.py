@@ -4,7 +4,7 @@
 
 # %% ../nbs/70_runs.ipynb #17390c0f
 from __future__ import annotations
-import datetime as _dt, fcntl, json, os, platform, re, shutil, sys, traceback
+import datetime as _dt, fcntl, json, os, platform, re, shutil, sys, traceback, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +121,17 @@ def config_device(cfg: dict) -> str:
 def run_status(run_dir: str | Path) -> str:
     "'finished', 'running', 'failed', 'skipped' or 'missing' (no readable status file)."
     return RunDir(run_dir).read_status().get("status", "missing")
+
+def _recover_status(run_dir: Path) -> None:
+    "A run whose status.json is lost or damaged but whose metrics.json was written (a run's last step before its status) is finished: say so again."
+    rd = RunDir(run_dir)
+    if rd.read_status().get("status") or not rd.metrics.is_file() or (run_dir / REPLACED_DIR).is_dir(): return
+    try: read_json(rd.metrics)
+    except (ValueError, OSError): return  # metrics.json damaged as well: nothing to go by
+    when = _dt.datetime.fromtimestamp(rd.metrics.stat().st_mtime, _dt.timezone.utc).isoformat(timespec="seconds")
+    rd.write_status({"status": "finished", "finished": when, "status_rebuilt": utc_now()})
+    warnings.warn(f"{rd.status} could not be read, but the run's {METRICS_FILE} is there, so it had finished: its status is written "
+                  f"again as finished at {when} (the record of its attempts and versions is lost)", stacklevel=3)
 
 def _span(start: Any, end: Any) -> float | None:
     try: return (_dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start)).total_seconds()
@@ -269,7 +280,7 @@ def start_run(run_dir: str | Path, # the run's directory (created)
     _acquire(run_dir)
     try:
         for p in run_dir.glob(".*.tmp"): p.unlink()  # half-written files of a process killed while writing (`atomic_write`)
-        _tidy_overwrite(run_dir)
+        _tidy_overwrite(run_dir); _recover_status(run_dir)
         if (run_dir / REPLACED_DIR).is_dir() and not overwrite:  # a stopped overwrite: its progress is never dropped unasked
             raise FileExistsError(f"{run_dir} holds an overwrite that stopped before it finished (the finished run it replaces waits in "
                                   f"{REPLACED_DIR}/): pass overwrite=True to resume it, or keep the finished run and drop the stopped "
@@ -368,6 +379,8 @@ def require_finished(run_dir: str | Path, # a run directory
                      kind: str, # 'stage1' or 'stage2', for the message
                     ) -> None:
     "Nothing when the run in `run_dir` has finished; else an error saying what state it is in and what to do."
+    if not RunDir(run_dir).read_status().get("status") and not run_in_use(run_dir):  # nobody is writing it: safe to say it finished
+        _recover_status(Path(run_dir))
     st, what = RunDir(run_dir).read_status(), kind.replace("stage", "stage-")
     status = st.get("status", "missing")
     if status == "finished": return

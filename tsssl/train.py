@@ -255,6 +255,9 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
     if ckpt is not None and ckpt.is_file():  # resume
         state = load_checkpoint(ckpt)  # on the CPU: `load_state_dict` moves weights and optimiser state to the model's device
         _check_same_recipe(ckpt, state, cfg, extra_state)
+        if "optimizer" not in state:  # a finished run keeps its weights alone
+            raise ValueError(f"{ckpt} is the final checkpoint of a finished run (its weights without the optimiser state that training "
+                             f"resumes from): the run in {ckpt.parent} has finished; read it as it is, or train again with overwrite=True")
         model.load_state_dict(state["model"]); opt.load_state_dict(state["optimizer"])
         step, epoch0 = state["step"], state["epoch"]
         train_time, eval_time = state["training_time_s"], state["eval_time_s"]
