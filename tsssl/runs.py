@@ -285,14 +285,22 @@ def start_run(run_dir: str | Path, # the run's directory (created)
             raise FileExistsError(f"{run_dir} holds an overwrite that stopped before it finished (the finished run it replaces waits in "
                                   f"{REPLACED_DIR}/): pass overwrite=True to resume it, or keep the finished run and drop the stopped "
                                   f"overwrite with tsssl.runs.restore_replaced({str(run_dir)!r})")
-        resuming_overwrite = (overwrite and (run_dir / REPLACED_DIR).is_dir() and rd.config.is_file()
-                              and _same_config(config, read_json(rd.config)))  # the same overwrite, killed: resume it
+        try: stored = read_json(rd.config) if rd.config.is_file() else None
+        except ValueError as e: stored = e  # damaged: only an overwrite may replace what it belonged to
+        if stored is not None and not isinstance(stored, dict):
+            if not overwrite:
+                raise FileExistsError(f"{rd.config} cannot be read as a run's config ({'not valid JSON' if isinstance(stored, ValueError) else 'not a JSON object'}), "
+                                      f"so whose run {run_dir} holds cannot be told: pass overwrite=True to start a new run there, or choose "
+                                      "another out_dir")
+            stored = None
+        resuming_overwrite = (overwrite and (run_dir / REPLACED_DIR).is_dir() and stored is not None
+                              and _same_config(config, stored))  # the same overwrite, killed: resume it
         if not resuming_overwrite: _restore_replaced(run_dir)  # else the finished run it was replacing comes back first
         if foreign := _foreign(run_dir):  # never write a run into (nor let overwrite empty) a folder of other files
             _release(run_dir); (run_dir / LOCK_FILE).unlink(missing_ok=True)  # and leave it as it was
             raise FileExistsError(f"{run_dir} is not empty and holds no tsssl run ({', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''}): give a new or empty folder as "
                                   "out_dir; tsssl writes a run's files there, and overwrite would delete everything in it")
-        if kind is not None and rd.config.is_file() and (held := run_kind(read_json(rd.config), kind, rd.read_status())) != kind:
+        if kind is not None and stored is not None and (held := run_kind(stored, kind, rd.read_status())) != kind:
             raise FileExistsError(f"{run_dir} holds a {held.replace('stage', 'stage-')} run, which a {kind.replace('stage', 'stage-')} run "
                                   "never replaces (not even with overwrite): choose another out_dir")
         status = run_status(run_dir)
@@ -300,7 +308,7 @@ def start_run(run_dir: str | Path, # the run's directory (created)
             raise FileExistsError(f"{run_dir} already holds a finished run (see its {METRICS_FILE}); choose another out_dir, "
                                   "or pass overwrite=True to replace it")
         if status != "finished" and not overwrite:
-            if rd.config.is_file() and (diff := _differences(config, read_json(rd.config))):
+            if stored is not None and (diff := _differences(config, stored)):
                 raise FileExistsError(f"{run_dir} holds an unfinished run with a different config (it differs in {', '.join(diff[:8])}); "
                                       "resume it with its own settings, choose another out_dir, or pass overwrite=True to start over there")
             if not rd.config.is_file() and rd.checkpoint.is_file():
