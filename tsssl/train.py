@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_train.ipynb #4c70b939
 from __future__ import annotations
-import contextlib, dataclasses, hashlib, math, pickle, random, time, warnings
+import contextlib, dataclasses, hashlib, math, pickle, random, time, warnings, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal, Protocol
@@ -121,6 +121,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     "Load a checkpoint written by `save_checkpoint` as data only (never running code from it), with clear errors."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no checkpoint at {path}; train the run first (or check the run directory)")
+    try: bad = zipfile.ZipFile(path).testzip()  # every part against the CRC-32 it was written with (torch.load checks none)
+    except (zipfile.BadZipFile, OSError, EOFError): bad = None  # not a whole zip file: torch.load below says what it is
+    if bad is not None:
+        raise RuntimeError(f"checkpoint {path} cannot be read (its part {bad.split('/', 1)[-1]} no longer matches the checksum it was "
+                           f"written with: the file changed on disk after it was saved): {_DAMAGED}")
     try:
         with warnings.catch_warnings(), torch.serialization.safe_globals(_old_numpy_globals()):
             warnings.simplefilter("ignore", DeprecationWarning)  # numpy.core's rename, for old checkpoints only
