@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a1e12b07
 from __future__ import annotations
-import argparse, contextlib, ctypes, dataclasses, datetime as _dt, fcntl, functools, inspect, json, os, platform, random, re, shlex, sys, tempfile, types, typing, warnings
+import argparse, contextlib, ctypes, dataclasses, datetime as _dt, errno, fcntl, functools, inspect, json, os, platform, random, re, shlex, sys, tempfile, types, typing, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, get_args, get_origin, get_type_hints
@@ -379,6 +379,10 @@ def error_line(prog: str, e: BaseException, flags: Iterable[str] = ()) -> str:
     "The one line a command prints for the error `e` (advice about `flags` spelled as options)."
     message = isinstance(e, KeyError) and len(e.args) == 1 and isinstance(e.args[0], str) and " " in e.args[0]  # a sentence, not a bare key
     text = e.args[0] if message else str(e) if isinstance(e, (ValueError, OSError)) and str(e) else f"{type(e).__name__}: {e}"
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:  # the disk filled up mid-run: which disk, and that nothing is lost
+        where = f" while writing {e.filename}" if e.filename else ""
+        text = (f"the disk is full{where} ({e.strerror}): free some space (or point out_dir elsewhere) and run the same command "
+                "again; a run resumes from its last checkpoint")
     return f"{prog}: error: {as_flags(' '.join(text.split()), flags)} (TSSSL_DEBUG=1 shows the traceback)"
 
 COMMAND_ENV = "TSSSL_COMMAND"  # the outermost tsssl command, inherited by the notebook kernels (and workers) it starts

@@ -395,8 +395,9 @@ def require_finished(run_dir: str | Path, # a run directory
     if status == "missing":
         raise RuntimeError(f"{run_dir} holds no readable {STATUS_FILE}, so it is no {what} run tsssl started, or its start was cut "
                            "off before it began: start it again with the command that makes it (with overwrite if it asks)")
-    how = (f"an overwrite of it stopped before it finished: run that command again to finish it (the finished run it replaces waits in "
-           f"{REPLACED_DIR} until then)") if (Path(run_dir) / REPLACED_DIR).is_dir() else "finish (resume) it first: run its command again"
+    how = ("a process is training it now: wait for that run to end" if run_in_use(run_dir) else
+           f"an overwrite of it stopped before it finished: run that command again to finish it (the finished run it replaces waits in "
+           f"{REPLACED_DIR} until then)" if (Path(run_dir) / REPLACED_DIR).is_dir() else "finish (resume) it first: run its command again")
     error = st.get("error") if status == "failed" else None
     raise RuntimeError(f"the {what} run in {run_dir} is '{status}', not finished{f' (it failed with {error})' if error else ''}; {how}")
 

@@ -121,6 +121,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     "Load a checkpoint written by `save_checkpoint` as data only (never running code from it), with clear errors."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no checkpoint at {path}; train the run first (or check the run directory)")
+    if path.stat().st_size == 0: raise RuntimeError(f"checkpoint {path} is empty (0 bytes): {_DAMAGED}")
     try: bad = zipfile.ZipFile(path).testzip()  # every part against the CRC-32 it was written with (torch.load checks none)
     except (zipfile.BadZipFile, OSError, EOFError): bad = None  # not a whole zip file: torch.load below says what it is
     if bad is not None:
