@@ -4,7 +4,7 @@
 
 # %% ../nbs/74_report.ipynb #92f4ad02
 from __future__ import annotations
-import re, warnings
+import difflib, re, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -22,7 +22,8 @@ from .sweep import sweep_run_ids, sweep_specs
 __all__ = ['THESIS_CAS_EPOCHS', 'PRECISIONS', 'augmentation_label', 'is_plain', 'method_label', 'display_label', 'with_labels',
            'aggregate', 'format_mean_std', 'current_runs', 'cas_column', 'split_cas', 'value_range', 'stage2_caption',
            'tokenizer_seed', 'robustness_deltas', 'precision_comparison', 'format_precision_comparison',
-           'FiguresParams', 'finished_runs', 'require_runs', 'captions_markdown', 'read_captions', 'merge_captions']
+           'FiguresParams', 'finished_runs', 'sweep_name_hint', 'require_runs', 'captions_markdown', 'read_captions',
+           'merge_captions']
 
 # %% ../nbs/74_report.ipynb #f1d5acb2
 def augmentation_label(names) -> str:
@@ -272,11 +273,20 @@ def finished_runs(root: str | Path, # the folder holding one folder per sweep
     count = lambda d: int((load_runs(d, warn=False)["status"] == "finished").sum()) if d.is_dir() else 0
     return {n: count(Path(root) / n) for n in dict.fromkeys(names)}
 
+def sweep_name_hint(root: str | Path, # the folder holding one folder per sweep
+                    name: str, # a sweep name as given
+                   ) -> str:
+    "' (did you mean NAME?)' for a sweep with no folder under `root` but one spelled alike, else ''."
+    root = Path(root)
+    if (root / name).is_dir() or not root.is_dir(): return ""
+    close = difflib.get_close_matches(name, sorted(p.name for p in root.iterdir() if p.is_dir()), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
 def require_runs(params: FiguresParams) -> dict[str, int]:
     "The finished runs of each sweep `params` names; raises `FileNotFoundError` when there is nothing to draw."
     root, counts = Path(params.sweeps_root), finished_runs(params.sweeps_root, params.sweeps)
     if any(counts.values()) or params.records_path.is_file(): return counts
-    why = lambda n: "no folder" if not (root / n).is_dir() else "no finished run"
+    why = lambda n: f"no folder{sweep_name_hint(root, n)}" if not (root / n).is_dir() else "no finished run"
     looked = "; ".join(f"{n} ({why(n)})" for n in counts) or "none (every sweep parameter is empty)"
     files = [n for n in counts if Path("configs", "sweeps", f"{n}.yaml").is_file()]
     how = f"tsssl sweep configs/sweeps/<name>.yaml for each (this folder has the files of {', '.join(files)})" if files else "tsssl sweep <sweep file>.yaml"

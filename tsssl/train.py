@@ -284,7 +284,7 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
 
     saved_at = time.perf_counter()
     bar = tqdm(range(epoch0, cfg.epochs), initial=epoch0, total=cfg.epochs, disable=not cfg.progress,
-               desc="train", unit="epoch", dynamic_ncols=True)
+               desc="train" if not epoch0 else f"train (resumed at epoch {epoch0})", unit="epoch", dynamic_ncols=True)
     done_here = 0
     for epoch in bar:
         t0 = time.perf_counter(); epoch_sums: dict[str, torch.Tensor] = {}
