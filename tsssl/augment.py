@@ -55,6 +55,8 @@ def resolve_augmentations(names_or_preset: str | Sequence[str], # a preset, a na
                          ) -> tuple[str, ...]: # the augmentation names, in the order they are applied
     "Turn a preset, a name, or a list of names and presets into a checked tuple of augmentation names."
     items = tuple(names_or_preset.replace(",", " ").split()) if isinstance(names_or_preset, str) else tuple(names_or_preset)  # papermill's -p: one text
+    if isinstance(names_or_preset, str) and not items: raise ValueError(f"no augmentation named in {names_or_preset!r}: give a preset "
+                                                                        f"{list(AUGMENTATION_SETS)} or names from {list(AUGMENTATION_NAMES)}")
     names = tuple(n for item in items for n in AUGMENTATION_SETS.get(item, (item,)))  # presets expand in place
     bad = [n for n in names if n not in AUGMENTATION_NAMES]
     if bad: raise ValueError(f"unknown augmentation(s) {bad}; valid names are {list(AUGMENTATION_NAMES)} "

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a1e12b07
 from __future__ import annotations
-import argparse, contextlib, ctypes, dataclasses, datetime as _dt, errno, fcntl, functools, inspect, json, os, platform, random, re, shlex, sys, tempfile, types, typing, warnings
+import argparse, contextlib, ctypes, dataclasses, datetime as _dt, errno, fcntl, functools, inspect, json, os, platform, random, re, shlex, shutil, sys, tempfile, types, typing, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, get_args, get_origin, get_type_hints
@@ -168,9 +168,18 @@ def atomic_write(path: str | Path, # the file to write; its folder is made if mi
         write(tmp)
         with open(tmp, "rb+") as f: os.fsync(f.fileno())  # on disk before the rename makes it visible
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True); raise
+    except BaseException as e:
+        full = isinstance(e, (OSError, RuntimeError)) and _disk_full(path.parent, e)  # before the partial file frees its space
+        tmp.unlink(missing_ok=True)
+        if full: raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from e  # torch.save says only "unexpected pos"
+        raise
     return path
+
+def _disk_full(folder: Path, e: BaseException) -> bool:
+    "Whether a failed write most likely failed for want of space: ENOSPC, or under 1 MiB left on the folder's disk."
+    if getattr(e, "errno", None) == errno.ENOSPC: return True
+    try: return shutil.disk_usage(folder).free < 2**20
+    except OSError: return False
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
     "Write `text` to `path` so that readers see either the old file or the whole new one."

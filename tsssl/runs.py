@@ -193,8 +193,11 @@ def _release(run_dir: Path) -> None:
     if fd is not None: os.close(fd)  # closing the descriptor releases the lock
 
 _REPLACING = ".replacing"  # an overwrite moves the finished run in here first, then renames the folder to REPLACED_DIR in one step
+_RESTORING = ".restoring"  # a set-aside run on its way back: REPLACED_DIR renamed once the replacement's files are gone
+_DROPPING = ".dropping"  # a set-aside run whose replacement finished: REPLACED_DIR renamed, then deleted
+_BOOKKEEPING = (LOCK_FILE, REPLACED_DIR, _REPLACING, _RESTORING, _DROPPING)
 
-def _contents(d: Path) -> list[Path]: return [p for p in d.iterdir() if p.name not in (LOCK_FILE, REPLACED_DIR, _REPLACING)]
+def _contents(d: Path) -> list[Path]: return [p for p in d.iterdir() if p.name not in _BOOKKEEPING]
 
 def _foreign(d: Path) -> list[str]:
     "What a folder holds besides a run's files, when it holds no run (no config.json, no status.json): a user's own files."
@@ -215,16 +218,26 @@ def _restore_replaced(run_dir: Path) -> bool:
     "Put a run set aside by an overwrite back in place (dropping the unfinished replacement); whether there was one."
     old = run_dir / REPLACED_DIR
     if not old.is_dir(): return False
-    for p in _contents(run_dir): shutil.rmtree(p) if p.is_dir() else p.unlink()
-    for p in old.iterdir(): os.replace(p, run_dir / p.name)
-    old.rmdir(); return True
+    for p in _contents(run_dir): shutil.rmtree(p) if p.is_dir() else p.unlink()  # the replacement first, wholly
+    os.replace(old, run_dir / _RESTORING)  # from here on everything in the run directory is the old run's
+    _finish_restoring(run_dir); return True
+
+def _finish_restoring(run_dir: Path) -> None:
+    "Move the rest of a run on its way back (`_RESTORING`) into place, its status last."
+    back = run_dir / _RESTORING
+    for p in sorted(back.iterdir(), key=lambda p: p.name == STATUS_FILE): os.replace(p, run_dir / p.name)
+    back.rmdir()
 
 def _tidy_overwrite(run_dir: Path) -> None:
     "Undo what a process stopped in the middle of an overwrite's bookkeeping left: a half-done move aside, or a set-aside run whose replacement had finished."
     if (moving := run_dir / _REPLACING).is_dir():  # stopped while moving the finished run aside: it goes back, as if never moved
         for p in moving.iterdir(): os.replace(p, run_dir / p.name)
         moving.rmdir()
-    if (run_dir / REPLACED_DIR).is_dir() and run_status(run_dir) == "finished":  # stopped after the new run had finished: it stays
+    if (run_dir / _RESTORING).is_dir(): _finish_restoring(run_dir)  # stopped while putting a set-aside run back: finish that
+    if (run_dir / _DROPPING).is_dir(): shutil.rmtree(run_dir / _DROPPING)  # stopped while deleting a replaced run: its replacement finished
+    rd = RunDir(run_dir)  # a complete finished run beside a set-aside one (an older tsssl, stopped at the end of an overwrite): it stays
+    if ((run_dir / REPLACED_DIR).is_dir() and run_status(run_dir) == "finished"
+            and all(p.is_file() for p in (rd.config, rd.metrics, rd.checkpoint))):
         shutil.rmtree(run_dir / REPLACED_DIR)
 
 def restore_replaced(run_dir: str | Path, # a run directory whose overwrite stopped before it finished
@@ -285,22 +298,24 @@ def start_run(run_dir: str | Path, # the run's directory (created)
             raise FileExistsError(f"{run_dir} holds an overwrite that stopped before it finished (the finished run it replaces waits in "
                                   f"{REPLACED_DIR}/): pass overwrite=True to resume it, or keep the finished run and drop the stopped "
                                   f"overwrite with tsssl.runs.restore_replaced({str(run_dir)!r})")
-        try: stored = read_json(rd.config) if rd.config.is_file() else None
-        except ValueError as e: stored = e  # damaged: only an overwrite may replace what it belonged to
-        if stored is not None and not isinstance(stored, dict):
+        def stored_config() -> dict | None:  # config.json as a dict; None when there is none; a damaged one only an overwrite replaces
+            try: stored = read_json(rd.config) if rd.config.is_file() else None
+            except ValueError: stored = "not valid JSON"
+            if stored is None or isinstance(stored, dict): return stored
             if not overwrite:
-                raise FileExistsError(f"{rd.config} cannot be read as a run's config ({'not valid JSON' if isinstance(stored, ValueError) else 'not a JSON object'}), "
+                raise FileExistsError(f"{rd.config} cannot be read as a run's config ({stored if isinstance(stored, str) else 'not a JSON object'}), "
                                       f"so whose run {run_dir} holds cannot be told: pass overwrite=True to start a new run there, or choose "
                                       "another out_dir")
-            stored = None
-        resuming_overwrite = (overwrite and (run_dir / REPLACED_DIR).is_dir() and stored is not None
+            return {}  # unreadable: its kind is what status.json says
+        stored = stored_config()
+        resuming_overwrite = (overwrite and (run_dir / REPLACED_DIR).is_dir() and bool(stored)
                               and _same_config(config, stored))  # the same overwrite, killed: resume it
-        if not resuming_overwrite: _restore_replaced(run_dir)  # else the finished run it was replacing comes back first
+        if not resuming_overwrite and _restore_replaced(run_dir): stored = stored_config()  # the finished run it was replacing is back
         if foreign := _foreign(run_dir):  # never write a run into (nor let overwrite empty) a folder of other files
             _release(run_dir); (run_dir / LOCK_FILE).unlink(missing_ok=True)  # and leave it as it was
             raise FileExistsError(f"{run_dir} is not empty and holds no tsssl run ({', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''}): give a new or empty folder as "
                                   "out_dir; tsssl writes a run's files there, and overwrite would delete everything in it")
-        if kind is not None and stored is not None and (held := run_kind(stored, kind, rd.read_status())) != kind:
+        if kind is not None and stored is not None and (held := run_kind(stored, kind, rd.read_status())) != kind:  # {}: by status.json
             raise FileExistsError(f"{run_dir} holds a {held.replace('stage', 'stage-')} run, which a {kind.replace('stage', 'stage-')} run "
                                   "never replaces (not even with overwrite): choose another out_dir")
         status = run_status(run_dir)
@@ -308,7 +323,7 @@ def start_run(run_dir: str | Path, # the run's directory (created)
             raise FileExistsError(f"{run_dir} already holds a finished run (see its {METRICS_FILE}); choose another out_dir, "
                                   "or pass overwrite=True to replace it")
         if status != "finished" and not overwrite:
-            if stored is not None and (diff := _differences(config, stored)):
+            if stored and (diff := _differences(config, stored)):
                 raise FileExistsError(f"{run_dir} holds an unfinished run with a different config (it differs in {', '.join(diff[:8])}); "
                                       "resume it with its own settings, choose another out_dir, or pass overwrite=True to start over there")
             if not rd.config.is_file() and rd.checkpoint.is_file():
@@ -339,8 +354,9 @@ def finish_run(run_dir: str | Path, metrics: dict[str, Any]) -> Path:
     "Write the final metrics.json, then mark the run finished (in that order: 'finished' implies metrics); drop a replaced run."
     run_dir, rd = Path(run_dir), RunDir(run_dir)
     atomic_write_json(rd.metrics, metrics)
+    if (run_dir / REPLACED_DIR).is_dir(): os.replace(run_dir / REPLACED_DIR, run_dir / _DROPPING)  # before 'finished': never both
     rd.set_status("finished", finished=utc_now())
-    shutil.rmtree(run_dir / REPLACED_DIR, ignore_errors=True)
+    shutil.rmtree(run_dir / _DROPPING, ignore_errors=True)
     _release(run_dir)
     return rd.metrics
 

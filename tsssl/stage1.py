@@ -154,14 +154,11 @@ def _slim_checkpoint(path: Path) -> None:
         save_checkpoint(path, **{**{k: v for k, v in state.items() if k != "optimizer"}, "model": model})
 
 def _ssl_only_settings(cfg: Stage1Config) -> list[str]:
-    "The SSL-branch and augmentation settings `cfg` changes from their defaults (what a plain VQ-VAE run ignores), as name=value."
-    spelled = {"augment.names": "augmentations", "ssl.aug_recon_weight": "aug_recon_weight"}  # as the notebooks and commands spell them
-    out = []
-    for part, default in (("ssl", SSLConfig()), ("augment", AugmentConfig())):
-        for f in fields(default):
-            if f.name != "method" and (v := getattr(getattr(cfg, part), f.name)) != getattr(default, f.name):
-                out.append(f"{spelled.get(f'{part}.{f.name}', f'{part}.{f.name}')}={list(v) if isinstance(v, tuple) else v!r}")
-    return out
+    "The SSL-branch settings `cfg` changes from their defaults (what a plain VQ-VAE run ignores), as name=value."
+    # not the augmentations: the main job and sweeps give one set to both tokenizers, and metrics.json records the plain run's as []
+    spelled = {"aug_recon_weight": "aug_recon_weight"}  # as the notebooks and commands spell it
+    return [f"{spelled.get(f.name, f'ssl.{f.name}')}={v!r}" for f in fields(SSLConfig)
+            if f.name != "method" and (v := getattr(cfg.ssl, f.name)) != getattr(SSLConfig(), f.name)]
 
 def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
                  out_dir: str | Path, # the run directory

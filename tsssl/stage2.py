@@ -293,6 +293,11 @@ def _warn_unused(unused: list[str]) -> None:
                       "a class, and the evaluation FCN (FID, IS) and the CAS classifier are trained on classes; a prior on unlabelled data "
                       "samples unconditionally and is measured by the label-free metrics alone (leave those settings out)", stacklevel=3)
 
+def _finished_at(stage1_dir: str | Path) -> str | None:
+    "When the stage-1 run now in `stage1_dir` finished, as its status.json says (None: unknown, or a status rebuilt after damage)."
+    st = RunDir(stage1_dir).read_status()
+    return None if st.get("status_rebuilt") else st.get("finished")
+
 def train_stage2(cfg: Stage2Config, # the run
                  out_dir: str | Path, # the run directory
                  overwrite: bool = False, # replace a finished run in out_dir
@@ -310,10 +315,10 @@ def train_stage2(cfg: Stage2Config, # the run
     if not data.labeled and cfg.label_free is None:
         warnings.warn("the data has no labels and the label-free metrics are off, so this run measures no sample quality (FID, IS and "
                       "CAS need labels): turn the label-free metrics on (label_free_metrics=True) to score its samples", stacklevel=2)
-    parent_finished = RunDir(cfg.stage1_dir).read_status().get("finished")  # which stage-1 run this is: an overwrite there changes it
+    parent_finished = _finished_at(cfg.stage1_dir)  # which stage-1 run this is: an overwrite there changes it
     if not overwrite and RunDir(out_dir).checkpoint.is_file() and run_status(out_dir) != "finished":  # this call resumes a run
         began_on = (load_checkpoint(RunDir(out_dir).checkpoint).get("extra") or {}).get("stage1_finished")
-        if began_on is not None and began_on != parent_finished:
+        if None not in (began_on, parent_finished) and began_on != parent_finished:
             raise ValueError(f"{out_dir} began training on the stage-1 run {cfg.stage1_dir} that finished at {began_on}; the run there now "
                              f"finished at {parent_finished} (it was overwritten since), so resuming would train one prior on the tokens of "
                              "two tokenizers: start stage 2 over on it (overwrite=True), or in another out_dir")
@@ -358,13 +363,14 @@ def load_stage2(run_dir: str | Path, # a finished stage-2 run directory
     dev = resolve_device(device)
     tok, s1 = load_stage1(cfg.stage1_dir, device=dev)
     info = read_json(RunDir(cfg.stage1_dir).data)
-    trained_on, there = read_json(rd.metrics).get("stage1_finished"), RunDir(cfg.stage1_dir).read_status().get("finished")
+    trained_on, there = read_json(rd.metrics).get("stage1_finished"), _finished_at(cfg.stage1_dir)
     replaced = f"the stage-1 run {cfg.stage1_dir} was replaced (overwrite) after this stage-2 run was trained"
-    if trained_on is not None and trained_on != there:  # the prior keeps its own tokenizer copy; the data description is the new run's
+    if None not in (trained_on, there) and trained_on != there:  # the prior keeps its own tokenizer copy; the data description is the new run's
         warnings.warn(f"{replaced} (it finished at {trained_on}; the run there now at {there}): {run_dir} still uses the tokenizer it was "
                       f"trained with, but its data and classes are read from the new run: train stage 2 on it again", stacklevel=2)
     prior = MaskGIT(tok, len(info["class_names"]), cfg.prior).to(dev)
-    try: prior.load_state_dict(load_checkpoint(rd.checkpoint, map_location=dev)["model"])
+    weights = load_checkpoint(rd.checkpoint, map_location=dev)["model"]  # a damaged file says so itself
+    try: prior.load_state_dict(weights)
     except RuntimeError as e:  # another tokenizer or class count than the prior was trained with
         first = next((l.strip() for l in str(e).splitlines() if "size mismatch" in l or "Missing" in l or "Unexpected" in l), str(e).splitlines()[0])
         raise ValueError(f"the prior of {run_dir} does not fit the stage-1 run {cfg.stage1_dir} as it is now ({first[:160]}); most likely "

@@ -210,6 +210,9 @@ def _check_same_recipe(path: Path, state: dict, cfg: TrainConfig, extra_state: d
     diff = config_differences(cfg.to_dict(), state.get("train_config") or {})
     stored, given = (state.get("extra") or {}).get("config"), (extra_state or {}).get("config")
     if isinstance(stored, dict) and isinstance(given, dict): diff += config_differences(given, stored)
+    plain = lambda v: isinstance(v, (str, int, float))  # other recorded facts (e.g. which stage-1 run a prior trains on); None: unknown
+    kept = state.get("extra") or {}
+    diff += [k for k, v in (extra_state or {}).items() if k != "config" and plain(v) and plain(kept.get(k)) and kept[k] != v]
     if diff: raise ValueError(f"{path} was written by a run that differs in {', '.join(diff[:8])}; resuming from it would mix two "
                               "runs: delete it (or choose another run directory) to train from the start")
 
