@@ -156,9 +156,9 @@ def _slim_checkpoint(path: Path) -> None:
 def _ssl_only_settings(cfg: Stage1Config) -> list[str]:
     "The SSL-branch settings `cfg` changes from their defaults (what a plain VQ-VAE run ignores), as name=value."
     # not the augmentations: the main job and sweeps give one set to both tokenizers, and metrics.json records the plain run's as []
-    spelled = {"aug_recon_weight": "aug_recon_weight"}  # as the notebooks and commands spell it
-    return [f"{spelled.get(f.name, f'ssl.{f.name}')}={v!r}" for f in fields(SSLConfig)
-            if f.name != "method" and (v := getattr(cfg.ssl, f.name)) != getattr(SSLConfig(), f.name)]
+    default = SSLConfig()
+    name = lambda f: f.name if f.name == "aug_recon_weight" else f"ssl.{f.name}"  # as the notebooks and commands spell them
+    return [f"{name(f)}={v!r}" for f in fields(SSLConfig) if f.name != "method" and (v := getattr(cfg.ssl, f.name)) != getattr(default, f.name)]
 
 def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
                  out_dir: str | Path, # the run directory

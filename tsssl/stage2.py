@@ -364,9 +364,9 @@ def load_stage2(run_dir: str | Path, # a finished stage-2 run directory
     tok, s1 = load_stage1(cfg.stage1_dir, device=dev)
     info = read_json(RunDir(cfg.stage1_dir).data)
     trained_on, there = read_json(rd.metrics).get("stage1_finished"), _finished_at(cfg.stage1_dir)
-    replaced = f"the stage-1 run {cfg.stage1_dir} was replaced (overwrite) after this stage-2 run was trained"
     if None not in (trained_on, there) and trained_on != there:  # the prior keeps its own tokenizer copy; the data description is the new run's
-        warnings.warn(f"{replaced} (it finished at {trained_on}; the run there now at {there}): {run_dir} still uses the tokenizer it was "
+        warnings.warn(f"the stage-1 run {cfg.stage1_dir} was replaced (overwrite) after this stage-2 run was trained "
+                      f"(it finished at {trained_on}; the run there now at {there}): {run_dir} still uses the tokenizer it was "
                       f"trained with, but its data and classes are read from the new run: train stage 2 on it again", stacklevel=2)
     prior = MaskGIT(tok, len(info["class_names"]), cfg.prior).to(dev)
     weights = load_checkpoint(rd.checkpoint, map_location=dev)["model"]  # a damaged file says so itself

@@ -122,7 +122,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no checkpoint at {path}; train the run first (or check the run directory)")
     if path.stat().st_size == 0: raise RuntimeError(f"checkpoint {path} is empty (0 bytes): {_DAMAGED}")
-    try: bad = zipfile.ZipFile(path).testzip()  # every part against the CRC-32 it was written with (torch.load checks none)
+    try:
+        with zipfile.ZipFile(path) as z: bad = z.testzip()  # every part against the CRC-32 it was written with (torch.load checks none)
     except (zipfile.BadZipFile, OSError, EOFError): bad = None  # not a whole zip file: torch.load below says what it is
     if bad is not None:
         raise RuntimeError(f"checkpoint {path} cannot be read (its part {bad.split('/', 1)[-1]} no longer matches the checksum it was "
@@ -208,11 +209,10 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig, device: torch.device) -> 
 def _check_same_recipe(path: Path, state: dict, cfg: TrainConfig, extra_state: dict | None) -> None:
     "Refuse to resume from a checkpoint written under another recipe or run config (`config_differences`), naming the fields."
     diff = config_differences(cfg.to_dict(), state.get("train_config") or {})
-    stored, given = (state.get("extra") or {}).get("config"), (extra_state or {}).get("config")
-    if isinstance(stored, dict) and isinstance(given, dict): diff += config_differences(given, stored)
+    kept, extra = state.get("extra") or {}, extra_state or {}
+    if isinstance(kept.get("config"), dict) and isinstance(extra.get("config"), dict): diff += config_differences(extra["config"], kept["config"])
     plain = lambda v: isinstance(v, (str, int, float))  # other recorded facts (e.g. which stage-1 run a prior trains on); None: unknown
-    kept = state.get("extra") or {}
-    diff += [k for k, v in (extra_state or {}).items() if k != "config" and plain(v) and plain(kept.get(k)) and kept[k] != v]
+    diff += [k for k, v in extra.items() if k != "config" and plain(v) and plain(kept.get(k)) and kept[k] != v]
     if diff: raise ValueError(f"{path} was written by a run that differs in {', '.join(diff[:8])}; resuming from it would mix two "
                               "runs: delete it (or choose another run directory) to train from the start")
 
