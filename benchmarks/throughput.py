@@ -16,7 +16,11 @@ FlopCounterMode with formulas added for the CPU attention kernel and oneDNN's ma
 rate it achieves, and that rate's share of the device's kernel rate in the same precision (the conv2d rate
 for stage 1, the conv1d rate for the FCN, the matmul rate for the transformer prior: each against the kind of kernel it runs), that kernel rate
 measured again just before and just after the step's own timing (the share is against their mean, so a shared host
-whose speed drifts during the run moves both alike; the closing lines give the range the rates took). `--compile` adds
+whose speed drifts during the run moves both alike; the closing lines give the range the rates took). A second share,
+"of train", sets the step against the same probes run forward and backward, as training runs them, each kind of FLOP at its
+own kind's rate (convolutions at the conv rate, matrix products and attention at the matmul rate): where a CPU's backward
+kernels lag their forward ones (oneDNN on AVX2), or a step mixes convolutions and matrix products, this is the rate its
+kernels could reach at best. `--compile` adds
 a row per training step run under `torch.compile` (`TrainConfig.compile`; the warm-up steps absorb the compilation). `--profile` adds,
 per workload, where one step's time goes (convolution, matmul, normalisation, elementwise, optimiser,
 copies, other), from torch.profiler's self times (the profiler inflates memory-bound ops on some CPUs: read these as a
@@ -120,6 +124,28 @@ def kernel_rates(device, precision: str = "fp32", kinds=RATE_KINDS) -> dict[str,
     return rates
 
 
+TRAIN_KINDS = ("conv", "conv1d", "matmul")
+
+
+def training_rates(device, precision: str = "fp32") -> dict[str, float]:
+    """GFLOP/s of the probes of `kernel_rates` run as a training step runs them: forward, then the gradients of input and
+    weight (3× the forward's FLOPs). On CPUs whose backward kernels lag their forward (oneDNN on AVX2) this is the rate a
+    training step's kernels can reach at best, where the forward-only rate is not."""
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    cl = torch.channels_last
+    probes = {  # kind: (input, weight, op, forward GFLOP), the shapes of `kernel_rates`
+        "conv": (torch.randn(128, 64, 7, 127, dtype=dtype).contiguous(memory_format=cl), torch.randn(64, 64, 3, 4, dtype=dtype),
+                 lambda x, k: F.conv2d(x, k, stride=(1, 2)), 2 * 128 * 64 * 5 * 62 * 64 * 12 / 1e9),
+        "conv1d": (torch.randn(256, 128, 144, dtype=dtype), torch.randn(256, 128, 5, dtype=dtype), F.conv1d, 2 * 256 * 128 * 140 * 256 * 5 / 1e9),
+        "matmul": (torch.randn(256, 4096, dtype=dtype), torch.randn(4096, 4096, dtype=dtype), F.linear, 2 * 256 * 4096 * 4096 / 1e9)}
+    rates = {}
+    for kind, (x, w, op, gflop) in probes.items():
+        x, w = x.to(device).requires_grad_(), w.to(device).requires_grad_()
+        gy = torch.randn_like(op(x, w).detach())
+        rates[kind] = 3 * gflop / _median_s(lambda: torch.autograd.grad(op(x, w), (x, w), gy), device, repeats=7)
+    return rates
+
+
 aten = torch.ops.aten
 # torch's FlopCounterMode has no formula for the CPU flash-attention kernels (it counts the prior's attention as 0 FLOPs,
 # 8 % of its FordA-shaped step's) nor for oneDNN's matmul that tsssl.linear may take: both are given here
@@ -212,12 +238,19 @@ def op_shares(model, loss_fn, x, y, batch, precision, device, steps: int = 3) ->
     return {k: v / total for k, v in out.most_common()} if total else {}
 
 
-def step_gflop(model, loss_fn, x, y, batch, precision, device) -> float:
-    "GFLOP of one training step: convolutions, matmuls and attention, forward and backward (the elementwise work is not counted)."
+_CONV_OPS = {"convolution", "convolution_backward"}
+
+
+def step_gflop(model, loss_fn, x, y, batch, precision, device) -> tuple[float, dict[str, float]]:
+    """GFLOP of one training step: convolutions, matmuls and attention, forward and backward (the elementwise work is not counted),
+    in all and split into "conv" (convolutions) and "matmul" (matrix products and attention)."""
     step = _one_step(model, loss_fn, x, y, batch, precision, device)
     step()  # outside the count: a first call may time tsssl.linear's or tsssl.fused's kernels
     with FlopCounterMode(display=False) as counter: step()
-    return counter.get_total_flops() / 1e9
+    split = collections.Counter()
+    for op, n in counter.get_flop_counts().get("Global", {}).items():
+        split["conv" if op._qualified_op_name.split("::")[-1] in _CONV_OPS else "matmul"] += n / 1e9
+    return counter.get_total_flops() / 1e9, dict(split)
 
 
 def time_steps(model, loss_fn, x, y, batch, precision, device, steps, warmup, compiled: bool = False) -> float:
@@ -264,11 +297,15 @@ def _main():
         a.precision = ["fp32", "bf16"] if bf16_native(device) else ["fp32"]
         if not bf16_native(device): print("bf16: not native on this device (no AMX or AVX512-BF16), so not timed; --precision fp32 bf16 times it anyway")
     rates = {prec: kernel_rates(device, prec) for prec in a.precision}
+    train_rates = {prec: training_rates(device, prec) for prec in a.precision}
     for prec, r in rates.items():
         via = (f" (oneDNN: {r['matmul_onednn']:.0f}; tsssl's Linear takes {linear_kernels()} here, as measured by tsssl.linear)"
                if "matmul_onednn" in r else "")
         print(f"{prec} GFLOP/s of this device: matmul 256x4096 @ 4096x4096 BLAS {r['matmul']:.0f}{via}; conv 64->64 (3,4) stride (1,2) on 128x64x7x127 {r['conv']:.0f}; "
               f"conv1d 128->256 k5 on 256x128x144 {r['conv1d']:.0f}")
+        t = train_rates[prec]
+        print(f"{prec} GFLOP/s of the same probes as training runs them (forward, then input and weight gradients): matmul {t['matmul']:.0f}, "
+              f"conv {t['conv']:.0f}, conv1d {t['conv1d']:.0f}")
     malloc = {k: os.environ[k] for k in ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_") if k in os.environ}
     print(f"glibc malloc: {f'as the environment sets it, {malloc}' if malloc else 'freed memory kept, as fit trains (tsssl.core.freed_memory_kept)'}")
     if device.type == "cpu":
@@ -286,13 +323,17 @@ def _main():
 
     def measure(key, data, prec, model, loss_fn, x, y, batch, kind):
         "One row per variant (eager, compiled): ms per step, series/s, GFLOP and the share of the `kind` rate measured around the step."
-        gf = step_gflop(model, loss_fn, x, y, batch, prec, device)
+        gf, split = step_gflop(model, loss_fn, x, y, batch, prec, device)
+        conv_kind = "conv1d" if kind == "conv1d" else "conv"
+        # the step's FLOPs at the training probes' rates, conv FLOPs at the conv rate of its kind and the rest at the matmul rate
+        ideal_s = split.get("conv", 0) / train_rates[prec][conv_kind] + split.get("matmul", 0) / train_rates[prec]["matmul"]
         eager_s = None
         for c in compiled:
             s, r = rate_around(prec, kind, lambda: time_steps(model, loss_fn, x, y, batch, prec, device, a.steps, a.warmup, compiled=c))
             if not c: eager_s, rate = s, r  # the eager step: what the profile below splits up
+            drift = r / rates[prec][kind]  # the host's speed during the step against the start, read from the forward probe around it
             rows.append((key + (" compiled" if c else ""), data, prec, n_params(model), s * 1e3, min(batch, len(x)) / s, gf,
-                         gf / s / r, "" if c else REFERENCE.get((key, data), "")))
+                         gf / s / r, ideal_s / drift / s, "" if c else REFERENCE.get((key, data), "")))
         if a.profile:
             sh = op_shares(model, loss_fn, x, y, batch, prec, device)
             # the replay runs later than the step's timing: its share is against the rate measured around the replay itself
@@ -332,13 +373,18 @@ def _main():
                     t0 = time.perf_counter(); prior.sample(a.n_generate, generator=g)
                     if device.type == "cuda": torch.cuda.synchronize()
                     s = time.perf_counter() - t0
-                    rows.append((f"generate-{a.n_generate}", data, "fp32", n_params(prior), s * 1e3, a.n_generate / s, None, None, REFERENCE.get((f"generate-{a.n_generate}", data), "")))
-    print(f"\n{'what':<29}{'data':<10}{'prec':<6}{'params':>11}{'ms/step':>11}{'series/s':>11}{'GFLOP':>8}{'GFLOP/s':>9}{'of kernel':>10}   reference ms")
+                    rows.append((f"generate-{a.n_generate}", data, "fp32", n_params(prior), s * 1e3, a.n_generate / s, None, None, None,
+                                 REFERENCE.get((f"generate-{a.n_generate}", data), "")))
+    print(f"\n{'what':<29}{'data':<10}{'prec':<6}{'params':>11}{'ms/step':>11}{'series/s':>11}{'GFLOP':>8}{'GFLOP/s':>9}{'of kernel':>10}{'of train':>10}"
+          "   reference ms")
     for r in rows:
-        flops = f"{r[6]:>8.1f}{r[6] / r[4] * 1e3:>9.0f}{r[7]:>10.2f}" if r[6] is not None else f"{'':>8}{'':>9}{'':>10}"
-        print(f"{r[0]:<29}{r[1]:<10}{r[2]:<6}{r[3]:>11,}{r[4]:>11.1f}{r[5]:>11.0f}{flops}   {r[8]}")
+        flops = f"{r[6]:>8.1f}{r[6] / r[4] * 1e3:>9.0f}{r[7]:>10.2f}{r[8]:>10.2f}" if r[6] is not None else f"{'':>8}{'':>9}{'':>10}{'':>10}"
+        print(f"{r[0]:<29}{r[1]:<10}{r[2]:<6}{r[3]:>11,}{r[4]:>11.1f}{r[5]:>11.0f}{flops}   {r[9]}")
     print("\nof kernel: the step's GFLOP/s over this device's kernel rate in the same precision (stage 1: conv; fcn: conv1d; stage 2: matmul), "
           "that rate measured just before and just after the step's own timing (their mean), as a shared host's speed drifts")
+    print("of train: the time the step's FLOPs take at the training probes' rates (its convolutions' FLOPs at the conv rate, the rest at the "
+          "matmul rate, each probe run forward and backward as training runs it) over the step's time; the probes' rates are "
+          "scaled by the host's drift during the step, read from the forward probe around it")
     for (prec, kind), r in seen.items():
         print(f"{prec} {kind} rate around the steps: {min(r):.0f}-{max(r):.0f} GFLOP/s (at the start {rates[prec][kind]:.0f})")
     for (key, data, prec), (sh, conv) in shares.items():
