@@ -306,14 +306,23 @@ def config_differences(a: dict, # one config as a plain (nested) dict
 
 # %% ../nbs/00_core.ipynb #cfd73f25
 _IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+_notebook_parameters: str | None = None  # the last parameters a notebook kernel read, as `launching_command` records them
+
+def _field_default(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING: return f.default
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING
 
 def params_from_namespace(cls: type[Config], # the notebook's typed parameter config
                           namespace: dict, # the notebook's `globals()` right after the parameters
                          ) -> Config:
-    "Collect a papermill notebook's parameters from its globals and check them against `cls`."
+    "Collect a papermill notebook's parameters from its globals and check them against `cls`; remember those not at their defaults."
+    global _notebook_parameters
     found = {k: v for k, v in namespace.items() if not k.startswith("_") and k not in _IPYTHON_NAMES
              and not isinstance(v, types.ModuleType) and not callable(v)}
-    return cls.from_dict(found)
+    params = cls.from_dict(found)
+    changed = [f"{f.name}={found[f.name]!r}" for f in dataclasses.fields(cls) if f.name in found and found[f.name] != _field_default(f)]
+    _notebook_parameters = ", ".join(changed) if changed else "all at their defaults"
+    return params
 
 # %% ../nbs/00_core.ipynb #413a0fcf
 def _field_help(cls: type) -> dict[str, str]:
@@ -401,8 +410,9 @@ def launching_command() -> str:
     if command := os.environ.get(COMMAND_ENV): return command
     if sys.argv and Path(sys.argv[0]).name == "ipykernel_launcher.py":  # argv names only a connection file: say which notebook instead
         notebook = os.environ.get("JPY_SESSION_NAME")  # the notebook's path, set by Jupyter Server (JupyterLab, Notebook) for its kernels
-        return (f"notebook {notebook} (Jupyter kernel)" if notebook else
-                "a Jupyter kernel whose notebook is not known (JupyterLab names it; papermill and nbconvert run outside a tsssl command do not)")
+        where = (f"notebook {notebook} (Jupyter kernel)" if notebook else
+                 "a Jupyter kernel whose notebook is not known (JupyterLab names it; papermill and nbconvert run outside a tsssl command do not)")
+        return where + (f"; parameters: {_notebook_parameters}" if _notebook_parameters else "")
     return shlex.join(sys.argv)
 
 def run_command(prog: str, # how the command names itself, e.g. "tsssl stage1"
