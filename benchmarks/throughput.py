@@ -124,9 +124,6 @@ def kernel_rates(device, precision: str = "fp32", kinds=RATE_KINDS) -> dict[str,
     return rates
 
 
-TRAIN_KINDS = ("conv", "conv1d", "matmul")
-
-
 def training_rates(device, precision: str = "fp32") -> dict[str, float]:
     """GFLOP/s of the probes of `kernel_rates` run as a training step runs them: forward, then the gradients of input and
     weight (3× the forward's FLOPs). On CPUs whose backward kernels lag their forward (oneDNN on AVX2) this is the rate a
