@@ -331,6 +331,8 @@ def plan_run(run: RunSpec, # the run
     if run.parent is not None:
         ps = parent_status or run_status(run.parent.out_dir)
         if ps == "pending": return "wait", f"after its {run.parent.stage} run {run.parent.run_id}"
+        if ps == "running" and run_in_use(run.parent.out_dir):  # e.g. another sweep over the same root is training it now
+            return "wait", f"its {run.parent.stage} run {run.parent.run_id} is being trained by another process now: run this sweep again after it ends"
         if ps != "finished": return "skip", _parent_reason(run.parent, ps)
     if status == "failed":
         err = _one_line(RunDir(run.out_dir).read_status().get("error"))
