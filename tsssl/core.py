@@ -312,6 +312,13 @@ def _field_default(f: dataclasses.Field) -> Any:
     if f.default is not dataclasses.MISSING: return f.default
     return f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING
 
+def _differs(a: Any, b: Any) -> bool:
+    try: return bool(a != b)
+    except (TypeError, ValueError): return True  # e.g. an array, whose != has no single truth value
+
+def _short_repr(v: Any, n: int = 80) -> str:
+    r = repr(v); return r if len(r) <= n else r[:n - 1] + "…"
+
 def params_from_namespace(cls: type[Config], # the notebook's typed parameter config
                           namespace: dict, # the notebook's `globals()` right after the parameters
                          ) -> Config:
@@ -320,7 +327,7 @@ def params_from_namespace(cls: type[Config], # the notebook's typed parameter co
     found = {k: v for k, v in namespace.items() if not k.startswith("_") and k not in _IPYTHON_NAMES
              and not isinstance(v, types.ModuleType) and not callable(v)}
     params = cls.from_dict(found)
-    changed = [f"{f.name}={found[f.name]!r}" for f in dataclasses.fields(cls) if f.name in found and found[f.name] != _field_default(f)]
+    changed = [f"{f.name}={_short_repr(found[f.name])}" for f in dataclasses.fields(cls) if f.name in found and _differs(found[f.name], _field_default(f))]
     _notebook_parameters = ", ".join(changed) if changed else "all at their defaults"
     return params
 
