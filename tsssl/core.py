@@ -327,7 +327,8 @@ def params_from_namespace(cls: type[Config], # the notebook's typed parameter co
     found = {k: v for k, v in namespace.items() if not k.startswith("_") and k not in _IPYTHON_NAMES
              and not isinstance(v, types.ModuleType) and not callable(v)}
     params = cls.from_dict(found)
-    changed = [f"{f.name}={_short_repr(found[f.name])}" for f in dataclasses.fields(cls) if f.name in found and _differs(found[f.name], _field_default(f))]
+    changed = [f"{f.name}={_short_repr(getattr(params, f.name))}" for f in dataclasses.fields(cls)  # as checked: lists as tuples, paths as text
+               if f.name in found and _differs(getattr(params, f.name), _field_default(f))]
     _notebook_parameters = ", ".join(changed) if changed else "all at their defaults"
     return params
 

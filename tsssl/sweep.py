@@ -331,8 +331,10 @@ def plan_run(run: RunSpec, # the run
     if run.parent is not None:
         ps = parent_status or run_status(run.parent.out_dir)
         if ps == "pending": return "wait", f"after its {run.parent.stage} run {run.parent.run_id}"
-        if ps == "running" and run_in_use(run.parent.out_dir):  # e.g. another sweep over the same root is training it now
-            return "wait", f"its {run.parent.stage} run {run.parent.run_id} is being trained by another process now: run this sweep again after it ends"
+        if ps == "running":
+            if run_in_use(run.parent.out_dir):  # e.g. another sweep over the same root is training it now
+                return "wait", f"its {run.parent.stage} run {run.parent.run_id} is being trained by another process now: run this sweep again after it ends"
+            ps = run_status(run.parent.out_dir)  # read again: it may have finished between the two looks
         if ps != "finished": return "skip", _parent_reason(run.parent, ps)
     if status == "failed":
         err = _one_line(RunDir(run.out_dir).read_status().get("error"))
