@@ -316,8 +316,9 @@ def _differs(a: Any, b: Any) -> bool:
     try: return bool(a != b)
     except (TypeError, ValueError): return True  # e.g. an array, whose != has no single truth value
 
-def _short_repr(v: Any, n: int = 80) -> str:
-    r = repr(v); return r if len(r) <= n else r[:n - 1] + "…"
+def _one_line(s: Any, n: int = 160) -> str:
+    "`s` as text on one line, cut to `n` characters."
+    s = " ".join(str(s or "").split()); return s if len(s) <= n else s[:n - 1] + "…"
 
 def params_from_namespace(cls: type[Config], # the notebook's typed parameter config
                           namespace: dict, # the notebook's `globals()` right after the parameters
@@ -327,7 +328,7 @@ def params_from_namespace(cls: type[Config], # the notebook's typed parameter co
     found = {k: v for k, v in namespace.items() if not k.startswith("_") and k not in _IPYTHON_NAMES
              and not isinstance(v, types.ModuleType) and not callable(v)}
     params = cls.from_dict(found)
-    changed = [f"{f.name}={_short_repr(getattr(params, f.name))}" for f in dataclasses.fields(cls)  # as checked: lists as tuples, paths as text
+    changed = [f"{f.name}={_one_line(repr(getattr(params, f.name)), 80)}" for f in dataclasses.fields(cls)  # as checked: lists as tuples, paths as text
                if f.name in found and _differs(getattr(params, f.name), _field_default(f))]
     _notebook_parameters = ", ".join(changed) if changed else "all at their defaults"
     return params

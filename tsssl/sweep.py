@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator, Sequence
 import pandas as pd
 import yaml
 
-from .core import Config, atomic_write_json, command_parser, read_json, run_command, utc_now
+from .core import Config, _one_line, atomic_write_json, command_parser, read_json, run_command, utc_now
 from .ssl import PLAIN
 from .data import DATA_DIR_ENV, _find_split_files, offline_dataset_names
 from .sources import is_file_source
@@ -303,9 +303,6 @@ def sweep_run_ids(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or i
 
 
 # %% ../nbs/73_sweep.ipynb #9fc91649
-def _one_line(s: Any, n: int = 160) -> str:
-    s = " ".join(str(s or "").split()); return s if len(s) <= n else s[:n - 1] + "…"
-
 _STATE_WORDS = {"failed": "failed", "skipped": "was skipped", "running": "did not finish (status running)",
                 "missing": "never ran", "pending": "has not run yet"}
 
