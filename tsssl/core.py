@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a1e12b07
 from __future__ import annotations
-import argparse, contextlib, ctypes, dataclasses, datetime as _dt, errno, fcntl, functools, inspect, json, os, platform, random, re, shlex, shutil, sys, tempfile, types, typing, warnings
+import argparse, contextlib, ctypes, dataclasses, datetime as _dt, errno, fcntl, functools, inspect, itertools, json, os, platform, random, re, shlex, shutil, sys, tempfile, types, typing, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, get_args, get_origin, get_type_hints
@@ -13,11 +13,11 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['AUTO_BF16', 'WATCH_FIELDS', 'USER_ERRORS', 'COMMAND_ENV', 'seed_everything', 'resolve_device', 'bf16_native',
-           'resolve_precision', 'cpu_name', 'cache_path', 'freed_memory_kept', 'available_memory', 'check_fits',
-           'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json', 'measured_once', 'utc_now', 'Config',
-           'config_differences', 'params_from_namespace', 'command_parser', 'add_config_arguments', 'as_flags',
-           'error_line', 'launching_command', 'run_command']
+__all__ = ['AUTO_BF16', 'DAMAGED', 'WATCH_FIELDS', 'USER_ERRORS', 'COMMAND_ENV', 'seed_everything', 'resolve_device',
+           'bf16_native', 'resolve_precision', 'cpu_name', 'cache_path', 'freed_memory_kept', 'available_memory',
+           'check_fits', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json', 'keep_damaged',
+           'measured_once', 'utc_now', 'Config', 'config_differences', 'params_from_namespace', 'command_parser',
+           'add_config_arguments', 'as_flags', 'error_line', 'launching_command', 'run_command']
 
 # %% ../nbs/00_core.ipynb #a82553ec
 def seed_everything(seed: int, # the one seed of a run
@@ -193,6 +193,15 @@ def read_json(path: str | Path) -> Any:
     "Read a JSON file, naming the file in the error when it is not valid JSON."
     try: return json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as e: raise ValueError(f"{path} is not valid JSON ({e}); was it written by an interrupted run?") from e
+
+DAMAGED = ".damaged"  # what a damaged file's name gets when it is kept aside
+
+def keep_damaged(path: str | Path) -> Path:
+    "Rename a damaged file that is about to be replaced to `<name>.damaged` (`.damaged-2`, ... if taken), so nothing in it is lost."
+    path = Path(path)
+    for i in itertools.count(1):
+        aside = path.with_name(path.name + DAMAGED + (f"-{i}" if i > 1 else ""))
+        if not aside.exists(): os.replace(path, aside); return aside
 
 # %% ../nbs/00_core.ipynb #e623d268
 def measured_once(path: Path, # the JSON file that keeps the measurements, one entry per key

@@ -4,11 +4,11 @@
 
 # %% ../nbs/41_log.ipynb #2b8a5d49
 from __future__ import annotations
-import json, math, os, netrc, time
+import json, math, os, netrc, time, warnings
 from pathlib import Path
 from typing import Any
 
-from .core import atomic_write_text
+from .core import atomic_write_text, keep_damaged
 
 # %% auto #0
 __all__ = ['JSONLLogger', 'read_jsonl', 'wandb_mode', 'WandbLogger', 'MultiLogger']
@@ -19,6 +19,7 @@ class JSONLLogger:
     def __init__(self, path: str | Path): # the file to append to (its folder is created)
         self.path = Path(path); self.path.parent.mkdir(parents=True, exist_ok=True)
         self._f = open(self.path, "a", encoding="utf-8"); self._t0 = time.time()
+        if self._f.tell() and not self.path.read_bytes().endswith(b"\n"): self._f.write("\n")  # a killed writer's cut line stays apart from the next
 
     def log(self, metrics: dict[str, Any], step: int) -> None:
         "Write one line; non-finite floats become null."
@@ -27,9 +28,14 @@ class JSONLLogger:
         self._f.write(json.dumps(row) + "\n"); self._f.flush()
 
     def rewind(self, step: int) -> None:
-        "Drop the lines logged after `step` (a run resumed from a checkpoint at `step` logs them again)."
+        "Drop the lines logged after `step` (a run resumed from a checkpoint at `step` logs them again); a damaged file is kept aside first."
         self._f.close()
-        keep = [r for r in read_jsonl(self.path) if r.get("step", 0) <= step] if self.path.is_file() else []
+        rows, bad = _parse_jsonl(self.path) if self.path.is_file() else ([], [])
+        keep = [r for r in rows if r.get("step", 0) <= step]
+        if bad:
+            aside = keep_damaged(self.path)
+            warnings.warn(f"{self.path}: {_lines(bad)} could not be read; the readable lines up to step {step} are kept and the damaged file "
+                          f"as it was is kept as {aside.name}", stacklevel=2)
         atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in keep))
         t = [r["time_s"] for r in keep if isinstance(r.get("time_s"), (int, float))]
         self._t0 = time.time() - max(t, default=0.0)  # the clock counts on from the last line kept, not from this process's start
@@ -37,12 +43,26 @@ class JSONLLogger:
 
     def close(self) -> None: self._f.close()
 
+def _parse_jsonl(path: Path) -> tuple[list[dict], list[int]]:
+    "A metrics file's rows, and the numbers of its unreadable lines other than a cut last one (what a writer killed mid-line leaves)."
+    lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    rows, bad = [], []
+    for i, line in enumerate(lines, 1):
+        if not line.strip(): continue
+        try: row = json.loads(line)
+        except json.JSONDecodeError: row = None
+        if isinstance(row, dict) and isinstance(row.get("step", 0), (int, float)): rows.append(row)
+        elif i < len(lines): bad.append(i)
+    return rows, bad
+
+def _lines(numbers: list[int]) -> str:
+    "'line 3' or 'lines 3, 9', for a warning (the first five)."
+    return f"line{'s' * (len(numbers) > 1)} {', '.join(map(str, numbers[:5]))}{' ...' if len(numbers) > 5 else ''}"
+
 def read_jsonl(path: str | Path) -> list[dict]:
-    "Read a JSON-lines metrics file, skipping a half-written last line."
-    rows = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        try: rows.append(json.loads(line))
-        except json.JSONDecodeError: continue
+    "Read a JSON-lines metrics file; a half-written last line is skipped, and other unreadable lines with a warning."
+    rows, bad = _parse_jsonl(Path(path))
+    if bad: warnings.warn(f"{path}: {_lines(bad)} could not be read (the file is damaged) and {'are' if len(bad) > 1 else 'is'} left out", stacklevel=2)
     return rows
 
 # %% ../nbs/41_log.ipynb #9d9d7e0d

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 import tsssl
-from .core import WATCH_FIELDS, Config, atomic_write_json, config_differences, cpu_name, launching_command, read_json, resolve_device, utc_now
+from .core import DAMAGED, WATCH_FIELDS, Config, atomic_write_json, config_differences, cpu_name, keep_damaged, launching_command, read_json, resolve_device, utc_now
 from .fused import fused_norm_enabled
 from .linear import linear_kernels
 from .log import JSONLLogger, MultiLogger, WandbLogger
@@ -66,7 +66,8 @@ class RunDir:
         return s if isinstance(s, dict) else {}
 
     def write_status(self, content: dict) -> None:
-        "Replace status.json, atomically."
+        "Replace status.json, atomically; one that cannot be read is kept aside first (`keep_damaged`), so no record in it is lost."
+        if self.status.is_file() and not self.read_status(): keep_damaged(self.status)
         atomic_write_json(self.status, content)
 
     def set_status(self, status: str, # the new status: 'running', 'finished', 'failed', 'skipped'
@@ -129,9 +130,12 @@ def _recover_status(run_dir: Path) -> None:
     try: read_json(rd.metrics)
     except (ValueError, OSError): return  # metrics.json damaged as well: nothing to go by
     when = _dt.datetime.fromtimestamp(rd.metrics.stat().st_mtime, _dt.timezone.utc).isoformat(timespec="seconds")
+    aside = keep_damaged(rd.status) if rd.status.is_file() else None
     rd.write_status({"status": "finished", "finished": when, "status_rebuilt": utc_now()})
+    kept = (f"the damaged file, with the record of its attempts and versions, is kept as {aside.name}" if aside else
+            "the record of its attempts and versions went with the file")
     warnings.warn(f"{rd.status} could not be read, but the run's {METRICS_FILE} is there, so it had finished: its status is written "
-                  f"again as finished at {when} (the record of its attempts and versions is lost)", stacklevel=3)
+                  f"again as finished at {when} ({kept})", stacklevel=3)
 
 def _span(start: Any, end: Any) -> float | None:
     try: return (_dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start)).total_seconds()
@@ -204,14 +208,18 @@ def _foreign(d: Path) -> list[str]:
     rd = RunDir(d)
     if rd.config.is_file() or rd.status.is_file(): return []
     first = lambda p: p.name == SWEEP_FILE or p.suffix == ".ipynb"  # written before the run starts: by a sweep, or papermill's output notebook
-    return sorted(p.name + ("/" if p.is_dir() else "") for p in _contents(d) if not first(p))
+    return sorted(p.name + ("/" if p.is_dir() else "") for p in _contents(d) if not first(p) and not _damaged_copy(p))
 
 _RUN_FILES = {CONFIG_FILE, STATUS_FILE, METRICS_FILE, CHECKPOINT_FILE, CAS_CHECKPOINT_FILE, LOG_FILE, DATA_FILE, SWEEP_FILE, NOTEBOOK_FILE,
               "wandb"}  # what runs write into their directory, besides figures (.png), papermill's notebooks and hidden temporaries
 
+def _damaged_copy(p: Path) -> bool:
+    "Whether `p` is a run file that was damaged and kept aside (`keep_damaged`: status.json.damaged, ...)."
+    return DAMAGED in p.name and p.name.split(DAMAGED)[0] in _RUN_FILES
+
 def _added(d: Path) -> list[str]:
     "What a run directory holds that no run writes there (a user's notes, series saved there with `generate -o`)."
-    ours = lambda p: p.name in _RUN_FILES or p.name.startswith(".") or p.suffix in (".png", ".ipynb")
+    ours = lambda p: p.name in _RUN_FILES or _damaged_copy(p) or p.name.startswith(".") or p.suffix in (".png", ".ipynb")
     return sorted(p.name + ("/" if p.is_dir() else "") for p in _contents(d) if not ours(p))
 
 def _restore_replaced(run_dir: Path) -> bool:
