@@ -20,7 +20,9 @@ whose speed drifts during the run moves both alike; the closing lines give the r
 "of train", sets the step against the same probes run forward and backward, as training runs them, each kind of FLOP at its
 own kind's rate (convolutions at the conv rate, matrix products and attention at the matmul rate): where a CPU's backward
 kernels lag their forward ones (oneDNN on AVX2), or a step mixes convolutions and matrix products, this is the rate its
-kernels could reach at best. `--compile` adds
+kernels could reach at best. The training rates are read at the start, alternated with the forward ones three times (the
+medians), and scaled by the host's drift during each step, read from the forward probe around it. The last lines count the
+steps at 0.75 or more of each share. `--compile` adds
 a row per training step run under `torch.compile` (`TrainConfig.compile`; the warm-up steps absorb the compilation). `--profile` adds,
 per workload, where one step's time goes (convolution, matmul, normalisation, elementwise, optimiser,
 copies, other), from torch.profiler's self times (the profiler inflates memory-bound ops on some CPUs: read these as a
@@ -141,6 +143,14 @@ def training_rates(device, precision: str = "fp32") -> dict[str, float]:
         gy = torch.randn_like(op(x, w).detach())
         rates[kind] = 3 * gflop / _median_s(lambda: torch.autograd.grad(op(x, w), (x, w), gy), device, repeats=7)
     return rates
+
+
+def start_rates(device, precision: str = "fp32", rounds: int = 3) -> tuple[dict[str, float], dict[str, float]]:
+    """The forward (`kernel_rates`) and training (`training_rates`) rates the shares are set against: each the median of
+    `rounds` readings taken in turn, so that one slow moment of a shared host (or a first call's warm-up) does not set them."""
+    readings = [(kernel_rates(device, precision), training_rates(device, precision)) for _ in range(rounds)]
+    median = lambda rs: {k: statistics.median(r[k] for r in rs) for k in rs[0]}
+    return median([f for f, _ in readings]), median([t for _, t in readings])
 
 
 aten = torch.ops.aten
@@ -293,8 +303,8 @@ def _main():
     if a.precision is None:
         a.precision = ["fp32", "bf16"] if bf16_native(device) else ["fp32"]
         if not bf16_native(device): print("bf16: not native on this device (no AMX or AVX512-BF16), so not timed; --precision fp32 bf16 times it anyway")
-    rates = {prec: kernel_rates(device, prec) for prec in a.precision}
-    train_rates = {prec: training_rates(device, prec) for prec in a.precision}
+    start = {prec: start_rates(device, prec) for prec in a.precision}
+    rates, train_rates = {p: r[0] for p, r in start.items()}, {p: r[1] for p, r in start.items()}
     for prec, r in rates.items():
         via = (f" (oneDNN: {r['matmul_onednn']:.0f}; tsssl's Linear takes {linear_kernels()} here, as measured by tsssl.linear)"
                if "matmul_onednn" in r else "")
@@ -383,7 +393,11 @@ def _main():
           "matmul rate, each probe run forward and backward as training runs it) over the step's time; the probes' rates are "
           "scaled by the host's drift during the step, read from the forward probe around it")
     for (prec, kind), r in seen.items():
-        print(f"{prec} {kind} rate around the steps: {min(r):.0f}-{max(r):.0f} GFLOP/s (at the start {rates[prec][kind]:.0f})")
+        print(f"{prec} {kind} rate around the steps: {min(r):.0f}-{max(r):.0f} GFLOP/s (at the start {rates[prec][kind]:.0f}, the median of three readings)")
+    timed = [r for r in rows if r[7] is not None]
+    for col, name in ((7, "of kernel"), (8, "of train")):
+        below = [f"{r[0]} {r[1]} {r[2]} ({r[col]:.2f})" for r in timed if r[col] < 0.75]
+        print(f"steps at 0.75 or more {name}: {len(timed) - len(below)} of {len(timed)}" + (f"; below: {', '.join(below)}" if below else ""))
     for (key, data, prec), (sh, conv) in shares.items():
         print(f"{key} {data} {prec}: " + ", ".join(f"{k} {v:.0%}" for k, v in sh.items()) + conv)
 
