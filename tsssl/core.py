@@ -196,12 +196,15 @@ def read_json(path: str | Path) -> Any:
 
 DAMAGED = ".damaged"  # what a damaged file's name gets when it is kept aside
 
-def keep_damaged(path: str | Path) -> Path:
-    "Rename a damaged file that is about to be replaced to `<name>.damaged` (`.damaged-2`, ... if taken), so nothing in it is lost."
+def keep_damaged(path: str | Path) -> Path | None:
+    "Rename a damaged file that is about to be replaced to `<name>.damaged` (`.damaged-2`, ... if taken), so nothing in it is lost; None if it is gone."
     path = Path(path)
     for i in itertools.count(1):
         aside = path.with_name(path.name + DAMAGED + (f"-{i}" if i > 1 else ""))
-        if not aside.exists(): os.replace(path, aside); return aside
+        if aside.exists(): continue
+        try: os.replace(path, aside)
+        except FileNotFoundError: return None  # another process kept it aside first
+        return aside
 
 # %% ../nbs/00_core.ipynb #e623d268
 def measured_once(path: Path, # the JSON file that keeps the measurements, one entry per key

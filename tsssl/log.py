@@ -44,15 +44,16 @@ class JSONLLogger:
     def close(self) -> None: self._f.close()
 
 def _parse_jsonl(path: Path) -> tuple[list[dict], list[int]]:
-    "A metrics file's rows, and the numbers of its unreadable lines other than a cut last one (what a writer killed mid-line leaves)."
-    lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    "A metrics file's rows, and the numbers of its unreadable lines other than the last (which a writer killed mid-line leaves cut)."
+    lines = Path(path).read_bytes().split(b"\n")  # only "\n" ends a line, as JSONLLogger writes them
+    last = max((i for i, line in enumerate(lines, 1) if line.strip()), default=0)
     rows, bad = [], []
     for i, line in enumerate(lines, 1):
         if not line.strip(): continue
-        try: row = json.loads(line)
-        except json.JSONDecodeError: row = None
+        try: row = json.loads(line.decode("utf-8"))  # strict: a damaged byte makes the line unreadable, never a changed key
+        except (UnicodeDecodeError, json.JSONDecodeError): row = None
         if isinstance(row, dict) and isinstance(row.get("step", 0), (int, float)): rows.append(row)
-        elif i < len(lines): bad.append(i)
+        elif i != last: bad.append(i)
     return rows, bad
 
 def _lines(numbers: list[int]) -> str:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/70_runs.ipynb #17390c0f
 from __future__ import annotations
-import datetime as _dt, fcntl, json, os, platform, re, shutil, sys, traceback, warnings
+import datetime as _dt, fcntl, json, os, platform, re, shutil, sys, time, traceback, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,13 +61,19 @@ class RunDir:
 
     def read_status(self) -> dict:
         "status.json's content; {} when it is missing, unreadable or not a JSON object."
+        return self._status() or {}
+
+    def _status(self) -> dict | None:
+        "status.json's content; None when it is missing, unreadable or not a JSON object."
         try: s = read_json(self.status)
-        except (ValueError, OSError): return {}
-        return s if isinstance(s, dict) else {}
+        except (ValueError, OSError): return None
+        return s if isinstance(s, dict) else None
 
     def write_status(self, content: dict) -> None:
         "Replace status.json, atomically; one that cannot be read is kept aside first (`keep_damaged`), so no record in it is lost."
-        if self.status.is_file() and not self.read_status(): keep_damaged(self.status)
+        if self.status.is_file() and self._status() is None and (aside := keep_damaged(self.status)):
+            warnings.warn(f"{self.status} could not be read; it is kept as {aside.name} (with the run's earlier attempts, if it held "
+                          "any) and a new one is written", stacklevel=2)
         atomic_write_json(self.status, content)
 
     def set_status(self, status: str, # the new status: 'running', 'finished', 'failed', 'skipped'
@@ -130,12 +136,25 @@ def _recover_status(run_dir: Path) -> None:
     try: read_json(rd.metrics)
     except (ValueError, OSError): return  # metrics.json damaged as well: nothing to go by
     when = _dt.datetime.fromtimestamp(rd.metrics.stat().st_mtime, _dt.timezone.utc).isoformat(timespec="seconds")
-    aside = keep_damaged(rd.status) if rd.status.is_file() else None
+    aside = keep_damaged(rd.status) if rd.status.exists() else None
     rd.write_status({"status": "finished", "finished": when, "status_rebuilt": utc_now()})
     kept = (f"the damaged file, with the record of its attempts and versions, is kept as {aside.name}" if aside else
             "the record of its attempts and versions went with the file")
     warnings.warn(f"{rd.status} could not be read, but the run's {METRICS_FILE} is there, so it had finished: its status is written "
                   f"again as finished at {when} ({kept})", stacklevel=3)
+
+def _recover_as_reader(run_dir: Path, wait_s: float = 2.0) -> None:
+    "`_recover_status` from a process that only reads the run: under the run's lock, so two readers never recover it at once; a run a process is writing is left alone."
+    if run_dir.resolve() in _held: return  # this process is writing it
+    deadline = time.monotonic() + wait_s  # another reader holds the lock for a moment while it recovers the status
+    while True:
+        try: _acquire(run_dir); break
+        except RunInUseError:
+            if time.monotonic() > deadline: return  # a process is training it: not ours to touch
+            time.sleep(0.05)
+        except OSError: return  # a lock cannot be taken here (a read-only folder): it is only read
+    try: _recover_status(run_dir)  # nothing happens if the other reader has recovered it meanwhile
+    finally: _release(run_dir)
 
 def _span(start: Any, end: Any) -> float | None:
     try: return (_dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start)).total_seconds()
@@ -214,8 +233,9 @@ _RUN_FILES = {CONFIG_FILE, STATUS_FILE, METRICS_FILE, CHECKPOINT_FILE, CAS_CHECK
               "wandb"}  # what runs write into their directory, besides figures (.png), papermill's notebooks and hidden temporaries
 
 def _damaged_copy(p: Path) -> bool:
-    "Whether `p` is a run file that was damaged and kept aside (`keep_damaged`: status.json.damaged, ...)."
-    return DAMAGED in p.name and p.name.split(DAMAGED)[0] in _RUN_FILES
+    "Whether `p` is a run file that was damaged and kept aside by `keep_damaged` (status.json.damaged, metrics.jsonl.damaged-2, ...)."
+    name, _, n = p.name.partition(DAMAGED)
+    return name in _RUN_FILES and (n == "" or re.fullmatch(r"-[1-9][0-9]*", n) is not None)
 
 def _added(d: Path) -> list[str]:
     "What a run directory holds that no run writes there (a user's notes, series saved there with `generate -o`)."
@@ -411,8 +431,7 @@ def require_finished(run_dir: str | Path, # a run directory
                      kind: str, # 'stage1' or 'stage2', for the message
                     ) -> None:
     "Nothing when the run in `run_dir` has finished; else an error saying what state it is in and what to do."
-    if not RunDir(run_dir).read_status().get("status") and not run_in_use(run_dir):  # nobody is writing it: safe to say it finished
-        _recover_status(Path(run_dir))
+    if not RunDir(run_dir).read_status().get("status"): _recover_as_reader(Path(run_dir))
     st, what = RunDir(run_dir).read_status(), kind.replace("stage", "stage-")
     status = st.get("status", "missing")
     if status == "finished": return
@@ -458,8 +477,9 @@ def logged_run(run_dir: str | Path, # the run's directory, claimed with `start_r
     logger = MultiLogger()
     try:
         cfg = config.to_dict() if isinstance(config, Config) else config
-        logger = MultiLogger(JSONLLogger(RunDir(run_dir).log),
-                             WandbLogger(wandb_project, cfg, dir=run_dir, name=run_dir.name) if wandb_project else None)
+        log = JSONLLogger(RunDir(run_dir).log)
+        if not RunDir(run_dir).checkpoint.is_file(): log.rewind(0)  # (re)started from scratch: an earlier attempt's steps come again
+        logger = MultiLogger(log, WandbLogger(wandb_project, cfg, dir=run_dir, name=run_dir.name) if wandb_project else None)
         yield LoggedRun(run_dir, logger)
         if run_status(run_dir) != "finished": raise RuntimeError(f"the run in {run_dir} ended without run.finish(metrics)")
     except BaseException as e:

@@ -273,8 +273,7 @@ def fit(model: nn.Module, # the model to train (moved to the run's device)
         eval_metrics, last = state.get("eval_metrics", {}), state.get("last_losses", {})  # a run resumed after its last epoch keeps them
         set_rng_states(state["rng"], g)
         sums = {k: torch.tensor(v, device=device) for k, v in state.get("log_sums", {}).items()}  # a log window across the checkpoint
-    if ckpt is not None and logger is not None and hasattr(logger, "rewind"):
-        logger.rewind(step)  # what was logged after the checkpoint comes again (after step 0 when there is none yet: a restart)
+        if logger is not None and hasattr(logger, "rewind"): logger.rewind(step)  # what was logged after the checkpoint comes again
     step_fn = torch.compile(model) if cfg.compile else model
 
     def save(epoch: int):
