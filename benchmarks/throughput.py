@@ -21,8 +21,10 @@ whose speed drifts during the run moves both alike; the closing lines give the r
 own kind's rate (convolutions at the conv rate, matrix products and attention at the matmul rate): where a CPU's backward
 kernels lag their forward ones (oneDNN on AVX2), or a step mixes convolutions and matrix products, this is the rate its
 kernels could reach at best. The training rates are read at the start, alternated with the forward ones three times (the
-medians), and scaled by the host's drift during each step, read from the forward probe around it. The last lines count the
-steps at 0.75 or more of each share. `--compile` adds
+medians), and scaled by the host's drift during each step, read from the forward probe around it. Eager steps are timed in
+`--rounds` rounds (default 3), each between two readings of its kernel rate, and a row gives the medians of the rounds'
+times and shares: a shared host's speed changes within seconds, and one round's share moved by up to 0.12 between runs.
+The last lines count the steps at 0.75 or more of each share and give the lowest and highest "of train" of the rounds. `--compile` adds
 a row per training step run under `torch.compile` (`TrainConfig.compile`; the warm-up steps absorb the compilation). `--profile` adds,
 per workload, where one step's time goes (convolution, matmul, normalisation, elementwise, optimiser,
 copies, other), from torch.profiler's self times (the profiler inflates memory-bound ops on some CPUs: read these as a
@@ -291,6 +293,8 @@ def _main():
                         "several times slower than fp32 and never chosen by precision='auto', so it is timed only when asked for")
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=3, help="eager steps are timed in this many rounds, each between two readings of the "
+                                                          "kernel rate; a row gives the medians (a shared host's speed changes within seconds)")
     p.add_argument("--threads", type=int, default=0, help="torch threads on the CPU (0 = torch's default)")
     p.add_argument("--n-generate", type=int, default=1000)
     p.add_argument("--profile", action="store_true", help="also print where each step's time goes, per kind of op")
@@ -317,7 +321,7 @@ def _main():
     print(f"glibc malloc: {f'as the environment sets it, {malloc}' if malloc else 'freed memory kept, as fit trains (tsssl.core.freed_memory_kept)'}")
     if device.type == "cpu":
         print(f"BatchNorm + activation: {'tsssl.fused kernels' if fused_norm_enabled() else 'PyTorch kernels'} (tsssl.fused; TSSSL_FUSED_NORM=0 turns the fused ones off)")
-    rows, shares, seen = [], {}, collections.defaultdict(list)  # seen: every kernel rate measured around a step, per (precision, kind)
+    rows, shares, spread, seen = [], {}, {}, collections.defaultdict(list)  # seen: every kernel rate measured around a step, per (precision, kind)
     compiled = [False, True] if a.compile else [False]
 
     def rate_around(prec, kind, fn):
@@ -336,11 +340,17 @@ def _main():
         ideal_s = split.get("conv", 0) / train_rates[prec][conv_kind] + split.get("matmul", 0) / train_rates[prec]["matmul"]
         eager_s = None
         for c in compiled:
-            s, r = rate_around(prec, kind, lambda: time_steps(model, loss_fn, x, y, batch, prec, device, a.steps, a.warmup, compiled=c))
+            rounds = [rate_around(prec, kind, lambda: time_steps(model, loss_fn, x, y, batch, prec, device, a.steps, a.warmup, compiled=c))
+                      for _ in range(1 if c else max(1, a.rounds))]  # a compiled round compiles again: one round
+            # per round: the share of the rate read around it, and of the training rates scaled by the host's drift it read
+            of_kernel = [gf / s / r for s, r in rounds]
+            of_train = [ideal_s / (r / rates[prec][kind]) / s for s, r in rounds]
+            s, r = statistics.median(s for s, _ in rounds), statistics.median(r for _, r in rounds)
             if not c: eager_s, rate = s, r  # the eager step: what the profile below splits up
-            drift = r / rates[prec][kind]  # the host's speed during the step against the start, read from the forward probe around it
-            rows.append((key + (" compiled" if c else ""), data, prec, n_params(model), s * 1e3, min(batch, len(x)) / s, gf,
-                         gf / s / r, ideal_s / drift / s, "" if c else REFERENCE.get((key, data), "")))
+            name = key + (" compiled" if c else "")
+            spread[(name, data, prec)] = (min(of_train), max(of_train), len(rounds))
+            rows.append((name, data, prec, n_params(model), s * 1e3, min(batch, len(x)) / s, gf,
+                         statistics.median(of_kernel), statistics.median(of_train), "" if c else REFERENCE.get((key, data), "")))
         if a.profile:
             sh = op_shares(model, loss_fn, x, y, batch, prec, device)
             # the replay runs later than the step's timing: its share is against the rate measured around the replay itself
@@ -388,7 +398,8 @@ def _main():
         flops = f"{r[6]:>8.1f}{r[6] / r[4] * 1e3:>9.0f}{r[7]:>10.2f}{r[8]:>10.2f}" if r[6] is not None else f"{'':>8}{'':>9}{'':>10}{'':>10}"
         print(f"{r[0]:<29}{r[1]:<10}{r[2]:<6}{r[3]:>11,}{r[4]:>11.1f}{r[5]:>11.0f}{flops}   {r[9]}")
     print("\nof kernel: the step's GFLOP/s over this device's kernel rate in the same precision (stage 1: conv; fcn: conv1d; stage 2: matmul), "
-          "that rate measured just before and just after the step's own timing (their mean), as a shared host's speed drifts")
+          "that rate measured just before and just after the step's own timing (their mean), as a shared host's speed drifts; "
+          "each eager row is the median of its rounds")
     print("of train: the time the step's FLOPs take at the training probes' rates (its convolutions' FLOPs at the conv rate, the rest at the "
           "matmul rate, each probe run forward and backward as training runs it) over the step's time; the probes' rates are "
           "scaled by the host's drift during the step, read from the forward probe around it")
@@ -398,6 +409,7 @@ def _main():
     for col, name in ((7, "of kernel"), (8, "of train")):
         below = [f"{r[0]} {r[1]} {r[2]} ({r[col]:.2f})" for r in timed if r[col] < 0.75]
         print(f"steps at 0.75 or more {name}: {len(timed) - len(below)} of {len(timed)}" + (f"; below: {', '.join(below)}" if below else ""))
+    print("of train, lowest and highest of the rounds: " + "; ".join(f"{k[0]} {k[1]} {k[2]} {lo:.2f}-{hi:.2f} ({n})" for k, (lo, hi, n) in spread.items()))
     for (key, data, prec), (sh, conv) in shares.items():
         print(f"{key} {data} {prec}: " + ", ".join(f"{k} {v:.0%}" for k, v in sh.items()) + conv)
 
