@@ -23,7 +23,7 @@ kernels lag their forward ones (oneDNN on AVX2), or a step mixes convolutions an
 kernels could reach at best. The training rates are read at the start, alternated with the forward ones three times (the
 medians), and scaled by the host's drift during each step, read from the forward probe around it. Eager steps are timed in
 `--rounds` rounds (default 3), each between two readings of its kernel rate, and a row gives the medians of the rounds'
-times and shares: a shared host's speed changes within seconds, and one round's share moved by up to 0.12 between runs.
+times and shares: a shared host's speed changes within seconds, and one round's share moved by up to 0.19 between runs an hour apart.
 The last lines count the steps at 0.75 or more of each share and give the lowest and highest "of train" of the rounds. `--compile` adds
 a row per training step run under `torch.compile` (`TrainConfig.compile`; the warm-up steps absorb the compilation). `--profile` adds,
 per workload, where one step's time goes (convolution, matmul, normalisation, elementwise, optimiser,
