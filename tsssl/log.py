@@ -19,7 +19,7 @@ class JSONLLogger:
     def __init__(self, path: str | Path): # the file to append to (its folder is created)
         self.path = Path(path); self.path.parent.mkdir(parents=True, exist_ok=True)
         self._f = open(self.path, "a", encoding="utf-8"); self._t0 = time.time()
-        if self._f.tell() and not self.path.read_bytes().endswith(b"\n"): self._f.write("\n")  # a killed writer's cut line stays apart from the next
+        if self._f.tell() and not _ends_a_line(self.path): self._f.write("\n")  # a killed writer's cut line stays apart from the next
 
     def log(self, metrics: dict[str, Any], step: int) -> None:
         "Write one line; non-finite floats become null."
@@ -33,15 +33,19 @@ class JSONLLogger:
         rows, bad = _parse_jsonl(self.path) if self.path.is_file() else ([], [])
         keep = [r for r in rows if r.get("step", 0) <= step]
         if bad:
-            aside = keep_damaged(self.path)
+            aside = keep_damaged(self.path)  # None only if another process took it first: its message names the copy
             warnings.warn(f"{self.path}: {_lines(bad)} could not be read; the readable lines up to step {step} are kept and the damaged file "
-                          f"as it was is kept as {aside.name}", stacklevel=2)
+                          f"as it was is kept as {aside.name if aside else 'a .damaged copy'}", stacklevel=2)
         atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in keep))
         t = [r["time_s"] for r in keep if isinstance(r.get("time_s"), (int, float))]
         self._t0 = time.time() - max(t, default=0.0)  # the clock counts on from the last line kept, not from this process's start
         self._f = open(self.path, "a", encoding="utf-8")
 
     def close(self) -> None: self._f.close()
+
+def _ends_a_line(path: Path) -> bool:
+    "Whether a non-empty file's last byte is a newline (read alone: the file may be long)."
+    with open(path, "rb") as f: f.seek(-1, os.SEEK_END); return f.read(1) == b"\n"
 
 def _parse_jsonl(path: Path) -> tuple[list[dict], list[int]]:
     "A metrics file's rows, and the numbers of its unreadable lines other than the last (which a writer killed mid-line leaves cut)."
