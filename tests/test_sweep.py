@@ -218,7 +218,7 @@ def test_a_run_held_by_another_process_is_left_alone(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "ok"
         s = run_sweep(spec, log=None)
-        assert s.outcomes[0]["status"] == "pending" and "another process" in s.outcomes[0]["note"]
+        assert s.outcomes[0]["status"] == "pending" and f"by pid {holder.pid} on " in s.outcomes[0]["note"]  # names the holder
         assert _status(run.out_dir)["status"] == "running" and not run.output_notebook.exists()
     finally:
         holder.kill(); holder.wait()

@@ -23,8 +23,8 @@ from .log import JSONLLogger, MultiLogger, WandbLogger
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'CAS_CHECKPOINT_FILE',
            'SWEEP_FILE', 'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'axis_label',
            'run_name', 'versions', 'config_device', 'run_status', 'run_first_start', 'run_wall_time', 'RunInUseError',
-           'run_in_use', 'restore_replaced', 'start_run', 'finish_run', 'fail_run', 'run_kind', 'run_config',
-           'require_finished', 'found_path', 'LoggedRun', 'logged_run', 'execute_notebook']
+           'run_holder', 'run_in_use', 'restore_replaced', 'start_run', 'finish_run', 'fail_run', 'run_kind',
+           'run_config', 'require_finished', 'found_path', 'LoggedRun', 'logged_run', 'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
@@ -191,14 +191,18 @@ def _flock(path: Path, exclusive: bool) -> int | None:
     except BlockingIOError: os.close(fd); return None
     return fd
 
+def run_holder(run_dir: str | Path) -> str | None:
+    "Who writes the run directory now: 'this process', the holder's own note ('pid N on HOST since T'), or None when no live process does."
+    d = Path(run_dir).resolve(); p = d / LOCK_FILE
+    if d in _held: return "this process"
+    if not p.is_file(): return None
+    fd = _flock(p, exclusive=False)
+    if fd is not None: os.close(fd); return None
+    return p.read_text(errors="replace").strip() or "another process"  # empty for a moment while a new holder writes its note
+
 def run_in_use(run_dir: str | Path) -> bool:
     "Whether a live process (this one included) holds the run directory's lock."
-    d = Path(run_dir).resolve(); p = d / LOCK_FILE
-    if d in _held: return True
-    if not p.is_file(): return False
-    fd = _flock(p, exclusive=False)
-    if fd is None: return True
-    os.close(fd); return False
+    return run_holder(run_dir) is not None
 
 def _acquire(run_dir: Path) -> None:
     "Take the run directory's lock for this process, or raise `RunInUseError` naming the holder."
@@ -438,7 +442,7 @@ def require_finished(run_dir: str | Path, # a run directory
     if status == "missing":
         raise RuntimeError(f"{run_dir} holds no readable {STATUS_FILE}, so it is no {what} run tsssl started, or its start was cut "
                            "off before it began: start it again with the command that makes it (with overwrite if it asks)")
-    how = ("a process is training it now: wait for that run to end" if run_in_use(run_dir) else
+    how = (f"it is being trained now, by {holder}: wait for that run to end" if (holder := run_holder(run_dir)) else
            f"an overwrite of it stopped before it finished: run that command again to finish it (the finished run it replaces waits in "
            f"{REPLACED_DIR} until then)" if (Path(run_dir) / REPLACED_DIR).is_dir() else "finish (resume) it first: run its command again")
     error = st.get("error") if status == "failed" else None

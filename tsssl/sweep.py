@@ -16,7 +16,7 @@ from .core import Config, _one_line, atomic_write_json, command_parser, read_jso
 from .ssl import PLAIN
 from .data import DATA_DIR_ENV, _find_split_files, offline_dataset_names
 from .sources import is_file_source
-from .runs import RunDir, axis_label, execute_notebook, run_in_use, run_name, run_status
+from .runs import RunDir, axis_label, execute_notebook, run_holder, run_in_use, run_name, run_status
 
 # %% auto #0
 __all__ = ['HASH_EXCLUDED', 'FORMER_DEFAULTS', 'SPECS_DIR', 'MAX_INTERRUPTIONS', 'EXECUTORS', 'StageSpec', 'SweepSpec',
@@ -324,13 +324,13 @@ def plan_run(run: RunSpec, # the run
     "What the sweep does with `run` now: 'done', 'keep', 'skip', 'wait' or 'run', and why."
     status = run_status(run.out_dir)
     if status == "finished": return "done", "finished earlier"
-    if run_in_use(run.out_dir): return "wait", "another process is writing it now"
+    if holder := run_holder(run.out_dir): return "wait", f"it is being written now, by {holder}"
     if run.parent is not None:
         ps = parent_status or run_status(run.parent.out_dir)
         if ps == "pending": return "wait", f"after its {run.parent.stage} run {run.parent.run_id}"
         if ps == "running":
-            if run_in_use(run.parent.out_dir):  # e.g. another sweep over the same root is training it now
-                return "wait", f"its {run.parent.stage} run {run.parent.run_id} is being trained by another process now: run this sweep again after it ends"
+            if holder := run_holder(run.parent.out_dir):  # e.g. another sweep over the same root is training it now
+                return "wait", f"its {run.parent.stage} run {run.parent.run_id} is being trained now, by {holder}: run this sweep again after it ends"
             ps = run_status(run.parent.out_dir)  # read again: it may have finished between the two looks
         if ps != "finished": return "skip", _parent_reason(run.parent, ps)
     if status == "failed":
@@ -399,8 +399,8 @@ def execute_run(run: RunSpec, # the run
             return _outcome(run, "interrupted", f"{msg}: its kernel was killed (out of memory? a signal?); run the sweep "
                             "again to resume it", secs)
         msg = f"{msg} ({len(deaths)} times: out of memory? see sweep.json)"
-    if run_in_use(run.out_dir):  # another process took the run first: it is theirs to finish, not ours to mark failed
-        return _outcome(run, "pending", f"another process is writing it: {msg}", secs)
+    if holder := run_holder(run.out_dir):  # another process took the run first: it is theirs to finish, not ours to mark failed
+        return _outcome(run, "pending", f"it is being written now, by {holder}: {msg}", secs)
     if after.get("status") == "finished" and after != before and rd.metrics.is_file():
         # the run finished and wrote its metrics in this attempt; only what came after (figures) failed: it stays finished
         rd.set_status("finished", after, finished=after.get("finished") or utc_now(), after_error=msg)
