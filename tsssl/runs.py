@@ -71,6 +71,8 @@ class RunDir:
 
     def write_status(self, content: dict) -> None:
         "Replace status.json, atomically; one that cannot be read is kept aside first (`keep_damaged`), so no record in it is lost."
+        if self.status.is_dir():  # not tsssl's: a folder of the user's, or a copy gone wrong
+            raise IsADirectoryError(f"{self.status} is a folder, where the run keeps its status file: move it out of the run directory and run again")
         if self.status.is_file() and self._status() is None and (aside := keep_damaged(self.status)):
             warnings.warn(f"{self.status} could not be read; it is kept as {aside.name} (with the run's earlier attempts, if it held "
                           "any) and a new one is written", stacklevel=2)
@@ -238,8 +240,8 @@ _RUN_FILES = {CONFIG_FILE, STATUS_FILE, METRICS_FILE, CHECKPOINT_FILE, CAS_CHECK
 
 def _damaged_copy(p: Path) -> bool:
     "Whether `p` is a run file that was damaged and kept aside by `keep_damaged` (status.json.damaged, metrics.jsonl.damaged-2, ...)."
-    name, _, n = p.name.partition(DAMAGED)
-    return name in _RUN_FILES and (n == "" or re.fullmatch(r"-[1-9][0-9]*", n) is not None)
+    name, sep, n = p.name.partition(DAMAGED)
+    return bool(sep) and name in _RUN_FILES and (n == "" or re.fullmatch(r"-[1-9][0-9]*", n) is not None)
 
 def _added(d: Path) -> list[str]:
     "What a run directory holds that no run writes there (a user's notes, series saved there with `generate -o`)."
