@@ -332,12 +332,20 @@ def _one_line(s: Any, n: int = 160) -> str:
     "`s` as text on one line, cut to `n` characters."
     s = " ".join(str(s or "").split()); return s if len(s) <= n else s[:n - 1] + "…"
 
+_BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+def _bool_word(value: Any, tp: Any) -> Any:
+    "A yes/no field's value given as a word, as a bool: papermill's `-p` types only True and False, so `-p header true` arrives as text."
+    takes_bool = tp is bool or bool in get_args(tp)
+    return _BOOL_WORDS.get(value.strip().lower(), value) if takes_bool and isinstance(value, str) else value
+
 def params_from_namespace(cls: type[Config], # the notebook's typed parameter config
                           namespace: dict, # the notebook's `globals()` right after the parameters
                          ) -> Config:
     "Collect a papermill notebook's parameters from its globals and check them against `cls`; remember those not at their defaults."
     global _notebook_parameters
-    found = {k: v for k, v in namespace.items() if not k.startswith("_") and k not in _IPYTHON_NAMES
+    hints = get_type_hints(cls)
+    found = {k: _bool_word(v, hints.get(k)) for k, v in namespace.items() if not k.startswith("_") and k not in _IPYTHON_NAMES
              and not isinstance(v, types.ModuleType) and not callable(v)}
     params = cls.from_dict(found)
     changed = [f"{f.name}={_one_line(repr(getattr(params, f.name)), 80)}" for f in dataclasses.fields(cls)  # as checked: lists as tuples, paths as text
@@ -353,8 +361,7 @@ def _field_help(cls: type) -> dict[str, str]:
     return {m[1]: m[2].strip() for m in re.finditer(r"^\s+(\w+)\s*:[^#\n]*#\s*(.*)$", src, re.M)}
 
 def _parse_bool(s: str) -> bool:
-    if s.lower() in ("1", "true", "yes", "on"): return True
-    if s.lower() in ("0", "false", "no", "off"): return False
+    if s.lower() in _BOOL_WORDS: return _BOOL_WORDS[s.lower()]
     raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
 
 def _arg_parser(tp) -> tuple[Callable[[str], Any], int | str | None]:
