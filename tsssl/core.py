@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a1e12b07
 from __future__ import annotations
-import argparse, contextlib, ctypes, dataclasses, datetime as _dt, errno, fcntl, functools, inspect, itertools, json, os, platform, random, re, shlex, shutil, sys, tempfile, types, typing, warnings
+import argparse, contextlib, ctypes, dataclasses, datetime as _dt, difflib, errno, fcntl, functools, inspect, itertools, json, os, platform, random, re, shlex, shutil, sys, tempfile, types, typing, warnings
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, get_args, get_origin, get_type_hints
@@ -387,10 +387,18 @@ def _choices(tp: Any) -> tuple | None:
         return (*typing.get_args(inner[0]), None)
     return None
 
+class _CommandParser(argparse.ArgumentParser):
+    "An argument parser whose usage errors are one line, like every other error of a command (no usage block first)."
+    def error(self, message: str):
+        if m := re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message):  # a misspelt value: name the closest
+            close = difflib.get_close_matches(m[1], re.findall(r"'([^']*)'", m[2]), n=1)
+            if close: message += f"; did you mean {close[0]!r}?"
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 def command_parser(prog: str, # e.g. "tsssl stage1"
                    description: str) -> argparse.ArgumentParser:
     "A command's parser. Options must be spelled out (no `--ep` for `--epochs`), so a script keeps working when an option is added."
-    return argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False)
+    return _CommandParser(prog=prog, description=description, allow_abbrev=False)
 
 def add_config_arguments(p: argparse.ArgumentParser, cls: type[Config]) -> None:
     "One `--flag` per field of a flat config, parsed by its type annotation, with its comment as help."
