@@ -374,7 +374,7 @@ class Stage1Params(Config):
     codebook_size: int = 32  # K codes
     svm: Literal["svc", "linear_svc"] = "svc"  # linear-SVM probe: "svc" (libsvm, the reference) or "linear_svc" (liblinear, faster on large sets)
     probe_protocol: Literal["leak_free", "both"] = "leak_free"  # "both" adds the thesis' train-mode probes (svm/knn_accuracy_trainmode)
-    out_dir: str | None = None  # None = runs/stage1/<dataset>-<method>-s<seed>
+    out_dir: str | None = None  # None = runs/stage1/<dataset>-<method>[-<augmentations>]-s<seed> (an NC-VQVAE names its augmentations)
     overwrite: bool = False  # replace a finished run in out_dir (otherwise it is an error)
     wandb_project: str | None = None  # log to wandb as well (offline unless logged in)
     progress: bool = True  # show a progress bar
@@ -409,6 +409,9 @@ class Stage1Params(Config):
 
     @property
     def run_dir(self) -> Path:
-        "Where the run goes."
+        "Where the run goes: `out_dir`, else runs/stage1/<dataset>-<method>[-<augmentations>]-s<seed>, an NC-VQVAE's augmentations named as sweeps name them."
         name = Path(self.dataset).stem if is_file_source(self.dataset) else self.dataset  # a file's runs are named by its stem
-        return Path(self.out_dir or Path("runs/stage1") / run_name({"dataset": name, "ssl_method": self.ssl_method, "seed": self.seed}))
+        method, augs = ssl_method_name(self.ssl_method), self.augmentations
+        if isinstance(augs, str): augs = tuple(a for a in re.split(r"[\s,]+", augs) if a)  # "warp" or "warp, gauss", as typed
+        values = {"dataset": name, "ssl_method": method, **({"augmentations": augs} if method != PLAIN else {}), "seed": self.seed}
+        return Path(self.out_dir or Path("runs/stage1") / run_name(values))
