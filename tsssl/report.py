@@ -22,8 +22,8 @@ from .sweep import sweep_run_ids, sweep_specs
 __all__ = ['THESIS_CAS_EPOCHS', 'PRECISIONS', 'augmentation_label', 'is_plain', 'method_label', 'display_label', 'with_labels',
            'aggregate', 'format_mean_std', 'current_runs', 'cas_column', 'split_cas', 'value_range', 'stage2_caption',
            'tokenizer_seed', 'robustness_deltas', 'precision_comparison', 'format_precision_comparison',
-           'FiguresParams', 'finished_runs', 'sweep_name_hint', 'require_runs', 'captions_markdown', 'read_captions',
-           'merge_captions']
+           'FiguresParams', 'finished_runs', 'sweep_name_hint', 'other_sweeps_into_default', 'require_runs',
+           'captions_markdown', 'read_captions', 'merge_captions']
 
 # %% ../nbs/74_report.ipynb #f1d5acb2
 def augmentation_label(names) -> str:
@@ -282,8 +282,22 @@ def sweep_name_hint(root: str | Path, # the folder holding one folder per sweep
     close = difflib.get_close_matches(name, sorted(p.name for p in root.iterdir() if p.is_dir()), n=1)
     return f" (did you mean {close[0]}?)" if close else ""
 
+_ROLES = ("main_sweeps", "aug_recon_sweep", "robustness_sweep", "precision_sweep", "thesis_sweeps")  # FiguresParams' sweep fields
+
+def other_sweeps_into_default(params: FiguresParams) -> list[str]:
+    "The sweep fields that name other sweeps than the defaults while `out_dir` is the default one, as `field (--flag) = value`."
+    default = FiguresParams()
+    if Path(params.out_dir) != Path(default.out_dir): return []
+    show = lambda v: ", ".join(v) if isinstance(v, tuple) else v
+    return [f"{r} (--{r.replace('_', '-')}) = {show(getattr(params, r))}" for r in _ROLES
+            if getattr(params, r) and getattr(params, r) != getattr(default, r)]  # an empty one skips its section: nothing replaced
+
 def require_runs(params: FiguresParams) -> dict[str, int]:
-    "The finished runs of each sweep `params` names; raises `FileNotFoundError` when there is nothing to draw."
+    "The finished runs of each sweep `params` names; raises `FileNotFoundError` when there is nothing to draw, `FileExistsError` when other sweeps would be drawn over the default `out_dir`."
+    if other := other_sweeps_into_default(params):  # its tables are the repository's own, drawn from the default sweeps
+        raise FileExistsError(f"{params.out_dir} holds the tables and figures drawn from tsssl's own sweeps, and {'; '.join(other)} would "
+                              f"replace some of them with other runs: give these their own out_dir (--out-dir), e.g. runs/figures; "
+                              f"nothing in {params.out_dir} was changed")
     root, counts = Path(params.sweeps_root), finished_runs(params.sweeps_root, params.sweeps)
     if any(counts.values()) or params.records_path.is_file(): return counts
     why = lambda n: f"no folder{sweep_name_hint(root, n)}" if not (root / n).is_dir() else "no finished run"
