@@ -45,6 +45,10 @@ def resolve_device(device: str | torch.device = "auto", # "auto", "cpu", "cuda",
         if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(): return torch.device("mps")
         return torch.device("cpu")
     dev = _device(device)
+    if dev.type not in ("cpu", "cuda", "mps"):  # meta, xpu, ...: tsssl trains on none of them
+        raise ValueError(f"device {device!r} is not one tsssl trains on: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+        raise ValueError(f"device {device!r} was asked for but torch has no Apple-GPU (MPS) support here; use device='auto' or 'cpu'")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} was asked for but torch sees no CUDA GPU here; use device='auto' or 'cpu'")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():

@@ -48,8 +48,14 @@ class TrainConfig(Config):
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1: raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
         if not (math.isfinite(self.lr) and self.lr > 0): raise ValueError(f"TrainConfig.lr must be a finite number > 0, got {self.lr}")
-        for name in ("weight_decay", "grad_clip", "min_lr_ratio"):
-            if not math.isfinite(getattr(self, name)): raise ValueError(f"TrainConfig.{name} must be a finite number, got {getattr(self, name)}")
+        for name in ("weight_decay", "grad_clip"):  # a negative decay pulls weights away from 0; a negative clip norm means nothing
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise ValueError(f"TrainConfig.{name} must be a finite number >= 0, got {getattr(self, name)}")
+        if not 0 <= self.min_lr_ratio <= 1:  # below 0 the rate turns negative (gradient ascent), above 1 it rises instead of decaying
+            raise ValueError(f"TrainConfig.min_lr_ratio must be in [0, 1] (the final rate as a share of lr), got {self.min_lr_ratio}")
+        for name in ("warmup_steps", "eval_every"):
+            if getattr(self, name) < 0: raise ValueError(f"TrainConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if self.log_every < 1: raise ValueError(f"TrainConfig.log_every must be >= 1 (optimiser steps between logged losses), got {self.log_every}")
         if not 0 <= self.seed < 2**32: raise ValueError(f"TrainConfig.seed must be in 0..2**32-1 (NumPy's limit), got {self.seed}")
         if self.checkpoint_every is not None and self.checkpoint_every < 0:
             raise ValueError(f"TrainConfig.checkpoint_every must be >= 0 or None, got {self.checkpoint_every}")
