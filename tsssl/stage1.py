@@ -60,6 +60,9 @@ class Stage1Config(Config):
                             "to train on arrays or a DataFrame held in memory, write them to a file first, e.g. "
                             "np.savez('mine.npz', x=x, y=y) or df.to_csv('mine.csv', index=False), and pass its path")
         super().__post_init__()
+        if self.ssl.enabled and not self.augment.names:  # the second view would equal the first: the SSL loss would teach nothing
+            raise ValueError(f"an NC-VQVAE ({self.ssl.method}) needs at least one augmentation to make its second view, got none: "
+                             "give augment names or a preset, e.g. AugmentConfig(names='warp')")
 
     def load_data(self) -> UCRData:
         "The run's data, through the one door for UCR names and files (`tsssl.sources.load_data`)."
