@@ -224,8 +224,9 @@ def _option_names() -> set[str]:
     import dataclasses
     from tsssl.stage1 import Stage1Params
     from tsssl.stage2 import Stage2Params
+    from tsssl.pipeline import PipelineConfig
     generate = {"class_index", "class_label"}  # `tsssl generate`'s options that the library's advice names
-    return {f.name for cls in (Stage1Params, Stage2Params) for f in dataclasses.fields(cls)} | generate
+    return {f.name for cls in (Stage1Params, Stage2Params, PipelineConfig) for f in dataclasses.fields(cls)} | generate
 
 def main(argv: list[str] | None = None) -> None:
     "The `tsssl` command. Bad input ends with one `tsssl CMD: error: ...` line (exit 2); TSSSL_DEBUG=1 shows the traceback."

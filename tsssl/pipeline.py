@@ -46,6 +46,13 @@ class PipelineConfig(Config):
     out_dir: str = "runs/main"  # where the runs, figures and summary table go
     progress: bool = True  # show progress bars
 
+    def __post_init__(self):  # every setting is checked before anything trains, the epochs in this job's own names
+        super().__post_init__()
+        for name in ("stage1_epochs", "stage2_epochs", "fcn_epochs", "cas_fcn_epochs"):
+            if (v := getattr(self, name)) < 1: raise ValueError(f"{name} must be at least 1, got {v}: e.g. {name}=25 for a quick look")
+        for m in (PLAIN, self.ssl_method): self.stage1_params(m).to_config()  # augmentations, precision, ...
+        self.stage2_params(".")  # its own checks need no stage-1 run
+
     def stage1_params(self, ssl_method: str) -> Stage1Params:
         return Stage1Params(dataset=self.dataset, data_dir=self.data_dir, ssl_method=ssl_method, augmentations=self.augmentations,
                             epochs=self.stage1_epochs, seed=self.seed, device=self.device, precision=self.precision,
