@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_data.ipynb #697437ae
 from __future__ import annotations
-import difflib, json, math, os, re
+import difflib, json, math, os, re, warnings
 from decimal import Decimal, InvalidOperation
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -294,6 +294,19 @@ def _missing_inside(x: np.ndarray, # (n c l) float64, checked
     end = _observed_lengths(x) if padded else np.full(len(x), x.shape[-1])
     return int((np.isnan(x) & (np.arange(x.shape[-1]) < end[:, None, None])).sum())
 
+def _warn_mostly_missing(x: np.ndarray, # (n c l) float64, checked
+                         padded: bool, # trailing NaN is padding, not missing
+                         where: str, # how the warning names the split
+                        ) -> None:
+    "Warn about series more than half of whose values are missing (filled with the train mean, so mostly made up)."
+    end = _observed_lengths(x) if padded else np.full(len(x), x.shape[-1])
+    inside = np.arange(x.shape[-1]) < end[:, None, None]
+    share = (np.isnan(x) & inside).sum(axis=(1, 2)) / np.maximum(inside.sum(axis=(1, 2)) * 1.0, 1.0)
+    if (many := np.flatnonzero(share > 0.5)).size:
+        warnings.warn(f"{many.size} series of the {where} {'are' if many.size > 1 else 'is'} more than half missing values (e.g. series "
+                      f"{int(many[0])}, 0-based: {share[many[0]]:.0%}), which are filled with the train mean: check the data, or remove "
+                      "such series", stacklevel=3)
+
 def ucr_from_arrays(name: str, # dataset name
                     x_train: Any, # (n l) or (n c l) train series in original units (NaN = missing)
                     y_train: Any, # (n,) train labels, numbers or strings; None (and y_test None) for unlabeled data
@@ -319,7 +332,13 @@ def ucr_from_arrays(name: str, # dataset name
     lengths = (_observed_lengths(xtr), _observed_lengths(xte)) if padded else (None, None)  # before NaN becomes 0
     filled = {"train": _missing_inside(xtr, padded), "test": _missing_inside(xte, padded)}  # the NaN that scaling fills
     prep = dict(preparation or {}) | ({"missing_filled": filled} if any(filled.values()) else {})
-    mean, var = np.nanmean(xtr, axis=(0, 2)), np.nanvar(xtr, axis=(0, 2))  # per channel; one global scalar for c = 1
+    _warn_mostly_missing(xtr, padded, origins[0]); _warn_mostly_missing(xte, padded, origins[1])
+    with np.errstate(over="ignore"):  # an overflow is refused just below, with what to do
+        mean, var = np.nanmean(xtr, axis=(0, 2)), np.nanvar(xtr, axis=(0, 2))  # per channel; one global scalar for c = 1
+    if not (np.isfinite(mean).all() and np.isfinite(var).all()):  # squares past float64's range: every scaled value would be 0
+        raise ValueError(f"the {origins[0]}'s values are too large to scale (channel means {mean.tolist()}, variances {var.tolist()} "
+                         "in float64): divide them by a constant first, e.g. x / 1e100 (tsssl scales every series by the train split's "
+                         "mean and standard deviation anyway)")
     std = np.where(var > 0, np.sqrt(var), 1.0)
     scale = lambda x: np.nan_to_num(((x - mean[:, None]) / std[:, None]).astype(np.float32), nan=0.0)
     return UCRData(name, scale(xtr), scale(xte), ytr, yte, names, mean, std, source, prep, *lengths)

@@ -89,6 +89,9 @@ def _checked(part: _Part) -> _Part:
     for i, a in enumerate(part.series):
         seen = np.flatnonzero(~np.isnan(a).all(axis=0))
         if seen.size == 0: raise ValueError(f"{part.where(i)} has no values (empty or all NaN): remove it")
+        if (empty := np.flatnonzero(np.isnan(a).all(axis=1))).size:  # a channel never observed: its values would all be made up
+            raise ValueError(f"{part.where(i)} has no values in channel {int(empty[0])} (0-based; all NaN): remove the series, "
+                             "or that channel from every series")
         if np.isinf(a).any(): raise ValueError(f"{part.where(i)} contains an infinite value: fix or remove it")
         out.append(a[:, : seen[-1] + 1])
     for i, v in enumerate(part.labels or []):
