@@ -48,6 +48,7 @@ def _stage2(argv: list[str]) -> None:
 
 def _refuse_existing(path: Path, overwrite: bool) -> None:
     "A command's output file is never replaced unasked (checked before any work)."
+    if path.is_dir(): raise IsADirectoryError(f"{path} is a folder: name the file to write (it may be inside that folder), not a folder")
     if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; pass --overwrite to replace it, or name another file")
 
 def _generate(argv: list[str]) -> None:

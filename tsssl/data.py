@@ -355,7 +355,8 @@ def _listdir(p: Path) -> list[str]: return sorted(os.listdir(p)) if p.is_dir() e
 def _find_split_files(root: Path, name: str) -> tuple[Path, Path]:
     "The TRAIN and TEST files of `name` under a UCR archive `root`."
     if not root.is_dir():
-        raise _DatasetNotFound(f"the data directory {root} does not exist; point data_dir / {DATA_DIR_ENV} at a UCR archive "
+        what = "is a file, not a folder" if root.exists() else "does not exist"  # a data file passed as data_dir, say
+        raise _DatasetNotFound(f"the data directory {root} {what}; point data_dir / {DATA_DIR_ENV} at a UCR archive "
                                f"folder laid out as <root>/<Name>/<Name>_TRAIN.tsv")
     candidates = [root / name, root / "UCRArchive_2018" / name, root]
     for folder in candidates:
