@@ -436,7 +436,7 @@ def as_flags(text: str, # a message that may advise `name=value`
 def error_line(prog: str, e: BaseException, flags: Iterable[str] = ()) -> str:
     "The one line a command prints for the error `e` (advice about `flags` spelled as options)."
     message = isinstance(e, KeyError) and len(e.args) == 1 and isinstance(e.args[0], str) and " " in e.args[0]  # a sentence, not a bare key
-    text = e.args[0] if message else str(e) if isinstance(e, (ValueError, OSError)) and str(e) else f"{type(e).__name__}: {e}"
+    text = e.args[0] if message else str(e) if isinstance(e, (ValueError, OSError, RuntimeError)) and str(e) else f"{type(e).__name__}: {e}"
     if isinstance(e, OSError) and e.errno == errno.ENOSPC:  # the disk filled up mid-run: which disk, and that nothing is lost
         where = f" while writing {e.filename}" if e.filename else ""
         text = (f"the disk is full{where} ({e.strerror}): free some space (or point out_dir elsewhere) and run the same command "
