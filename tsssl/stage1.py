@@ -321,7 +321,7 @@ def import_tokenizer(path: str | Path, # a file written by `export_tokenizer`
     if not path.is_file(): raise FileNotFoundError(f"no tokenizer file {path} (absolute: {path.absolute()}); check the path, or {write}")
     try: blob = load_checkpoint(path)
     except RuntimeError as e:  # not a torch file at all (a CSV, a truncated download): the checkpoint advice about runs does not apply
-        raise ValueError(f"{path} is not a tokenizer file: it cannot be read as one ({e.__cause__ or e}); {write}") from None
+        raise ValueError(f"{path} is not a tokenizer file: it is no PyTorch file, or a damaged one; {write}") from e  # torch's own advice (weights_only=False) does not apply
     if not isinstance(blob, dict) or blob.get("format") != TOKENIZER_FORMAT:
         found = blob.get("format") if isinstance(blob, dict) else type(blob).__name__
         raise ValueError(f"{path} is not a tokenizer file (format {found!r}, expected {TOKENIZER_FORMAT!r}); {write}")
