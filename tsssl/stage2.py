@@ -298,6 +298,12 @@ def _finished_at(stage1_dir: str | Path) -> str | None:
     st = RunDir(stage1_dir).read_status()
     return None if st.get("status_rebuilt") else st.get("finished")
 
+def _recorded_stage1(out_dir: Path) -> str | None:
+    "The stage-1 path a run directory's config.json names (None when it cannot be read)."
+    try: stored = read_json(RunDir(out_dir).config)
+    except (ValueError, OSError): return None
+    return stored.get("stage1_dir") if isinstance(stored, dict) else None
+
 def train_stage2(cfg: Stage2Config, # the run
                  out_dir: str | Path, # the run directory
                  overwrite: bool = False, # replace a finished run in out_dir
@@ -316,7 +322,8 @@ def train_stage2(cfg: Stage2Config, # the run
         warnings.warn("the data has no labels and the label-free metrics are off, so this run measures no sample quality (FID, IS and "
                       "CAS need labels): turn the label-free metrics on (label_free_metrics=True) to score its samples", stacklevel=2)
     parent_finished = _finished_at(cfg.stage1_dir)  # which stage-1 run this is: an overwrite there changes it
-    if not overwrite and RunDir(out_dir).checkpoint.is_file() and run_status(out_dir) != "finished":  # this call resumes a run
+    if not overwrite and RunDir(out_dir).checkpoint.is_file() and run_status(out_dir) != "finished" \
+            and _recorded_stage1(out_dir) == str(cfg.stage1_dir):  # this call resumes a run on the same stage-1 path (another: refused below, by name)
         began_on = (load_checkpoint(RunDir(out_dir).checkpoint).get("extra") or {}).get("stage1_finished")
         if None not in (began_on, parent_finished) and began_on != parent_finished:
             raise ValueError(f"{out_dir} began training on the stage-1 run {cfg.stage1_dir} that finished at {began_on}; the run there now "
