@@ -8,9 +8,11 @@
    names of exported symbols in markdown link to their reference. A _toc.yml groups the pages by the
    numbered decades of the file names (00 core, 10 data, ...), so a new notebook gets a page by itself.
 2. Build: Jupyter Book 1 (Sphinx + myst-nb), warnings are errors (nitpicky), into _docs/html (search:
-   _docs/html/search.html). Notebooks are shown as stored (without outputs), except the home page: its
-   cells run in the staging folder, from nbs/ as `make readme` runs them, so it shows the committed
-   results in figures/ and the quick start's outputs (about a minute on a CPU).
+   _docs/html/search.html). Notebooks are shown as stored (without outputs), except `EXECUTED`: the home
+   page's cells run in the staging folder, from nbs/ as `make readme` runs them, so it shows the committed
+   results in figures/ and the quick start's outputs (about a minute on a CPU), and the tutorial
+   `own_data` runs there too, so its page shows its tables and figures (about 2.5 minutes). A failing cell
+   (an assert of the tutorial's included) fails the build: this is where that tutorial is tested.
 3. Check: every notebook has its page, every exported symbol is documented, no `#|` line leaked, and
    every internal link (href/src, fragment included) in the HTML resolves. Any failure exits non-zero.
 """
@@ -547,22 +549,23 @@ def stage(pages: list[Page], stage_dir: Path = STAGE) -> dict:
     return stats
 
 
-HOME = "index"  # the page whose cells run at build time
+HOME = "index"  # the home page: its cells run at build time, showing the committed results
+EXECUTED = (HOME, "own_data")  # the pages whose cells run at build time (the tutorial: its tables and figures are the lesson)
 HOME_READS = ("figures/main", "figures/cpu", "figures/thesis")  # the committed results its cells show
 
 
-def execute_home(stage_dir: Path = STAGE, nbs: Path = NBS) -> None:
-    "Run the staged home page's cells from `nbs` (its paths are relative to it), keeping their outputs in the staged copy."
+def execute_page(name: str, stage_dir: Path = STAGE, nbs: Path = NBS) -> None:
+    "Run a staged page's cells from `nbs` (its paths are relative to it), keeping their outputs in the staged copy; a failing cell fails the build."
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    p = stage_dir / f"{HOME}.ipynb"
+    p = stage_dir / f"{name}.ipynb"
     nb = nbformat.read(p, as_version=4)
     from tsssl.runs import _kernel_manager_class  # encrypted kernel sockets where jupyter and zmq have them, as for every run
     kmc = {"kernel_manager_class": k} if (k := _kernel_manager_class()) else {}
     try: NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(nbs)}}, **kmc).execute()
     except CellExecutionError as e:
-        raise SystemExit(f"docs: a cell of the home page ({nbs / HOME}.ipynb) failed when run from {nbs}: "
+        raise SystemExit(f"docs: a cell of the page {name} ({nbs / name}.ipynb) failed when run from {nbs}: "
                          f"{str(e).strip().splitlines()[-1]}") from None
     nbformat.write(nb, p)
 
@@ -687,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
         if not reused:
             stamp.unlink(missing_ok=True)
             n_api = sum(stage(pages, args.stage).values())
-            if any(pg.docname == HOME for pg in pages): execute_home(args.stage, args.nbs.resolve())
+            for name in (pg.docname for pg in pages if pg.docname in EXECUTED): execute_page(name, args.stage, args.nbs.resolve())
             sphinx_build(args.stage, args.out, quiet=not args.verbose)
         problems = check_site(pages, html_dir)
         for p in problems: print(f"docs: {p}", file=sys.stderr)

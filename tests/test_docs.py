@@ -40,7 +40,7 @@ build = _load_build()
 def site() -> Path:
     "The built and checked site (built now unless a build from the same inputs is already there)."
     r = subprocess.run([sys.executable, str(ROOT / "docs" / "build.py"), "--reuse"], cwd=ROOT,
-                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1200)  # the home page's cells run: a minute or more
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1200)  # the home page's and the tutorial's cells run: minutes
     assert r.returncode == 0, f"docs build failed:\n{r.stdout[-4000:]}\n{r.stderr[-8000:]}"
     return HTML
 
@@ -73,6 +73,8 @@ def test_site_has_no_broken_link_nor_directive(site):
     home = (site / "index.html").read_text()  # its cells ran: the committed results and the quick start's outputs show
     summary = (ROOT / "figures" / "main" / "summary.md").read_text().splitlines()[2].split("|")[2].strip()  # a cell of the table's first row
     assert home.count("<img") >= 3 and summary in home and "UCRData(GunPoint" in home, summary
+    tutorial = (site / "own_data.html").read_text()  # its cells ran too: its tables, printed lines and figures show
+    assert tutorial.count("<img") >= 3 and "probes skipped: the data has no labels" in tutorial and "time-shuffled test" in tutorial
 
 
 def test_checker_finds_broken_links_and_missing_pages(tmp_path):

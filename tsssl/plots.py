@@ -4,8 +4,8 @@
 
 # %% ../nbs/60_plots.ipynb #1e8b96cf
 from __future__ import annotations
-import math, warnings
-from typing import Callable, Literal, Sequence
+import functools, math, sys, warnings
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,7 @@ from .report import aggregate, augmentation_label, is_plain, robustness_deltas
 from .stage1_eval import codebook_similarity, perplexity, token_counts
 
 # %% auto #0
-__all__ = ['plot_augmentations', 'plot_reconstructions', 'plot_token_usage', 'plot_codebook_similarity',
+__all__ = ['show_figures_inline', 'plot_augmentations', 'plot_reconstructions', 'plot_token_usage', 'plot_codebook_similarity',
            'plot_codebook_histograms', 'embed_2d', 'note_figure', 'plot_latent_embedding', 'compare_codebooks',
            'safe_figure', 'plot_loss_curve', 'plot_real_vs_generated', 'plot_token_usage_real_vs_generated',
            'plot_generated_distribution', 'plot_distributions', 'plot_decoding_stats', 'plot_metric_bars',
@@ -35,6 +35,24 @@ def _fig(nrows: int = 1, ncols: int = 1, w: float = 4.0, h: float = 3.0, **kw) -
     fig = Figure(figsize=(w * ncols, h * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     return fig, axes
+
+# %% ../nbs/60_plots.ipynb #b1f0c7e2
+def show_figures_inline(shell: Any, # an IPython shell (`get_ipython()`)
+                       ) -> bool: # whether it set a format (False: the shell had one for figures already)
+    "Let `shell` show a `Figure` that a cell returns as a PNG image; matplotlib does so only once pyplot is imported."
+    formatters = shell.display_formatter.formatters
+    if any(Figure in f.type_printers for f in formatters.values()): return False  # the user's choice (svg, retina, ...) stands
+    from IPython.core.pylabtools import print_figure
+    formatters["image/png"].for_type(Figure, functools.partial(print_figure, fmt="png", base64=True, bbox_inches="tight"))
+    return True
+
+def _kernel_shell() -> Any:
+    "The IPython shell of the Jupyter kernel this runs in, else None (a script, a plain IPython terminal)."
+    shell = ipython.get_ipython() if (ipython := sys.modules.get("IPython")) else None
+    return shell if getattr(shell, "kernel", None) is not None else None
+
+if (_shell := _kernel_shell()) is not None: show_figures_inline(_shell)  # in JupyterLab, every tsssl figure a cell returns shows
+
 
 # %% ../nbs/60_plots.ipynb #8b53c301
 def plot_augmentations(x: torch.Tensor | np.ndarray, # (b c l) or (b l) series; the first channel is drawn
