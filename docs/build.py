@@ -646,15 +646,16 @@ def check_site(pages: list[Page], html_dir: Path = HTML_DIR) -> list[str]:
 
 # ----------------------------------------------------------------------------------------------- main
 def fingerprint(pages: list[Page]) -> str:
-    "A hash of everything a build reads: the notebooks, docs/, the library, the results the home page shows and the tool versions."
+    "A hash of everything a build reads: the notebooks, docs/, the library, the results the home page shows and the installed packages' versions."
     h = hashlib.sha256()
     files = [pg.src for pg in pages] + sorted(p for p in DOCS.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     files += sorted((ROOT / LIB).glob("*.py"))
     files += sorted(p for d in HOME_READS for p in (ROOT / d).rglob("*") if p.is_file())  # the home page shows them
     for p in files:
         h.update(str(p).encode() + b"\0" + p.read_bytes() + b"\0")
-    from importlib.metadata import version
-    h.update(" ".join(version(d) for d in ("jupyter-book", "sphinx", "myst-nb", "nbdev")).encode())
+    from importlib.metadata import distributions
+    # every installed package's version: the executed pages (EXECUTED) run tsssl on torch, numpy, ..., so an upgrade runs them again
+    h.update(" ".join(sorted(f"{d.metadata['Name']}=={d.version}" for d in distributions())).encode())
     return h.hexdigest()
 
 

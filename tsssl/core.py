@@ -339,9 +339,13 @@ def _one_line(s: Any, n: int = 160) -> str:
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 def _bool_word(value: Any, tp: Any) -> Any:
-    "A yes/no field's value given as a word, as a bool: papermill's `-p` types only True and False, so `-p header true` arrives as text."
-    takes_bool = tp is bool or bool in get_args(tp)
-    return _BOOL_WORDS.get(value.strip().lower(), value) if takes_bool and isinstance(value, str) else value
+    "A yes/no field's value as papermill's `-p` passes it, as a bool: `true` arrives as text and `1` as a number (only True and False are typed)."
+    if not (tp is bool or bool in get_args(tp)) or isinstance(value, bool): return value
+    if isinstance(value, int) and value in (0, 1): return bool(value)
+    if not isinstance(value, str): return value
+    word = value.strip().lower()
+    if word in ("none", "null") and type(None) in get_args(tp): return None  # `-p header none`, as the command line takes it
+    return _BOOL_WORDS.get(word, value)
 
 def params_from_namespace(cls: type[Config], # the notebook's typed parameter config
                           namespace: dict, # the notebook's `globals()` right after the parameters
@@ -394,8 +398,9 @@ def _choices(tp: Any) -> tuple | None:
 class _CommandParser(argparse.ArgumentParser):
     "An argument parser whose usage errors are one line, like every other error of a command (no usage block first)."
     def error(self, message: str):
-        if m := re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message):  # a misspelt value: name the closest
-            close = difflib.get_close_matches(m[1], re.findall(r"'([^']*)'", m[2]), n=1)
+        if m := re.search(r"invalid choice: '?(.*?)'? \(choose from (.*)\)$", message):  # a misspelt value: name the closest
+            choices = [c.strip().strip("'\"") for c in m[2].split(",")]  # quoted before Python 3.12.8, bare after
+            close = difflib.get_close_matches(m[1], choices, n=1)
             if close: message += f"; did you mean {close[0]!r}?"
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
@@ -433,10 +438,12 @@ def as_flags(text: str, # a message that may advise `name=value`
     names, text = set(flags), _SPANS.sub(_as_spans, text)
     return _ASSIGNMENT.sub(lambda m: f"--{m[1].replace('_', '-')} {m[2].strip(chr(39) + chr(34))}" if m[1] in names else m[0], text)
 
+def _ours(e: BaseException) -> bool: return type(e).__module__.split(".")[0] == "tsssl"  # tsssl's own error types carry a user's message
+
 def error_line(prog: str, e: BaseException, flags: Iterable[str] = ()) -> str:
     "The one line a command prints for the error `e` (advice about `flags` spelled as options)."
     message = isinstance(e, KeyError) and len(e.args) == 1 and isinstance(e.args[0], str) and " " in e.args[0]  # a sentence, not a bare key
-    text = e.args[0] if message else str(e) if isinstance(e, (ValueError, OSError, RuntimeError)) and str(e) else f"{type(e).__name__}: {e}"
+    text = e.args[0] if message else str(e) if (isinstance(e, (ValueError, OSError)) or type(e) is RuntimeError or _ours(e)) and str(e) else f"{type(e).__name__}: {e}"
     if isinstance(e, OSError) and e.errno == errno.ENOSPC:  # the disk filled up mid-run: which disk, and that nothing is lost
         where = f" while writing {e.filename}" if e.filename else ""
         text = (f"the disk is full{where} ({e.strerror}): free some space (or point out_dir elsewhere) and run the same command "

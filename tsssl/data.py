@@ -340,8 +340,14 @@ def ucr_from_arrays(name: str, # dataset name
                          "in float64): divide them by a constant first, e.g. x / 1e100 (tsssl scales every series by the train split's "
                          "mean and standard deviation anyway)")
     std = np.where(var > 0, np.sqrt(var), 1.0)
-    scale = lambda x: np.nan_to_num(((x - mean[:, None]) / std[:, None]).astype(np.float32), nan=0.0)
-    return UCRData(name, scale(xtr), scale(xte), ytr, yte, names, mean, std, source, prep, *lengths)
+    def scale(x: np.ndarray, where: str) -> np.ndarray:
+        with np.errstate(over="ignore"): z = ((x - mean[:, None]) / std[:, None]).astype(np.float32)
+        if np.isinf(z).any():  # a value far outside the train split's range (a test split in other units, a corrupt value)
+            raise ValueError(f"the {where} holds values too large for the train split's scale (e.g. {x[np.isinf(z)][0]:g}, beyond "
+                             "float32 once scaled by the train split's mean and standard deviation): check it for a wrong unit or "
+                             "a corrupt value")
+        return np.nan_to_num(z, nan=0.0)
+    return UCRData(name, scale(xtr, origins[0]), scale(xte, origins[1]), ytr, yte, names, mean, std, source, prep, *lengths)
 
 # %% ../nbs/10_data.ipynb #314d9baf
 class _DatasetNotFound(FileNotFoundError): "No folder for the dataset under the archive root."

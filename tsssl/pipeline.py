@@ -122,8 +122,9 @@ def summary_table(out_dir: str | Path, # the job's folder: stage1/ and stage2/ r
 # %% ../nbs/71_pipeline.ipynb #cad4995a
 def run_pipeline(cfg: PipelineConfig = PipelineConfig()) -> pd.DataFrame:
     "Run the main job; returns the summary table (also written to `<out_dir>/summary.csv` and `.md`)."
-    out = Path(cfg.out_dir); out.mkdir(parents=True, exist_ok=True); t0 = time.perf_counter()
-    _log(f"dataset {cfg.dataset}, device {resolve_device(cfg.device)}, output {out}")
+    device, out = resolve_device(cfg.device), Path(cfg.out_dir)  # a device this machine lacks fails before anything is written
+    out.mkdir(parents=True, exist_ok=True); t0 = time.perf_counter()
+    _log(f"dataset {cfg.dataset}, device {device}, output {out}")
     data = load_ucr(cfg.dataset, cfg.data_dir)
     plot_augmentations(torch.as_tensor(data.x_train[:3]), g=make_generator(cfg.seed)).savefig(out / "augmentations.png", dpi=110)
     methods = (PLAIN, cfg.ssl_method)

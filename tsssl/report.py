@@ -4,7 +4,7 @@
 
 # %% ../nbs/74_report.ipynb #92f4ad02
 from __future__ import annotations
-import difflib, re, warnings
+import difflib, re, sys, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -19,11 +19,11 @@ from .ssl import PLAIN, ssl_method_name
 from .sweep import sweep_run_ids, sweep_specs
 
 # %% auto #0
-__all__ = ['THESIS_CAS_EPOCHS', 'PRECISIONS', 'augmentation_label', 'is_plain', 'method_label', 'display_label', 'with_labels',
-           'aggregate', 'format_mean_std', 'current_runs', 'cas_column', 'split_cas', 'value_range', 'stage2_caption',
-           'tokenizer_seed', 'robustness_deltas', 'precision_comparison', 'format_precision_comparison',
-           'FiguresParams', 'finished_runs', 'sweep_name_hint', 'other_sweeps_into_default', 'require_runs',
-           'captions_markdown', 'read_captions', 'merge_captions']
+__all__ = ['THESIS_CAS_EPOCHS', 'PRECISIONS', 'REPO_FIGURES', 'augmentation_label', 'is_plain', 'method_label', 'display_label',
+           'with_labels', 'aggregate', 'format_mean_std', 'current_runs', 'cas_column', 'split_cas', 'value_range',
+           'stage2_caption', 'tokenizer_seed', 'robustness_deltas', 'precision_comparison',
+           'format_precision_comparison', 'FiguresParams', 'finished_runs', 'sweep_name_hint',
+           'other_sweeps_into_default', 'require_runs', 'captions_markdown', 'read_captions', 'merge_captions']
 
 # %% ../nbs/74_report.ipynb #f1d5acb2
 def augmentation_label(names) -> str:
@@ -284,13 +284,16 @@ def sweep_name_hint(root: str | Path, # the folder holding one folder per sweep
 
 _ROLES = ("main_sweeps", "aug_recon_sweep", "robustness_sweep", "precision_sweep", "thesis_sweeps")  # FiguresParams' sweep fields
 
+REPO_FIGURES = Path(sys.modules["tsssl"].__file__).resolve().parents[1] / FiguresParams().out_dir  # the repository's own figures/cpu (in a source checkout)
+
 def other_sweeps_into_default(params: FiguresParams) -> list[str]:
-    "The sweep fields that name other sweeps than the defaults while `out_dir` is the default one, as `field (--flag) = value`."
+    "The sweep fields that name other sweeps than the defaults while `out_dir` is the repository's figures/cpu, as `field (--flag) = value`."
     default = FiguresParams()
-    if Path(params.out_dir) != Path(default.out_dir): return []
+    if not (REPO_FIGURES.is_dir() and Path(params.out_dir).resolve() == REPO_FIGURES.resolve()): return []
+    as_set = lambda v: set(v) if isinstance(v, tuple) else {v}  # the same sweeps in another order draw the same tables
     show = lambda v: ", ".join(v) if isinstance(v, tuple) else v
     return [f"{r} (--{r.replace('_', '-')}) = {show(getattr(params, r))}" for r in _ROLES
-            if getattr(params, r) and getattr(params, r) != getattr(default, r)]  # an empty one skips its section: nothing replaced
+            if getattr(params, r) and as_set(getattr(params, r)) != as_set(getattr(default, r))]  # an empty one skips its section
 
 def require_runs(params: FiguresParams) -> dict[str, int]:
     "The finished runs of each sweep `params` names; raises `FileNotFoundError` when there is nothing to draw, `FileExistsError` when other sweeps would be drawn over the default `out_dir`."

@@ -200,7 +200,8 @@ def run_holder(run_dir: str | Path) -> str | None:
     if not p.is_file(): return None
     fd = _flock(p, exclusive=False)
     if fd is not None: os.close(fd); return None
-    return p.read_text(errors="replace").strip() or "another process"  # empty for a moment while a new holder writes its note
+    try: return p.read_text(errors="replace").strip() or "another process"  # empty for a moment while a new holder writes its note
+    except OSError: return "another process"  # removed meanwhile by a start that gave the folder up
 
 def run_in_use(run_dir: str | Path) -> bool:
     "Whether a live process (this one included) holds the run directory's lock."

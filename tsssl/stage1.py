@@ -4,7 +4,7 @@
 
 # %% ../nbs/45_stage1.ipynb #3aec810d
 from __future__ import annotations
-import importlib.util, json, os, re, shutil, tempfile, time, warnings
+import hashlib, importlib.util, json, os, re, shutil, tempfile, time, warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +21,7 @@ from .ncvqvae import NCVQVAE, stage1_loss
 from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, SWEEP_FILE, RunDir, found_path, logged_run, require_finished, run_config, run_name, run_status
 from .ssl import PLAIN, SSLConfig, SSLMethod, ssl_method_name
 from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, trainmode_probes
-from .train import FitResult, TrainConfig, fit, load_checkpoint, save_checkpoint
+from .train import FitResult, TrainConfig, UnreadableCheckpoint, fit, load_checkpoint, save_checkpoint
 from .vqvae import VQVAE, VQVAEConfig, n_params
 
 # %% auto #0
@@ -60,9 +60,13 @@ class Stage1Config(Config):
                             "to train on arrays or a DataFrame held in memory, write them to a file first, e.g. "
                             "np.savez('mine.npz', x=x, y=y) or df.to_csv('mine.csv', index=False), and pass its path")
         super().__post_init__()
+
+    def check_views(self) -> "Stage1Config":
+        "This config, if an NC-VQVAE has an augmentation to make its second view (checked before training, not when a stored run is read)."
         if self.ssl.enabled and not self.augment.names:  # the second view would equal the first: the SSL loss would teach nothing
             raise ValueError(f"an NC-VQVAE ({self.ssl.method}) needs at least one augmentation to make its second view, got none: "
                              "give augment names or a preset, e.g. AugmentConfig(names='warp')")
+        return self
 
     def load_data(self) -> UCRData:
         "The run's data, through the one door for UCR names and files (`tsssl.sources.load_data`)."
@@ -172,7 +176,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
     "Train, evaluate and save a stage-1 tokenizer; returns the trained model and its metrics."
     if cfg.probe_protocol not in ("leak_free", "both"):
         raise ValueError(f"probe_protocol must be 'leak_free' or 'both' (adds the thesis' train-mode probes), got {cfg.probe_protocol!r}")
-    data = cfg.load_data()
+    data = cfg.check_views().load_data()
     cfg = cfg.resolve(data); out_dir = Path(out_dir)
     cfg = cfg.replace(train=cfg.train.resolved())  # precision='auto' is recorded as what it became here
     resolve_device(cfg.train.device)  # a device this machine lacks fails here, before the run directory is touched
@@ -320,8 +324,8 @@ def import_tokenizer(path: str | Path, # a file written by `export_tokenizer`
     write = "write one from a finished stage-1 run with export_tokenizer or `tsssl export-tokenizer RUN_DIR FILE`"
     if not path.is_file(): raise FileNotFoundError(f"no tokenizer file {path} (absolute: {path.absolute()}); check the path, or {write}")
     try: blob = load_checkpoint(path)
-    except RuntimeError as e:  # not a torch file at all (a CSV, a truncated download): the checkpoint advice about runs does not apply
-        raise ValueError(f"{path} is not a tokenizer file: it is no PyTorch file, or a damaged one; {write}") from e  # torch's own advice (weights_only=False) does not apply
+    except UnreadableCheckpoint as e:  # not a torch file at all (a CSV, a truncated download): the checkpoint advice about runs does not apply
+        raise ValueError(f"{path} is not a tokenizer file, or a damaged one ({e.reason}); {write}") from e
     if not isinstance(blob, dict) or blob.get("format") != TOKENIZER_FORMAT:
         found = blob.get("format") if isinstance(blob, dict) else type(blob).__name__
         raise ValueError(f"{path} is not a tokenizer file (format {found!r}, expected {TOKENIZER_FORMAT!r}); {write}")
@@ -408,7 +412,7 @@ class Stage1Params(Config):
                             augment=AugmentConfig(names=resolve_augmentations(self.augmentations)),
                             train=TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
                                               device=self.device, precision=self.precision, progress=self.progress),
-                            svm=self.svm, probe_protocol=self.probe_protocol, vqvae_overrides={"codebook_size": self.codebook_size})
+                            svm=self.svm, probe_protocol=self.probe_protocol, vqvae_overrides={"codebook_size": self.codebook_size}).check_views()
 
     @property
     def run_dir(self) -> Path:
@@ -416,5 +420,7 @@ class Stage1Params(Config):
         name = Path(self.dataset).stem if is_file_source(self.dataset) else self.dataset  # a file's runs are named by its stem
         method, augs = ssl_method_name(self.ssl_method), self.augmentations
         if isinstance(augs, str): augs = tuple(a for a in re.split(r"[\s,]+", augs) if a)  # "warp" or "warp, gauss", as typed
-        values = {"dataset": name, "ssl_method": method, **({"augmentations": augs} if method != PLAIN else {}), "seed": self.seed}
+        label = "+".join(augs)
+        if len(label) > 40: label = f"{label[:31]}-{hashlib.sha1(label.encode()).hexdigest()[:8]}"  # names cut to 40 stay apart
+        values = {"dataset": name, "ssl_method": method, **({"augmentations": label} if method != PLAIN else {}), "seed": self.seed}
         return Path(self.out_dir or Path("runs/stage1") / run_name(values))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_train.ipynb #4c70b939
 from __future__ import annotations
-import contextlib, dataclasses, hashlib, math, pickle, random, time, warnings, zipfile
+import contextlib, dataclasses, hashlib, math, pickle, random, re, time, warnings, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal, Protocol
@@ -19,8 +19,8 @@ from .core import Config, atomic_write, config_differences, freed_memory_kept, r
 from .data import batches
 
 # %% auto #0
-__all__ = ['LossFn', 'TrainConfig', 'cosine_lr', 'rng_states', 'set_rng_states', 'save_checkpoint', 'load_checkpoint', 'Logger',
-           'FitResult', 'train_step', 'make_optimizer', 'TrainingDiverged', 'fit']
+__all__ = ['LossFn', 'TrainConfig', 'cosine_lr', 'rng_states', 'set_rng_states', 'save_checkpoint', 'UnreadableCheckpoint',
+           'load_checkpoint', 'Logger', 'FitResult', 'train_step', 'make_optimizer', 'TrainingDiverged', 'fit']
 
 # %% ../nbs/40_train.ipynb #d8339418
 @dataclass(frozen=True)
@@ -123,28 +123,38 @@ def _old_numpy_globals() -> list:
 _DAMAGED = ("it is damaged or not a tsssl checkpoint: an unfinished run trains from the start once it is deleted; "
             "a finished run's must be trained again (overwrite=True), or its file copied back from a backup")
 
+class UnreadableCheckpoint(RuntimeError):
+    "A checkpoint file that cannot be read: damaged, or no checkpoint at all; `reason` says what torch or the checksum found."
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"checkpoint {path} cannot be read ({reason}): {_DAMAGED}"); self.reason = reason
+
+def _load_reason(e: Exception) -> str:
+    "torch.load's reason on one line, without its advice to load with weights_only=False (which tsssl never does)."
+    m = re.search(r"WeightsUnpickler error:\s*([^\n]+)", str(e))
+    return (m[1] if m else (str(e).splitlines() or [type(e).__name__])[0]).strip()
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
     "Load a checkpoint written by `save_checkpoint` as data only (never running code from it), with clear errors."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no checkpoint at {path}; train the run first (or check the run directory)")
-    if path.stat().st_size == 0: raise RuntimeError(f"checkpoint {path} is empty (0 bytes): {_DAMAGED}")
+    if path.stat().st_size == 0: raise UnreadableCheckpoint(path, "it is empty: 0 bytes")
     try:
         with zipfile.ZipFile(path) as z: bad = z.testzip()  # every part against the CRC-32 it was written with (torch.load checks none)
     except (zipfile.BadZipFile, OSError, EOFError): bad = None  # not a whole zip file: torch.load below says what it is
     if bad is not None:
-        raise RuntimeError(f"checkpoint {path} cannot be read (its part {bad.split('/', 1)[-1]} no longer matches the checksum it was "
-                           f"written with: the file changed on disk after it was saved): {_DAMAGED}")
+        raise UnreadableCheckpoint(path, f"its part {bad.split('/', 1)[-1]} no longer matches the checksum it was written with: the file "
+                                         "changed on disk after it was saved")
     try:
         with warnings.catch_warnings(), torch.serialization.safe_globals(_old_numpy_globals()):
             warnings.simplefilter("ignore", DeprecationWarning)  # numpy.core's rename, for old checkpoints only
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         if "GLOBAL" not in str(e):  # torch refused no global (class or function): the file is damaged or not a checkpoint
-            raise RuntimeError(f"checkpoint {path} cannot be read ({str(e).splitlines()[0]}): {_DAMAGED}") from e
+            raise UnreadableCheckpoint(path, _load_reason(e)) from e
         raise ValueError(f"refusing to load {path}: it holds objects other than tensors and plain data (tsssl never writes such "
                          f"checkpoints; it may have been made elsewhere or tampered with, and loading it could run code). "
                          f"Details: {str(e).splitlines()[0]}") from None
-    except Exception as e: raise RuntimeError(f"checkpoint {path} cannot be read ({e}): {_DAMAGED}") from e
+    except Exception as e: raise UnreadableCheckpoint(path, _load_reason(e)) from e
 
 
 # %% ../nbs/40_train.ipynb #4dc6940c
