@@ -14,9 +14,10 @@ import torch
 from .core import Config, resolve_device
 
 # %% auto #0
-__all__ = ['AUGMENTATION_NAMES', 'AUGMENTATION_SETS', 'AUGMENTATIONS', 'make_generator', 'resolve_augmentations', 'AugmentConfig',
-           'amplitude_resize', 'window_warp_at', 'window_warp', 'gaussian_noise', 'slice_and_shuffle', 'spline_basis',
-           'magnitude_warp', 'noise_window', 'slope', 'flip', 'Augmenter']
+__all__ = ['AUGMENTATION_NAMES', 'AUGMENTATION_SETS', 'AUGMENTATIONS', 'make_generator', 'augmentation_items',
+           'resolve_augmentations', 'AugmentConfig', 'amplitude_resize', 'window_warp_at', 'window_warp',
+           'gaussian_noise', 'slice_and_shuffle', 'spline_basis', 'magnitude_warp', 'noise_window', 'slope', 'flip',
+           'Augmenter']
 
 # %% ../nbs/15_augment.ipynb #943ade26
 def make_generator(seed: int, # the seed
@@ -51,10 +52,14 @@ AUGMENTATION_SETS = {"warp": ("window_warp", "amplitude_resize"),
                      "slice": ("slice_and_shuffle",),
                      "gauss": ("gaussian_noise",)}
 
+def augmentation_items(names_or_preset: str | Sequence[str]) -> tuple[str, ...]:
+    "The names and presets as given, one each: a text holds them apart by spaces or commas (papermill's -p gives one text)."
+    return tuple(names_or_preset.replace(",", " ").split()) if isinstance(names_or_preset, str) else tuple(names_or_preset)
+
 def resolve_augmentations(names_or_preset: str | Sequence[str], # a preset, a name, names in one text apart by spaces or commas, or a list of names and presets
                          ) -> tuple[str, ...]: # the augmentation names, in the order they are applied
     "Turn a preset, a name, or a list of names and presets into a checked tuple of augmentation names."
-    items = tuple(names_or_preset.replace(",", " ").split()) if isinstance(names_or_preset, str) else tuple(names_or_preset)  # papermill's -p: one text
+    items = augmentation_items(names_or_preset)
     if isinstance(names_or_preset, str) and not items: raise ValueError(f"no augmentation named in {names_or_preset!r}: give a preset "
                                                                         f"{list(AUGMENTATION_SETS)} or names from {list(AUGMENTATION_NAMES)}")
     names = tuple(n for item in items for n in AUGMENTATION_SETS.get(item, (item,)))  # presets expand in place

@@ -50,7 +50,7 @@ class PipelineConfig(Config):
         super().__post_init__()
         for name in ("stage1_epochs", "stage2_epochs", "fcn_epochs", "cas_fcn_epochs"):
             if (v := getattr(self, name)) < 1: raise ValueError(f"{name} must be at least 1, got {v}: e.g. {name}=25 for a quick look")
-        for m in (PLAIN, self.ssl_method): self.stage1_params(m).to_config()  # augmentations, precision, ...
+        for m in (PLAIN, self.ssl_method): self.stage1_params(m).to_config().check_views()  # augmentations, precision, ...
         self.stage2_params(".")  # its own checks need no stage-1 run
 
     def stage1_params(self, ssl_method: str) -> Stage1Params:

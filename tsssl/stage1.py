@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .augment import AugmentConfig, resolve_augmentations
+from .augment import AugmentConfig, augmentation_items, resolve_augmentations
 from .core import Config, atomic_write, atomic_write_json, read_json, resolve_device, utc_now
 from .data import DATA_DIR_ENV, UCRData, load_ucr, to_device
 from .sources import is_file_source, load_data
@@ -412,15 +412,13 @@ class Stage1Params(Config):
                             augment=AugmentConfig(names=resolve_augmentations(self.augmentations)),
                             train=TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
                                               device=self.device, precision=self.precision, progress=self.progress),
-                            svm=self.svm, probe_protocol=self.probe_protocol, vqvae_overrides={"codebook_size": self.codebook_size}).check_views()
+                            svm=self.svm, probe_protocol=self.probe_protocol, vqvae_overrides={"codebook_size": self.codebook_size})
 
     @property
     def run_dir(self) -> Path:
         "Where the run goes: `out_dir`, else runs/stage1/<dataset>-<method>[-<augmentations>]-s<seed>, an NC-VQVAE's augmentations named as sweeps name them."
         name = Path(self.dataset).stem if is_file_source(self.dataset) else self.dataset  # a file's runs are named by its stem
-        method, augs = ssl_method_name(self.ssl_method), self.augmentations
-        if isinstance(augs, str): augs = tuple(a for a in re.split(r"[\s,]+", augs) if a)  # "warp" or "warp, gauss", as typed
-        label = "+".join(augs)
+        method, label = ssl_method_name(self.ssl_method), "+".join(augmentation_items(self.augmentations))  # as typed: presets stay presets
         if len(label) > 40: label = f"{label[:31]}-{hashlib.sha1(label.encode()).hexdigest()[:8]}"  # names cut to 40 stay apart
         values = {"dataset": name, "ssl_method": method, **({"augmentations": label} if method != PLAIN else {}), "seed": self.seed}
         return Path(self.out_dir or Path("runs/stage1") / run_name(values))
