@@ -69,7 +69,8 @@ def _by_id(summary) -> dict:
                                                       ("cpu_offline_osuleaf", 6, 6),
                                                       ("aug_recon_weight_cpu", 48, 0), ("aug_robustness_cpu", 40, 0),
                                                       ("aug_robustness_cpu_fid", 20, 20), ("thesis_ecg5000", 6, 12),
-                                                      ("thesis_ford", 8, 0), ("thesis_ford_epochs", 8, 0), ("thesis_grid", 112, 224),
+                                                      ("thesis_ford", 8, 0), ("thesis_ford_epochs", 8, 0), ("thesis_electricdevices", 4, 0),
+                                                      ("thesis_grid", 112, 224),
                                                       ("main_job_choice", 4, 0)])
 def test_committed_sweeps_expand(name, n_stage1, n_stage2, monkeypatch, tmp_path):
     "The committed sweeps name real notebook parameters, give distinct ids, and work from any working directory."
@@ -181,31 +182,39 @@ def test_only_some_runs(tmp_path):
     assert all(_status(r.out_dir)["status"] == "finished" for r in (b1, b2))
 
 
-def test_stopping_the_sweep_ends_its_kernels_and_the_runs_resume(tmp_path):
-    "Killing the sweep process (a session's end, Ctrl-C) ends its workers and their kernels; their runs stay running and resume."
+@pytest.mark.parametrize("how", ["SIGTERM", "Ctrl-C"])
+def test_stopping_the_sweep_ends_its_kernels_and_the_runs_resume(tmp_path, how):
+    """Stopping the sweep process (a session's end; Ctrl-C, which a terminal sends to its whole process group) ends its
+    workers and their kernels and starts no queued run; Ctrl-C prints one line, no traceback. The runs stay running and resume."""
     import os, signal, subprocess, sys
-    spec = _spec(tmp_path, {"dataset": ["A", "B"], "seed": [1], "hang": [True]}, stage2=False)
+    spec = _spec(tmp_path, {"dataset": ["A", "B", "C"], "seed": [1], "hang": [True]}, stage2=False)
     (tmp_path / "t.yaml").write_text(json.dumps(spec))
     runs = expand_sweep(spec)
     sweep = subprocess.Popen([sys.executable, "-c", "import sys; from tsssl.sweep import main; "
                               f"sys.exit(main([{str(tmp_path / 't.yaml')!r}, '--max-workers', '2']))"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     pids = [r.out_dir / "kernel.pid" for r in runs]
     deadline = time.time() + 120
-    while not all(p.exists() for p in pids) and time.time() < deadline: time.sleep(0.5)
-    assert all(p.exists() for p in pids), "the runs did not start"
-    sweep.send_signal(signal.SIGTERM); sweep.wait(30)
+    while sum(p.exists() for p in pids) < 2 and time.time() < deadline: time.sleep(0.5)
+    started = [r for r, p in zip(runs, pids) if p.exists()]
+    assert len(started) == 2, "the runs did not start"
+    if how == "Ctrl-C": os.killpg(sweep.pid, signal.SIGINT)
+    else: sweep.send_signal(signal.SIGTERM)
+    err = sweep.communicate(timeout=30)[1]
+    if how == "Ctrl-C": assert "Traceback" not in err and "interrupted; the same command resumes" in err, err
     def alive(pid: int) -> bool:
         try: os.kill(pid, 0); return True
         except ProcessLookupError: return False
-    kernels = [int(p.read_text()) for p in pids]
+    kernels = [int(r.out_dir.joinpath("kernel.pid").read_text()) for r in started]
     while any(alive(k) for k in kernels) and time.time() < deadline: time.sleep(0.5)
     assert not any(alive(k) for k in kernels), "a kernel outlived its sweep"
-    assert all(_status(r.out_dir)["status"] == "running" for r in runs)  # left as they were: resumable
+    assert all(_status(r.out_dir)["status"] == "running" for r in started)  # left as they were: resumable
+    (queued,) = [r for r in runs if r not in started]
+    assert not queued.out_dir.exists()  # the third run never started
     (tmp_path / "fixed").touch()
     s = run_sweep(spec, log=None)
-    assert s.counts["finished"] == 2
-    assert all(json.loads((r.out_dir / "metrics.json").read_text())["resumed"] is True for r in runs)
+    assert s.counts["finished"] == 3
+    assert [json.loads((r.out_dir / "metrics.json").read_text())["resumed"] for r in runs] == [r in started for r in runs]
 
 def test_a_run_held_by_another_process_is_left_alone(tmp_path):
     "A run directory whose lock a live process holds is neither executed nor marked failed by a second sweep."

@@ -21,16 +21,18 @@ from .log import JSONLLogger, MultiLogger, WandbLogger
 
 # %% auto #0
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'CAS_CHECKPOINT_FILE',
-           'SWEEP_FILE', 'NOTEBOOK_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR', 'RunDir', 'axis_label',
-           'run_name', 'versions', 'config_device', 'run_status', 'run_first_start', 'run_wall_time', 'RunInUseError',
-           'run_holder', 'run_in_use', 'restore_replaced', 'start_run', 'finish_run', 'fail_run', 'run_kind',
-           'run_config', 'require_finished', 'found_path', 'LoggedRun', 'logged_run', 'execute_notebook']
+           'SWEEP_FILE', 'NOTEBOOK_FILE', 'KERNEL_LOG_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR',
+           'RunDir', 'axis_label', 'run_name', 'versions', 'config_device', 'run_status', 'run_first_start',
+           'run_wall_time', 'RunInUseError', 'run_holder', 'run_in_use', 'restore_replaced', 'start_run', 'finish_run',
+           'fail_run', 'run_kind', 'run_config', 'require_finished', 'found_path', 'LoggedRun', 'logged_run',
+           'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
 CHECKPOINT_FILE, LOG_FILE, DATA_FILE = "checkpoint.pt", "metrics.jsonl", "data.json"
 CAS_CHECKPOINT_FILE = "cas_checkpoint.pt"  # a stage-2 run's CAS classifier and its synthetic training set, so a killed evaluation resumes
 SWEEP_FILE, NOTEBOOK_FILE = "sweep.json", "notebook.ipynb"
+KERNEL_LOG_FILE = "kernel.log"  # a swept run's notebook kernel writes what it prints outside its cells here
 KINDS = ("stage1", "stage2")  # what a run's `kind` in status.json says
 OUTCOME_KEYS = ("error", "traceback", "reason", "failed", "skipped", "finished", "after_error", "interrupted")  # how the last attempt ended
 
@@ -58,6 +60,8 @@ class RunDir:
     def sweep(self) -> Path: return self.path / SWEEP_FILE
     @property
     def notebook(self) -> Path: return self.path / NOTEBOOK_FILE
+    @property
+    def kernel_log(self) -> Path: return self.path / KERNEL_LOG_FILE
 
     def read_status(self) -> dict:
         "status.json's content; {} when it is missing, unreadable or not a JSON object."
@@ -237,7 +241,7 @@ def _foreign(d: Path) -> list[str]:
     return sorted(p.name + ("/" if p.is_dir() else "") for p in _contents(d) if not first(p) and not _damaged_copy(p))
 
 _RUN_FILES = {CONFIG_FILE, STATUS_FILE, METRICS_FILE, CHECKPOINT_FILE, CAS_CHECKPOINT_FILE, LOG_FILE, DATA_FILE, SWEEP_FILE, NOTEBOOK_FILE,
-              "wandb"}  # what runs write into their directory, besides figures (.png), papermill's notebooks and hidden temporaries
+              KERNEL_LOG_FILE, "wandb"}  # what runs write into their directory, besides figures (.png), papermill's notebooks and hidden temporaries
 
 def _damaged_copy(p: Path) -> bool:
     "Whether `p` is a run file that was damaged and kept aside by `keep_damaged` (status.json.damaged, metrics.jsonl.damaged-2, ...)."
@@ -495,25 +499,32 @@ def logged_run(run_dir: str | Path, # the run's directory, claimed with `start_r
         logger.close()
 
 # %% ../nbs/70_runs.ipynb #f8851c2c
-def _kernel_manager_class():
-    "An async kernel manager that asks for transport encryption, or None where jupyter or zmq lack it."
+def _kernel_manager_class(kernel_log: Path | None = None):
+    "An async kernel manager that asks for transport encryption where jupyter and zmq have it, and sends the kernel's own output to `kernel_log`."
     import zmq
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
-    if "transport_encryption" not in AsyncKernelManager.class_trait_names() or not zmq.has("curve"): return None
-    class EncryptedKernelManager(AsyncKernelManager):
-        @default("transport_encryption")
-        def _encrypted(self): return "required"
-    return EncryptedKernelManager
+    encrypt = "transport_encryption" in AsyncKernelManager.class_trait_names() and zmq.has("curve")
+    if not encrypt and kernel_log is None: return None  # jupyter's own manager does the rest
+    class RunKernelManager(AsyncKernelManager):
+        if encrypt:
+            @default("transport_encryption")
+            def _encrypted(self): return "required"
+        async def _async_launch_kernel(self, kernel_cmd, **kw):  # jupyter_client's hook for how the kernel process starts
+            if kernel_log is None: return await super()._async_launch_kernel(kernel_cmd, **kw)
+            with open(kernel_log, "ab") as f:  # the kernel process keeps its own copy of the file descriptor
+                return await super()._async_launch_kernel(kernel_cmd, **{"stdout": f, "stderr": f, **kw})
+    return RunKernelManager
 
 def execute_notebook(notebook: str | Path, # the notebook to run
                      output: str | Path, # where the executed copy goes
                      parameters: dict | None = None, # papermill parameters
                      cwd: str | Path | None = None, # working directory of the kernel (default: this process's)
+                     kernel_log: str | Path | None = None, # a file the kernel process's own output is appended to (default: this process's)
                      **kwargs, # further `papermill.execute_notebook` options, e.g. log_output
                     ):
     "Run a notebook with papermill on the `python3` kernel (encrypted sockets where supported); returns the executed notebook."
     import papermill as pm
-    kmc = _kernel_manager_class()
+    kmc = _kernel_manager_class(None if kernel_log is None else Path(kernel_log))
     return pm.execute_notebook(str(notebook), str(output), parameters=parameters or {}, cwd=None if cwd is None else str(cwd),
                                kernel_name="python3", progress_bar=False, **({"kernel_manager_class": kmc} if kmc else {}), **kwargs)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/73_sweep.ipynb #9dc5ab48
 from __future__ import annotations
-import argparse, ast, concurrent.futures as cf, contextlib, difflib, fnmatch, hashlib, importlib, itertools, json, multiprocessing as mp, os, re, shutil, sys, threading, time, traceback, warnings
+import argparse, ast, concurrent.futures as cf, contextlib, difflib, fnmatch, hashlib, importlib, itertools, json, multiprocessing as mp, os, re, shutil, signal, sys, threading, time, traceback, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -21,7 +21,8 @@ from .runs import RunDir, axis_label, execute_notebook, run_holder, run_in_use, 
 # %% auto #0
 __all__ = ['HASH_EXCLUDED', 'FORMER_DEFAULTS', 'SPECS_DIR', 'MAX_INTERRUPTIONS', 'EXECUTORS', 'StageSpec', 'SweepSpec',
            'load_sweep', 'as_sweep', 'run_hash', 'RunSpec', 'expand_sweep', 'sweep_specs', 'sweep_run_ids', 'plan_run',
-           'execute_run', 'slurm_parameters', 'visible_gpus', 'local_pool', 'SweepSummary', 'run_sweep', 'main']
+           'execute_run', 'slurm_parameters', 'visible_gpus', 'LocalPool', 'local_pool', 'SweepSummary', 'run_sweep',
+           'main']
 
 # %% ../nbs/73_sweep.ipynb #bf4742b5
 @dataclass(frozen=True)
@@ -352,6 +353,11 @@ def _describe(e: BaseException) -> tuple[str, str]:
         return f"{e.ename}: {e.evalue}", tb
     return f"{type(e).__name__}: {e}", "".join(traceback.format_exception(e))
 
+def _last_words(rd: RunDir) -> str:
+    "Where a killed kernel's own output is, when it wrote any (a crash's trace, a library's message)."
+    try: return f"; its output: {rd.kernel_log}" if rd.kernel_log.stat().st_size else ""
+    except OSError: return ""
+
 def _sweep_record(run: RunSpec) -> dict:
     return {"sweep": run.sweep, "description": run.description, "stage": run.stage, "run_id": run.run_id,
             "notebook": str(run.notebook), "base_dir": str(run.cwd),
@@ -381,7 +387,7 @@ def execute_run(run: RunSpec, # the run
     atomic_write_json(rd.sweep, {**_sweep_record(run), **({"interrupted": deaths} if deaths else {})})
     before, err = rd.read_status(), None
     try:
-        execute_notebook(run.notebook, run.output_notebook, run.params, cwd=run.cwd, log_output=False)
+        execute_notebook(run.notebook, run.output_notebook, run.params, cwd=run.cwd, kernel_log=rd.kernel_log, log_output=False)
     except Exception as e: err = e  # noqa: BLE001 - any failure of the notebook is the run's, not the sweep's
     secs, after = time.perf_counter() - t0, rd.read_status()
     if err is None:
@@ -396,8 +402,8 @@ def execute_run(run: RunSpec, # the run
         atomic_write_json(rd.sweep, {**_sweep_record(run), "interrupted": deaths})
         if len(deaths) < MAX_INTERRUPTIONS:  # its checkpoint is intact: leave it running, the next sweep resumes it
             if after.get("status") != "running": rd.set_status("running", after)
-            return _outcome(run, "interrupted", f"{msg}: its kernel was killed (out of memory? a signal?); run the sweep "
-                            "again to resume it", secs)
+            return _outcome(run, "interrupted", f"{msg}: its kernel was killed (out of memory? a signal?{_last_words(rd)}); run "
+                            "the sweep again to resume it", secs)
         msg = f"{msg} ({len(deaths)} times: out of memory? see sweep.json)"
     if holder := run_holder(run.out_dir):  # another process took the run first: it is theirs to finish, not ours to mark failed
         return _outcome(run, "pending", f"it is being written now, by {holder}: {msg}", secs)
@@ -453,29 +459,53 @@ def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 def _init_worker(slots, threads: int, parent: int) -> None:
-    "Pool worker start: claim a GPU slot and a fair share of the cores, and end with the sweep process."
+    "Pool worker start (Ctrl-C ignored, as it started: see `_run_local`): claim a GPU slot and a fair share of the cores, and end with the sweep process."
     gpu = slots.get()
     if gpu is not None: os.environ["CUDA_VISIBLE_DEVICES"] = gpu
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     _exit_with_parent(parent)
 
-def local_pool(max_workers: int) -> cf.ProcessPoolExecutor:
+class LocalPool(cf.ProcessPoolExecutor):
+    "A process pool that can end its workers at once (on Ctrl-C), whichever stage of the sweep started them."
+    def __init__(self, *args, **kwargs):
+        self._before = set(mp.active_children())  # this process's children from before the pool: not its to end
+        super().__init__(*args, **kwargs)
+
+    def stop(self) -> None:
+        "Cancel the queued runs and end the workers now; their kernels see their parent gone and exit (ipykernel's parent poller)."
+        self.shutdown(wait=False, cancel_futures=True)
+        for p in mp.active_children():
+            if p not in self._before: p.terminate()
+
+def local_pool(max_workers: int) -> LocalPool:
     "A pool of `max_workers` fresh processes, each with its own GPU when there are GPUs."
     ctx, gpus = mp.get_context("spawn"), visible_gpus()
     slots = ctx.Queue()
     for i in range(max_workers): slots.put(gpus[i % len(gpus)] if gpus else None)
     threads = max(1, (os.cpu_count() or 1) // max_workers)
-    return cf.ProcessPoolExecutor(max_workers, mp_context=ctx, initializer=_init_worker, initargs=(slots, threads, os.getpid()))
+    return LocalPool(max_workers, mp_context=ctx, initializer=_init_worker, initargs=(slots, threads, os.getpid()))
 
-def _run_local(runs: list[RunSpec], retry_failed: bool, pool: cf.ProcessPoolExecutor | None) -> Iterator[dict]:
+def _run_local(runs: list[RunSpec], retry_failed: bool, pool: LocalPool | None) -> Iterator[dict]:
     "Execute runs here, one after another, or in `pool`; yield outcomes as they end."
     if pool is None or len(runs) <= 1:
         for r in runs: yield execute_run(r, retry_failed)
         return
-    futures = {pool.submit(execute_run, r, retry_failed): r for r in runs}
-    for f in cf.as_completed(futures):
-        try: yield f.result()
-        except Exception as e: yield _outcome(futures[f], "failed", f"worker error: {e!r}")  # noqa: BLE001
+    with _ctrl_c_ignored():  # the workers start here and inherit it: Ctrl-C reaches the sweep process alone, which ends them
+        futures = {pool.submit(execute_run, r, retry_failed): r for r in runs}
+    try:
+        for f in cf.as_completed(futures):
+            try: yield f.result()
+            except Exception as e: yield _outcome(futures[f], "failed", f"worker error: {e!r}")  # noqa: BLE001
+    except KeyboardInterrupt:  # no queued run may start; running ones stop, as killed runs do, and resume from their checkpoints
+        pool.stop(); raise
+
+@contextlib.contextmanager
+def _ctrl_c_ignored():
+    "Ignore SIGINT (Ctrl-C) inside the block, in the main thread; processes started there begin with it ignored."
+    if threading.current_thread() is not threading.main_thread(): yield; return  # only the main thread sets handlers
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try: yield
+    finally: signal.signal(signal.SIGINT, signal.default_int_handler if old is None else old)  # None: set outside Python
 
 # %% ../nbs/73_sweep.ipynb #d130745a
 def _job_outcome(job, run: RunSpec) -> dict:
