@@ -17,7 +17,7 @@ import tsssl
 from .core import DAMAGED, WATCH_FIELDS, Config, atomic_write_json, config_differences, cpu_name, keep_damaged, launching_command, read_json, resolve_device, utc_now
 from .fused import fused_norm_enabled
 from .linear import linear_kernels
-from .log import JSONLLogger, MultiLogger, WandbLogger
+from .log import JSONLLogger, MultiLogger, WandbLogger, read_jsonl
 
 # %% auto #0
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'CAS_CHECKPOINT_FILE',
@@ -25,7 +25,7 @@ __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG
            'RunDir', 'axis_label', 'run_name', 'versions', 'config_device', 'run_status', 'run_first_start',
            'run_wall_time', 'RunInUseError', 'run_holder', 'run_in_use', 'restore_replaced', 'start_run', 'finish_run',
            'fail_run', 'run_kind', 'run_config', 'require_finished', 'found_path', 'LoggedRun', 'logged_run',
-           'execute_notebook']
+           'run_progress', 'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
@@ -497,6 +497,32 @@ def logged_run(run_dir: str | Path, # the run's directory, claimed with `start_r
         fail_run(run_dir, e); raise
     finally:
         logger.close()
+
+# %% ../nbs/70_runs.ipynb #7c2e9b11
+def _duration(s: float) -> str:
+    "Seconds as a reader wants them: '45 s', '23 min', '2.4 h'."
+    return f"{s:.0f} s" if s < 60 else f"{s / 60:.0f} min" if s < 5400 else f"{s / 3600:.1f} h"
+
+def run_progress(run_dir: str | Path) -> str | None:
+    "How far a run's training is, from its log: 'epoch 41 of 100 after 23 min; about 33 min of training left'; None before it logged."
+    rd = RunDir(run_dir)
+    try:
+        epochs = read_json(rd.config)["train"]["epochs"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged line costs a peek nothing; the run itself reports it when it resumes
+            rows = [r for r in read_jsonl(rd.log) if isinstance(r.get("epoch"), int) and isinstance(r.get("time_s"), (int, float))]
+    except (OSError, ValueError, KeyError, TypeError): return None
+    if not rows: return None
+    first: dict[int, float] = {}  # the clock at each epoch's first logged step
+    for r in rows: first.setdefault(r["epoch"], r["time_s"])
+    e, t, e0 = rows[-1]["epoch"], rows[-1]["time_s"], min(first)
+    text = f"epoch {e + 1} of {epochs} after {_duration(t)}"
+    if e + 1 >= epochs: return text + " (its last epoch, or evaluating)"
+    if e > e0:  # at least one whole epoch timed
+        per_epoch = (first[e] - first[e0]) / (e - e0)
+        text += f"; about {_duration(max(0.0, (epochs - e) * per_epoch - (t - first[e])))} of training left"
+    return text
+
 
 # %% ../nbs/70_runs.ipynb #f8851c2c
 def _kernel_manager_class(kernel_log: Path | None = None):

@@ -16,7 +16,7 @@ from .core import Config, _one_line, atomic_write_json, command_parser, read_jso
 from .ssl import PLAIN
 from .data import DATA_DIR_ENV, _find_split_files, offline_dataset_names
 from .sources import is_file_source
-from .runs import RunDir, axis_label, execute_notebook, run_holder, run_in_use, run_name, run_status
+from .runs import RunDir, axis_label, execute_notebook, run_holder, run_in_use, run_name, run_progress, run_status
 
 # %% auto #0
 __all__ = ['HASH_EXCLUDED', 'FORMER_DEFAULTS', 'SPECS_DIR', 'MAX_INTERRUPTIONS', 'EXECUTORS', 'StageSpec', 'SweepSpec',
@@ -325,7 +325,8 @@ def plan_run(run: RunSpec, # the run
     "What the sweep does with `run` now: 'done', 'keep', 'skip', 'wait' or 'run', and why."
     status = run_status(run.out_dir)
     if status == "finished": return "done", "finished earlier"
-    if holder := run_holder(run.out_dir): return "wait", f"it is being written now, by {holder}"
+    if holder := run_holder(run.out_dir):
+        return "wait", f"it is being written now, by {holder}" + (f"; {p}" if (p := run_progress(run.out_dir)) else "")
     if run.parent is not None:
         ps = parent_status or run_status(run.parent.out_dir)
         if ps == "pending": return "wait", f"after its {run.parent.stage} run {run.parent.run_id}"
@@ -474,8 +475,11 @@ class LocalPool(cf.ProcessPoolExecutor):
     def stop(self) -> None:
         "Cancel the queued runs and end the workers now; their kernels see their parent gone and exit (ipykernel's parent poller)."
         self.shutdown(wait=False, cancel_futures=True)
-        for p in mp.active_children():
-            if p not in self._before: p.terminate()
+        workers = [p for p in mp.active_children() if p not in self._before]
+        for p in workers: p.terminate()
+        for p in workers:
+            p.join(5)
+            if p.is_alive(): p.kill()
 
 def local_pool(max_workers: int) -> LocalPool:
     "A pool of `max_workers` fresh processes, each with its own GPU when there are GPUs."
@@ -676,7 +680,7 @@ def main(argv: list[str] | None = None, # the arguments (default: sys.argv[1:])
     p.add_argument("--executor", choices=EXECUTORS, default="local", help="where runs execute (default: local)")
     p.add_argument("--max-workers", type=int, default=1, help="runs at once (default: 1)")
     p.add_argument("--retry-failed", action="store_true", help="rerun failed runs")
-    p.add_argument("--dry-run", action="store_true", help="show what would run, run nothing")
+    p.add_argument("--dry-run", action="store_true", help="show each run's state (a running one's epoch and time left) and what would run; run nothing")
     p.add_argument("--slurm", nargs="+", type=_key_value, default=[], metavar="KEY=VALUE", help="SLURM settings, over the sweep file's")
     p.add_argument("--stages", nargs="+", default=None, metavar="STAGE", help="run only these stages (e.g. stage2 while another "
                    "process runs stage 1); runs of the other stages are only read")
