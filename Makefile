@@ -47,7 +47,7 @@ figures: $(STAMP)  ## run the CPU sweeps (finished runs are skipped; hours on 2 
 	for s in $(CPU_SWEEPS); do $(BIN)/tsssl-sweep configs/sweeps/$$s.yaml --max-workers 2 < /dev/null; done
 	$(BIN)/tsssl figures
 
-THESIS_SWEEPS := thesis_ecg5000 thesis_ford thesis_ford_epochs
+THESIS_SWEEPS := thesis_ecg5000 thesis_ford thesis_ford_epochs thesis_electricdevices
 # finished stage-1 tokenizers of the reproduction, committed as files (figures/thesis/tokenizers/<sweep>/<run id>.pt) so that
 # its stage-2 runs need not retrain them; each becomes runs/sweeps/<sweep>/stage1/<run id> unless that directory exists
 TOKENIZERS := figures/thesis/tokenizers
