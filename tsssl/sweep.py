@@ -496,12 +496,9 @@ def _run_local(runs: list[RunSpec], retry_failed: bool, pool: LocalPool | None) 
         return
     with _ctrl_c_ignored():  # the workers start here and inherit it: Ctrl-C reaches the sweep process alone, which ends them
         futures = {pool.submit(execute_run, r, retry_failed): r for r in runs}
-    try:
-        for f in cf.as_completed(futures):
-            try: yield f.result()
-            except Exception as e: yield _outcome(futures[f], "failed", f"worker error: {e!r}")  # noqa: BLE001
-    except KeyboardInterrupt:  # no queued run may start; running ones stop, as killed runs do, and resume from their checkpoints
-        pool.stop(); raise
+    for f in cf.as_completed(futures):  # Ctrl-C: run_sweep stops the pool
+        try: yield f.result()
+        except Exception as e: yield _outcome(futures[f], "failed", f"worker error: {e!r}")  # noqa: BLE001
 
 @contextlib.contextmanager
 def _ctrl_c_ignored():
@@ -645,21 +642,25 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
     outcomes: dict[str, dict] = {}
     with contextlib.ExitStack() as stack:
         pool = None  # the local worker pool, started when first needed, shared by the stages
-        for st in spec.stages:
-            stage_runs = [r for r in runs if r.stage == st.name]
-            todo = _plan_stage(stage_runs, outcomes, retry_failed, selected, execute=not dry_run)
-            due = sum(_would_run(r, outcomes, selected) for r in stage_runs) if dry_run else len(todo)
-            log(f"{st.name}: {len(stage_runs)} runs, {due} {'would run' if dry_run else 'to run now'}")
-            if not todo: continue
-            if executor == "local":
-                if pool is None and max_workers > 1 and len(todo) > 1: pool = stack.enter_context(local_pool(max_workers))
-                it = _run_local(todo, retry_failed, pool)
-            else: it = _run_submitit(todo, retry_failed, max_workers, executor, root / ".submitit" / st.name,
-                                     {**spec.slurm, **(slurm or {})}, poll_s or (30.0 if executor == "slurm" else 0.5))
-            for i, o in enumerate(it, 1):
-                outcomes[o["run_id"]] = o
-                log(f"[{i}/{len(todo)}] {o['stage']} {o['run_id']}: {o['status']}"
-                    + (f" in {o['seconds']:.0f} s" if o["seconds"] is not None else "") + (f" ({o['note']})" if o["status"] != "finished" else ""))
+        try:
+            for st in spec.stages:
+                stage_runs = [r for r in runs if r.stage == st.name]
+                todo = _plan_stage(stage_runs, outcomes, retry_failed, selected, execute=not dry_run)
+                due = sum(_would_run(r, outcomes, selected) for r in stage_runs) if dry_run else len(todo)
+                log(f"{st.name}: {len(stage_runs)} runs, {due} {'would run' if dry_run else 'to run now'}")
+                if not todo: continue
+                if executor == "local":
+                    if pool is None and max_workers > 1 and len(todo) > 1: pool = stack.enter_context(local_pool(max_workers))
+                    it = _run_local(todo, retry_failed, pool)
+                else: it = _run_submitit(todo, retry_failed, max_workers, executor, root / ".submitit" / st.name,
+                                         {**spec.slurm, **(slurm or {})}, poll_s or (30.0 if executor == "slurm" else 0.5))
+                for i, o in enumerate(it, 1):
+                    outcomes[o["run_id"]] = o
+                    log(f"[{i}/{len(todo)}] {o['stage']} {o['run_id']}: {o['status']}"
+                        + (f" in {o['seconds']:.0f} s" if o["seconds"] is not None else "") + (f" ({o['note']})" if o["status"] != "finished" else ""))
+        except KeyboardInterrupt:  # no queued run may start; running ones stop, as killed runs do, and resume from their checkpoints
+            if pool is not None: pool.stop()
+            raise
     summary = SweepSummary(spec.name, [outcomes[r.run_id] for r in runs], time.perf_counter() - t0, dry_run)
     log(summary.report())
     return summary
