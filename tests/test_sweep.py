@@ -192,7 +192,8 @@ def test_stopping_the_sweep_ends_its_kernels_and_the_runs_resume(tmp_path, how):
     runs = expand_sweep(spec)
     sweep = subprocess.Popen([sys.executable, "-c", "import sys; from tsssl.sweep import main; "
                               f"sys.exit(main([{str(tmp_path / 't.yaml')!r}, '--max-workers', '2']))"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                             env={**os.environ, "PYTHONFAULTHANDLER": "1"})  # SIGABRT then prints where each thread is
     pids = [r.out_dir / "kernel.pid" for r in runs]
     deadline = time.time() + 120
     while sum(p.exists() for p in pids) < 2 and time.time() < deadline: time.sleep(0.5)
@@ -200,7 +201,10 @@ def test_stopping_the_sweep_ends_its_kernels_and_the_runs_resume(tmp_path, how):
     assert len(started) == 2, "the runs did not start"
     if how == "Ctrl-C": os.killpg(sweep.pid, signal.SIGINT)
     else: sweep.send_signal(signal.SIGTERM)
-    err = sweep.communicate(timeout=60)[1]  # a loaded CI machine is slow to end processes
+    try: err = sweep.communicate(timeout=60)[1]  # a loaded CI machine is slow to end processes
+    except subprocess.TimeoutExpired:
+        sweep.send_signal(signal.SIGABRT)
+        raise AssertionError(f"the sweep did not end within 60 s; where it was:\n{sweep.communicate(timeout=30)[1]}") from None
     if how == "Ctrl-C": assert "Traceback" not in err and "interrupted; the same command resumes" in err, err
     def alive(pid: int) -> bool:
         try: os.kill(pid, 0); return True
