@@ -190,8 +190,9 @@ def test_stopping_the_sweep_ends_its_kernels_and_the_runs_resume(tmp_path, how):
     spec = _spec(tmp_path, {"dataset": ["A", "B", "C"], "seed": [1], "hang": [True]}, stage2=False)
     (tmp_path / "t.yaml").write_text(json.dumps(spec))
     runs = expand_sweep(spec)
-    sweep = subprocess.Popen([sys.executable, "-c", "import sys; from tsssl.sweep import main; "
-                              f"sys.exit(main([{str(tmp_path / 't.yaml')!r}, '--max-workers', '2']))"],
+    # a terminal's command starts with Python's own Ctrl-C handler, whatever this test process inherited (SIG_IGN is inherited)
+    sweep = subprocess.Popen([sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                              f"from tsssl.sweep import main; sys.exit(main([{str(tmp_path / 't.yaml')!r}, '--max-workers', '2']))"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
                              env={**os.environ, "PYTHONFAULTHANDLER": "1"})  # SIGABRT then prints where each thread is
     pids = [r.out_dir / "kernel.pid" for r in runs]
