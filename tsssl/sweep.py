@@ -474,12 +474,13 @@ class LocalPool(cf.ProcessPoolExecutor):
 
     def stop(self) -> None:
         "Cancel the queued runs and end the workers now; their kernels see their parent gone and exit (ipykernel's parent poller)."
-        self.shutdown(wait=False, cancel_futures=True)
+        manager = self._executor_manager_thread  # it reaps the ended workers; shutdown() forgets it
         workers = [p for p in mp.active_children() if p not in self._before]
+        self.shutdown(wait=False, cancel_futures=True)
         for p in workers: p.terminate()
+        if manager is not None: manager.join(5)  # wait for its reaping: a second waiter on the same pid can see it as still alive
         for p in workers:
-            p.join(5)
-            if p.is_alive(): p.kill()
+            if p.exitcode is None: p.kill(); p.join(5)
 
 def local_pool(max_workers: int) -> LocalPool:
     "A pool of `max_workers` fresh processes, each with its own GPU when there are GPUs."
