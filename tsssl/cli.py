@@ -161,8 +161,8 @@ def _figures(argv: list[str]) -> None:
     defaults = {k: ast.literal_eval(v["default"]) for k, v in pm.inspect_notebook(str(nb)).items()}  # one source: the notebook
     p.add_argument("--sweeps-root", help=f"where the sweeps' run directories are (default: {defaults['sweeps_root']})")
     p.add_argument("--main-sweeps", nargs="*", help=f"sweeps of the main table (default: {defaults['main_sweeps']})")
-    p.add_argument("--aug-recon-sweep", help=f"the λ_aug ablation's sweep (default: {defaults['aug_recon_sweep']})")
-    p.add_argument("--robustness-sweep", help=f"the augmentation-robustness sweep (default: {defaults['robustness_sweep']})")
+    p.add_argument("--aug-recon-sweep", help=f"the λ_aug ablation's sweep, none to skip (default: {defaults['aug_recon_sweep']})")
+    p.add_argument("--robustness-sweep", help=f"the augmentation-robustness sweep, none to skip (default: {defaults['robustness_sweep']})")
     p.add_argument("--precision-sweep", help=f"the bf16-against-fp32 sweep, none to skip (default: {defaults['precision_sweep']})")
     p.add_argument("--thesis-sweeps", nargs="*", help=f"sweeps set beside the thesis' recorded numbers (default: {defaults['thesis_sweeps']})")
     p.add_argument("--thesis-records", help="where the reproduction's finished runs accumulate (default: <out-dir>/thesis_runs.csv)")

@@ -33,7 +33,7 @@ class PipelineConfig(Config):
     "The main job's settings (the defaults fit a 2-core CPU in minutes)."
     dataset: str = "GunPoint"  # a UCR dataset name
     data_dir: str | None = None  # a UCR 2018 archive folder; None = $TSSSL_DATA_DIR, then aeon
-    ssl_method: Literal["barlowtwins", "vicreg", "vibcreg"] = "vibcreg"  # the NC-VQVAE's SSL loss (vibcreg + warp led the two-seed CPU sweeps)
+    ssl_method: Literal["barlowtwins", "vicreg", "vibcreg"] = "vibcreg"  # the NC-VQVAE's SSL loss (vibcreg + warp had the best SVM probe in the two-seed CPU sweeps)
     augmentations: tuple[str, ...] | str = "warp"  # names, or a preset: "warp", "slice", "gauss"; several names in one text apart by spaces or commas
     stage1_epochs: int = 500  # the reference: 1000
     stage2_epochs: int = 1000  # as the reference (fewer leave GunPoint's prior short of its classes: IS near 1)
