@@ -176,6 +176,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
     "Train, evaluate and save a stage-1 tokenizer; returns the trained model and its metrics."
     if cfg.probe_protocol not in ("leak_free", "both"):
         raise ValueError(f"probe_protocol must be 'leak_free' or 'both' (adds the thesis' train-mode probes), got {cfg.probe_protocol!r}")
+    if draw_figures: importlib.import_module("tsssl.plots")  # now, not after training: a tsssl changed on disk meanwhile cannot break the figures
     data = cfg.check_views().load_data()
     cfg = cfg.resolve(data); out_dir = Path(out_dir)
     cfg = cfg.replace(train=cfg.train.resolved())  # precision='auto' is recorded as what it became here

@@ -4,7 +4,7 @@
 
 # %% ../nbs/55_stage2.ipynb #8028470c
 from __future__ import annotations
-import time, warnings
+import importlib, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -310,6 +310,7 @@ def train_stage2(cfg: Stage2Config, # the run
                  wandb_project: str | None = None, # also log to wandb (offline unless logged in)
                 ) -> Stage2Result:
     "Train a prior on a stage-1 run's tokens, evaluate its samples and save everything to `out_dir`."
+    importlib.import_module("tsssl.plots")  # now, not after training: a tsssl changed on disk meanwhile cannot break the figures
     device, unused = resolve_device(cfg.train.device), _unused_without_labels(cfg)  # before precision 'auto' is resolved
     cfg = cfg.replace(train=cfg.train.resolved(),  # precision='auto' is recorded as what it became here
                       cas_precision=None if cfg.cas_precision is None else resolve_precision(cfg.cas_precision, device))
