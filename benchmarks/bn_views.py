@@ -26,10 +26,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from tsssl.augment import make_generator
+from tsssl.augment import Augmenter, make_generator
 from tsssl.data import to_device
-from tsssl.ncvqvae import NCVQVAE
-from tsssl.stage1 import build_stage1_model, load_stage1
+from tsssl.stage1 import load_stage1
 from tsssl.stage1_eval import encode_split, evaluate_stage1
 
 
@@ -54,15 +53,14 @@ def views(x: torch.Tensor, batch_size: int, augment=None, seed: int = 0):
 
 def measure(run_dir: Path) -> list[dict]:
     tok, cfg = load_stage1(run_dir)
-    model = build_stage1_model(cfg)
-    if not isinstance(model, NCVQVAE): raise SystemExit(f"{run_dir} is a plain VQ-VAE run: only NC-VQVAE runs see two views")
+    if not cfg.ssl.enabled: raise SystemExit(f"{run_dir} is a plain VQ-VAE run: only NC-VQVAE runs see two views")
     data = cfg.load_data(); td = to_device(data, "cpu")
     bs = cfg.train.batch_size
     stored_tokens = encode_split(tok, td.x_test).tokens
     rows = []
     for label, t in [("stored (both views, EMA over training)", tok),
                      ("re-estimated, original series only", reestimated(tok, views(td.x_train, bs))),
-                     ("re-estimated, original + augmented", reestimated(tok, views(td.x_train, bs, model.augment)))]:
+                     ("re-estimated, original + augmented", reestimated(tok, views(td.x_train, bs, Augmenter(cfg.augment))))]:
         ev = evaluate_stage1(t, td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm)
         changed = float((ev.test.tokens != stored_tokens).float().mean())
         rows.append({"run": run_dir.name, "statistics": label, "test tokens changed": changed,
