@@ -25,9 +25,10 @@ from .stage1_eval import codebook_similarity, perplexity, token_counts
 # %% auto #0
 __all__ = ['show_figures_inline', 'plot_augmentations', 'plot_reconstructions', 'plot_token_usage', 'plot_codebook_similarity',
            'plot_codebook_histograms', 'embed_2d', 'note_figure', 'plot_latent_embedding', 'compare_codebooks',
-           'safe_figure', 'plot_loss_curve', 'plot_real_vs_generated', 'plot_token_usage_real_vs_generated',
-           'plot_generated_distribution', 'plot_distributions', 'plot_decoding_stats', 'plot_metric_bars',
-           'plot_aug_recon_weight', 'plot_aug_robustness', 'plot_thesis_comparison']
+           'safe_figure', 'plot_loss_curve', 'plot_probe_curve', 'plot_real_vs_generated',
+           'plot_token_usage_real_vs_generated', 'plot_generated_distribution', 'plot_distributions',
+           'plot_decoding_stats', 'plot_metric_bars', 'plot_aug_recon_weight', 'plot_aug_robustness',
+           'plot_thesis_comparison']
 
 # %% ../nbs/60_plots.ipynb #76142fa4
 def _fig(nrows: int = 1, ncols: int = 1, w: float = 4.0, h: float = 3.0, **kw) -> tuple[Figure, np.ndarray]:
@@ -159,9 +160,12 @@ def embed_2d(features: np.ndarray, # (n d)
     if method != "umap": raise ValueError(f"method must be 'tsne' or 'umap', got {method!r}")
     try: import umap
     except ImportError as e: raise ImportError("UMAP embeddings need umap-learn: pip install umap-learn") from e
-    with warnings.catch_warnings():  # a fixed random_state makes UMAP single-threaded, and says so
-        warnings.simplefilter("ignore", UserWarning)
-        return umap.UMAP(n_neighbors=int(min(15, max(2, len(f) - 1))), random_state=seed).fit_transform(f)
+    threads = torch.get_num_threads()  # numba's OpenMP pool, which UMAP starts, sets the thread count torch shares to the CPU count
+    try:
+        with warnings.catch_warnings():  # a fixed random_state makes UMAP single-threaded, and says so
+            warnings.simplefilter("ignore", UserWarning)
+            return umap.UMAP(n_neighbors=int(min(15, max(2, len(f) - 1))), random_state=seed).fit_transform(f)
+    finally: torch.set_num_threads(threads)  # so training after a figure runs on the threads it was given
 
 def note_figure(title: str, text: str) -> Figure:
     "A figure that says why the figure meant for its place was not drawn."
@@ -256,6 +260,21 @@ def plot_loss_curve(rows: list[dict], # `tsssl.log.read_jsonl` rows of a run
     ax.set_yscale("log"); ax.set_xlabel("step"); ax.set_title(title, fontsize=10)
     if ax.lines: ax.legend(fontsize=7, ncol=2)
     else: ax.text(0.5, 0.5, "no training loss logged (a run shorter than log_every steps?)", ha="center", va="center", transform=ax.transAxes)
+    return fig
+
+def plot_probe_curve(rows: list[dict], # `tsssl.log.read_jsonl` rows of a stage-1 run trained with `eval_every`
+                     steps_per_epoch: float, # optimiser steps per epoch (metrics.json: steps / epochs)
+                     title: str = "probe accuracy during training",
+                    ) -> Figure:
+    "The probes logged during training (`eval/svm_accuracy`, ...) against the epoch: solid leak-free, dashed the thesis' train mode."
+    fig, axes = _fig(1, 1, 6, 3.2); ax = axes[0, 0]
+    for probe, colour in (("svm", "C0"), ("knn", "C1")):
+        for suffix, style, how in (("", "-", "leak-free"), ("_trainmode", "--", "train mode")):
+            pts = [(r["step"] / steps_per_epoch, r[k]) for r in rows if (k := f"eval/{probe}_accuracy{suffix}") in r]
+            if pts: ax.plot(*zip(*pts), style, color=colour, marker=".", label=f"{probe.upper()}, {how}")
+    ax.set_xlabel("epoch"); ax.set_ylabel("test accuracy"); ax.set_title(title, fontsize=10)
+    if ax.lines: ax.legend(fontsize=7, handlelength=3)  # long enough to show the dashes
+    else: ax.text(0.5, 0.5, "no probes logged during training (eval_every=0 probes only after training)", ha="center", va="center", transform=ax.transAxes)
     return fig
 
 # %% ../nbs/60_plots.ipynb #16385e6c

@@ -20,7 +20,7 @@ from .sources import is_file_source, load_data
 from .ncvqvae import NCVQVAE, stage1_loss
 from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, SWEEP_FILE, RunDir, found_path, logged_run, require_finished, run_config, run_name, run_status
 from .ssl import PLAIN, SSLConfig, SSLMethod, ssl_method_name
-from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, trainmode_probes
+from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, probe_accuracies, trainmode_probes
 from .train import FitResult, TrainConfig, UnreadableCheckpoint, fit, load_checkpoint, save_checkpoint
 from .vqvae import VQVAE, VQVAEConfig, n_params
 
@@ -130,6 +130,20 @@ def _val_loss_fn(x_test: torch.Tensor, mask_test: torch.Tensor | None = None):
         return {"val_loss": tot / n}
     return val
 
+def _eval_fn(cfg: Stage1Config, td, labeled: bool):
+    "Evaluation during training: the validation loss, and with `train.eval_every` on labelled data the leak-free probes (`probe_protocol='both'`: the train-mode ones too)."
+    val = _val_loss_fn(td.x_test, td.mask_test)
+    if not (cfg.train.eval_every and labeled): return val  # the default: probes once, after training, by `evaluate_stage1`
+    ytr, yte = td.y_train.cpu().numpy(), td.y_test.cpu().numpy()
+    def run(model: nn.Module) -> dict:
+        tok = tokenizer_of(model)
+        tr, te = encode_split(tok, td.x_train, mask=td.mask_train), encode_split(tok, td.x_test, mask=td.mask_test)
+        out = val(model) | probe_accuracies(tr.zq_pooled, ytr, te.zq_pooled, yte, svm=cfg.svm)
+        if cfg.probe_protocol == "both":  # on a copy of the tokenizer: the run's own weights, statistics and codebook stay as they are
+            out |= trainmode_probes(tok, td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm, seed=cfg.train.seed)
+        return out
+    return run
+
 def data_description(data: UCRData) -> dict:
     "What a run needs to know about its data without loading it: sizes, classes, scaling statistics."
     return {**data.summary(), "mean": data.mean.tolist(), "std": data.std.tolist()}
@@ -200,7 +214,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
         model = build_stage1_model(cfg)
         td = to_device(data, resolve_device(cfg.train.device))
         res = fit(model, stage1_loss, td.x_train, td.y_train, cfg.train, checkpoint_path=rd.checkpoint,
-                  logger=run.logger, eval_fn=_val_loss_fn(td.x_test, td.mask_test), extra_state={"config": cfg.to_dict()},
+                  logger=run.logger, eval_fn=_eval_fn(cfg, td, data.labeled), extra_state={"config": cfg.to_dict()},
                   mask_train=td.mask_train)
         t0 = time.perf_counter()
         y_train, y_test = (td.y_train, td.y_test) if data.labeled else (None, None)  # no labels: the probes are skipped
@@ -211,7 +225,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
         eval_time = res.eval_time_s + time.perf_counter() - t0
         metrics = {"dataset": cfg.dataset, "labeled": data.labeled, "ssl_method": cfg.ssl.method, "augmentations": cfg.augmentations_used,
                    "aug_recon_weight": cfg.ssl.aug_recon_weight, "seed": cfg.train.seed, "epochs": cfg.train.epochs,
-                   "steps": res.step, **ev.metrics, **trainmode, **res.eval_metrics, "final_train_loss": res.last_losses.get("total"),
+                   "steps": res.step, **res.eval_metrics, **ev.metrics, **trainmode, "final_train_loss": res.last_losses.get("total"),
                    "training_time_s": res.training_time_s, "eval_time_s": eval_time,
                    "n_params": n_params(model), "n_params_tokenizer": n_params(tokenizer_of(model)),
                    "num_tokens": cfg.vqvae.num_tokens, "codebook_size": cfg.vqvae.codebook_size,
@@ -267,7 +281,7 @@ def stage1_figures(result: Stage1Result) -> dict[str, "Figure"]:
     "All stage-1 figures of a trained run, keyed by file stem."
     from tsssl.log import read_jsonl
     from tsssl.plots import (plot_codebook_histograms, plot_codebook_similarity, plot_latent_embedding, safe_figure,
-                             plot_loss_curve, plot_reconstructions, plot_token_usage)
+                             plot_loss_curve, plot_probe_curve, plot_reconstructions, plot_token_usage)
     name = f"{result.data.name} · {result.config.ssl.method}"
     tok, ev, data = result.tokenizer.eval(), result.evaluation, result.data
     x = torch.as_tensor(data.x_test[:4])
@@ -284,6 +298,9 @@ def stage1_figures(result: Stage1Result) -> dict[str, "Figure"]:
         "codebook_histograms": lambda: plot_codebook_histograms(ev.codebook, title=f"{name}: codebook values per dimension"),
         "latent_embedding": latents("tsne", "t-SNE"),
     } | ({"latent_umap": latents("umap", "UMAP")} if importlib.util.find_spec("umap") else {})  # umap-learn is a requirement of tsssl
+    rows, m = read_jsonl(RunDir(result.run_dir).log), result.metrics
+    if any("eval/svm_accuracy" in r for r in rows) and m.get("steps") and m.get("epochs"):  # a run trained with eval_every on labelled data
+        makers["probe_curve"] = lambda: plot_probe_curve(rows, m["steps"] / m["epochs"], title=f"{name}: probes during training")
     return {key: safe_figure(key, make) for key, make in makers.items()}  # a figure that fails says why; the run is unaffected
 
 def reload_stage1(run_dir: str | Path, # a finished stage-1 run directory
@@ -374,6 +391,7 @@ class Stage1Params(Config):
     augmentations: tuple[str, ...] | str = "warp"  # names, or a preset: "warp", "slice", "gauss"; several names in one text apart by spaces or commas
     aug_recon_weight: float = 0.1  # λ_aug
     epochs: int = 30  # training epochs (the reference: 1000)
+    eval_every: int = 0  # epochs between evaluations during training (validation loss; on labelled data also the probes, drawn as probe_curve.png); the thesis code probed every 100; 0 = only after training
     batch_size: int = 128  # series per step
     lr: float = 1e-3  # AdamW peak learning rate (cosine decay to 0)
     seed: int = 0  # seeds torch, numpy, random and every augmentation
@@ -411,7 +429,7 @@ class Stage1Params(Config):
                             stratify=self.stratify,
                             ssl=SSLConfig(method=self.ssl_method, aug_recon_weight=self.aug_recon_weight),
                             augment=AugmentConfig(names=resolve_augmentations(self.augmentations)),
-                            train=TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed,
+                            train=TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed, eval_every=self.eval_every,
                                               device=self.device, precision=self.precision, progress=self.progress),
                             svm=self.svm, probe_protocol=self.probe_protocol, vqvae_overrides={"codebook_size": self.codebook_size})
 

@@ -84,11 +84,14 @@ def _numpy_state() -> dict:
     return {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos), "has_gauss": int(has_gauss),
             "cached_gaussian": float(cached)}
 
+def _global_rng_states() -> dict:
+    "The process-wide RNG states (torch, CUDA, NumPy, random), as plain data."
+    return {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "numpy": _numpy_state(), "random": random.getstate()}
+
 def rng_states(generator: torch.Generator) -> dict:
     "Every RNG state a run depends on, as plain data."
-    return {"generator": generator.get_state(), "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "numpy": _numpy_state(), "random": random.getstate()}
+    return {"generator": generator.get_state(), **_global_rng_states()}
 
 def _reseed_from(state: torch.Tensor, generator: torch.Generator) -> None:
     "Seed `generator` from a hash of another device kind's saved state: deterministic, but not that device's stream."
@@ -103,6 +106,10 @@ def set_rng_states(states: dict, generator: torch.Generator) -> None:
                       "its weights and optimiser state, but its batches and augmentations now come from another random stream, "
                       "so it will not retrace an uninterrupted run", stacklevel=2)
         _reseed_from(saved, generator)
+    _set_global_rng_states(states)
+
+def _set_global_rng_states(states: dict) -> None:
+    "Restore the process-wide states of `_global_rng_states` (or of a checkpoint's `rng_states`)."
     torch.set_rng_state(states["torch"].cpu())
     if torch.cuda.is_available():  # a checkpoint from a node with more GPUs than this one sees restores the ones here
         for i, s in enumerate(states["cuda"][:torch.cuda.device_count()]): torch.cuda.set_rng_state(s.cpu(), i)
@@ -194,12 +201,14 @@ def _autocast(device: torch.device, precision: str):
     return contextlib.nullcontext()
 
 def _run_eval(model: nn.Module, eval_fn: Callable | None) -> tuple[dict, float]:
-    "Call `eval_fn(model)` in eval mode without gradients; return its metrics and wall time."
+    "Call `eval_fn(model)` in eval mode without gradients, the global random streams left as it found them; return its metrics and wall time."
     if eval_fn is None: return {}, 0.0
-    t0 = time.perf_counter(); was_training = model.training
+    t0 = time.perf_counter(); was_training = model.training; kept = _global_rng_states()
     model.eval()
-    with torch.no_grad(): metrics = eval_fn(model)
-    model.train(was_training)
+    try:
+        with torch.no_grad(): metrics = eval_fn(model)
+    finally:  # e.g. sklearn's SVC draws its seed from NumPy's global stream, which the augmentations also draw from
+        _set_global_rng_states(kept); model.train(was_training)
     return dict(metrics), time.perf_counter() - t0
 
 # %% ../nbs/40_train.ipynb #ccd22e39
