@@ -70,6 +70,7 @@ def _by_id(summary) -> dict:
                                                       ("aug_recon_weight_cpu", 48, 0), ("aug_robustness_cpu", 40, 0),
                                                       ("aug_robustness_cpu_fid", 20, 20), ("thesis_ecg5000", 6, 12),
                                                       ("thesis_ford", 8, 0), ("thesis_ford_epochs", 8, 0), ("thesis_electricdevices", 4, 0),
+                                                      ("thesis_ford_long", 6, 0),
                                                       ("thesis_grid", 112, 224),
                                                       ("main_job_choice", 4, 0)])
 def test_committed_sweeps_expand(name, n_stage1, n_stage2, monkeypatch, tmp_path):

@@ -297,7 +297,7 @@ class Config:
         return type(self).from_dict({**{f.name: getattr(self, f.name) for f in fields(self)}, **changes})
 
 # %% ../nbs/00_core.ipynb #06ffb807
-WATCH_FIELDS = ("progress", "log_every", "checkpoint_every", "checkpoint_minutes")  # how a run is watched, not what it computes
+WATCH_FIELDS = ("progress", "log_every", "checkpoint_every", "checkpoint_minutes", "eval_every")  # how a run is watched and measured on the side, not what it computes
 
 def _device_here(v: Any) -> Any:
     "A device field as it resolves on this machine (as written when it cannot be resolved here)."

@@ -298,7 +298,8 @@ def stage1_figures(result: Stage1Result) -> dict[str, "Figure"]:
         "codebook_histograms": lambda: plot_codebook_histograms(ev.codebook, title=f"{name}: codebook values per dimension"),
         "latent_embedding": latents("tsne", "t-SNE"),
     } | ({"latent_umap": latents("umap", "UMAP")} if importlib.util.find_spec("umap") else {})  # umap-learn is a requirement of tsssl
-    rows, m = read_jsonl(RunDir(result.run_dir).log), result.metrics
+    log, m = RunDir(result.run_dir).log, result.metrics
+    rows = read_jsonl(log) if log.is_file() else []  # an imported tokenizer file may carry no training log
     if any("eval/svm_accuracy" in r for r in rows) and m.get("steps") and m.get("epochs"):  # a run trained with eval_every on labelled data
         makers["probe_curve"] = lambda: plot_probe_curve(rows, m["steps"] / m["epochs"], title=f"{name}: probes during training")
     return {key: safe_figure(key, make) for key, make in makers.items()}  # a figure that fails says why; the run is unaffected

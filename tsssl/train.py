@@ -207,7 +207,7 @@ def _run_eval(model: nn.Module, eval_fn: Callable | None) -> tuple[dict, float]:
     model.eval()
     try:
         with torch.no_grad(): metrics = eval_fn(model)
-    finally:  # e.g. sklearn's SVC draws its seed from NumPy's global stream, which the augmentations also draw from
+    finally:  # an eval_fn may draw from them (sklearn's SVC takes its seed from NumPy's); a loss that also does must not see it
         _set_global_rng_states(kept); model.train(was_training)
     return dict(metrics), time.perf_counter() - t0
 
