@@ -237,7 +237,7 @@ def _foreign(d: Path) -> list[str]:
     "What a folder holds besides a run's files, when it holds no run (no config.json, no status.json): a user's own files."
     rd = RunDir(d)
     if rd.config.is_file() or rd.status.is_file(): return []
-    first = lambda p: p.name == SWEEP_FILE or p.suffix == ".ipynb"  # written before the run starts: by a sweep, or papermill's output notebook
+    first = lambda p: p.name in (SWEEP_FILE, KERNEL_LOG_FILE) or p.suffix == ".ipynb"  # written before the run starts: by a sweep (its kernel's log too), or papermill's output notebook
     return sorted(p.name + ("/" if p.is_dir() else "") for p in _contents(d) if not first(p) and not _damaged_copy(p))
 
 _RUN_FILES = {CONFIG_FILE, STATUS_FILE, METRICS_FILE, CHECKPOINT_FILE, CAS_CHECKPOINT_FILE, LOG_FILE, DATA_FILE, SWEEP_FILE, NOTEBOOK_FILE,
