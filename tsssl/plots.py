@@ -148,6 +148,13 @@ def plot_codebook_histograms(codebook: np.ndarray, # (K d) code vectors
     return fig
 
 # %% ../nbs/60_plots.ipynb #d40d189f
+def _numba_off_openmp() -> None:
+    "Run numba's parallel code (UMAP's) on numba's own thread pool, not on OpenMP, unless the user chose numba's threading layer."
+    # numba's OpenMP layer shares torch's libgomp and switches nested parallelism on in it; from then on, after any
+    # torch.set_num_threads, each BLAS call inside torch's parallel loops starts new threads (the prior's attention step: ~300x slower)
+    import numba, numba.np.ufunc.parallel as layer
+    if numba.config.THREADING_LAYER == "default" and not getattr(layer, "_is_initialized", True): numba.config.THREADING_LAYER = "workqueue"
+
 def embed_2d(features: np.ndarray, # (n d)
              seed: int = 0,
              method: Literal["tsne", "umap"] = "tsne", # "umap" needs the optional package umap-learn
@@ -160,12 +167,14 @@ def embed_2d(features: np.ndarray, # (n d)
     if method != "umap": raise ValueError(f"method must be 'tsne' or 'umap', got {method!r}")
     try: import umap
     except ImportError as e: raise ImportError("UMAP embeddings need umap-learn: pip install umap-learn") from e
-    threads = torch.get_num_threads()  # numba's OpenMP pool, which UMAP starts, sets the thread count torch shares to the CPU count
+    _numba_off_openmp()
+    threads = torch.get_num_threads()  # numba's OpenMP pool, where a user chose it, can set the thread count torch shares to the CPU count
     try:
         with warnings.catch_warnings():  # a fixed random_state makes UMAP single-threaded, and says so
             warnings.simplefilter("ignore", UserWarning)
             return umap.UMAP(n_neighbors=int(min(15, max(2, len(f) - 1))), random_state=seed).fit_transform(f)
-    finally: torch.set_num_threads(threads)  # so training after a figure runs on the threads it was given
+    finally:  # training after a figure runs on the threads it was given; set only where changed (see `_numba_off_openmp`)
+        if torch.get_num_threads() != threads: torch.set_num_threads(threads)
 
 def note_figure(title: str, text: str) -> Figure:
     "A figure that says why the figure meant for its place was not drawn."
