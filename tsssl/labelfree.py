@@ -121,6 +121,7 @@ def discriminative_score(x_real: np.ndarray | Tensor, # (n c l) real series (the
                          cfg: LabelFreeConfig = LabelFreeConfig(),
                          seed: int = 0, # seeds the subsets, the split, the batches and the initial weights
                          device: str | torch.device = "cpu",
+                         of: str = "the generated series", # what x_gen is, for the warning
                         ) -> float: # |held-out accuracy − 0.5|, in [0, 0.5]
     "TimeGAN's discriminative score: how much better than chance a post-hoc GRU tells held-out real from generated series."
     real, gen = _checked_sets(x_real=x_real, x_gen=x_gen)
@@ -140,9 +141,10 @@ def discriminative_score(x_real: np.ndarray | Tensor, # (n c l) real series (the
     labels = torch.cat([torch.ones(n - n_tr), torch.zeros(n - n_tr)])
     said_real = logits > 0
     if said_real.all() or not said_real.any():  # acc is exactly 1/2 then, whatever the two sets look like
-        warnings.warn(f"discriminative score: after {cfg.disc_iterations} steps the discriminator labels every held-out series "
+        warnings.warn(f"discriminative score of {of}: after {cfg.disc_iterations} steps the discriminator labels every held-out series "
                       f"{'real' if said_real.all() else 'generated'}, so its score 0 only says it learned nothing: raise "
-                      f"disc_iterations (default {LabelFreeConfig.disc_iterations}, TimeGAN 2000) before reading it as a good generator",
+                      f"disc_iterations (default {LabelFreeConfig.disc_iterations}, TimeGAN 2000; --label-free-disc-iterations in "
+                      f"tsssl stage2) before reading it as a good generator",
                       stacklevel=2)
     acc = (said_real.float() == labels).float().mean().item()
     return abs(acc - 0.5)
@@ -326,12 +328,12 @@ def label_free_metrics(x_train: np.ndarray | Tensor, # (n c l) real train split 
     t0 = time.perf_counter()
     train, test, gen = _checked_sets(x_train=x_train, x_test=x_test, x_gen=x_gen)
     encoder = context_encoder_for(train, cfg, seed, cache_dir, device)
-    scores = lambda x: {"discriminative_score": discriminative_score(test, x, cfg, seed, device),
+    scores = lambda x, of: {"discriminative_score": discriminative_score(test, x, cfg, seed, device, of),
                         "predictive_score": predictive_score(test, x, cfg, seed, device),
                         "context_fid": context_fid(encoder, test, x)}
-    out = scores(gen) | {"label_free_time_s": time.perf_counter() - t0}
+    out = scores(gen, "the generated series") | {"label_free_time_s": time.perf_counter() - t0}
     if cfg.reference:  # the real train split as if it were generated, as many series as the generated set
         t0 = time.perf_counter()
         real = train[torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:len(gen)]]
-        out |= {f"{k}_real": v for k, v in scores(real).items()} | {"label_free_real_time_s": time.perf_counter() - t0}
+        out |= {f"{k}_real": v for k, v in scores(real, "the real train split (the reference row)").items()} | {"label_free_real_time_s": time.perf_counter() - t0}
     return out

@@ -22,7 +22,7 @@ from .sweep import sweep_run_ids, sweep_specs
 __all__ = ['THESIS_CAS_EPOCHS', 'PRECISIONS', 'REPO_FIGURES', 'augmentation_label', 'is_plain', 'method_label', 'display_label',
            'with_labels', 'aggregate', 'format_mean_std', 'current_runs', 'cas_column', 'split_cas', 'value_range',
            'stage2_caption', 'tokenizer_seed', 'robustness_deltas', 'precision_comparison',
-           'format_precision_comparison', 'FiguresParams', 'finished_runs', 'sweep_name_hint',
+           'format_precision_comparison', 'FiguresParams', 'finished_runs', 'sweep_name_hint', 'is_repo_figures',
            'other_sweeps_into_default', 'require_runs', 'captions_markdown', 'read_captions', 'merge_captions']
 
 # %% ../nbs/74_report.ipynb #f1d5acb2
@@ -286,10 +286,16 @@ _ROLES = ("main_sweeps", "aug_recon_sweep", "robustness_sweep", "precision_sweep
 
 REPO_FIGURES = Path(sys.modules["tsssl"].__file__).resolve().parents[1] / FiguresParams().out_dir  # the repository's own figures/cpu (in a source checkout)
 
+def is_repo_figures(out_dir: str | Path) -> bool:
+    "Whether `out_dir` is a tsssl checkout's own figures/cpu: the imported package's, or that of the checkout the folder lies in."
+    p = Path(out_dir).resolve(); root = p.parents[1] if len(p.parents) > 1 else p  # the checkout that would hold p as figures/cpu
+    own = p == root / FiguresParams().out_dir and (root / "settings.ini").is_file() and (root / "nbs" / "experiments" / "figures.ipynb").is_file()
+    return p.is_dir() and (p == REPO_FIGURES.resolve() or own)  # by the folder written to, not only by where tsssl is imported from
+
 def other_sweeps_into_default(params: FiguresParams) -> list[str]:
     "The sweep fields that name other sweeps than the defaults while `out_dir` is the repository's figures/cpu, as `field (--flag) = value`."
     default = FiguresParams()
-    if not (REPO_FIGURES.is_dir() and Path(params.out_dir).resolve() == REPO_FIGURES.resolve()): return []
+    if not is_repo_figures(params.out_dir): return []
     as_set = lambda v: set(v) if isinstance(v, tuple) else {v}  # the same sweeps in another order draw the same tables
     show = lambda v: ", ".join(v) if isinstance(v, tuple) else v
     return [f"{r} (--{r.replace('_', '-')}) = {show(getattr(params, r))}" for r in _ROLES

@@ -453,6 +453,7 @@ def require_finished(run_dir: str | Path, # a run directory
            f"an overwrite of it stopped before it finished: run that command again to finish it (the finished run it replaces waits in "
            f"{REPLACED_DIR} until then)" if (Path(run_dir) / REPLACED_DIR).is_dir() else "finish (resume) it first: run its command again")
     error = st.get("error") if status == "failed" else None
+    if status == "running" and not holder: status = "interrupted"  # no live process writes it: stopped (Ctrl-C, killed, crashed), as load_runs says
     raise RuntimeError(f"the {what} run in {run_dir} is '{status}', not finished{f' (it failed with {error})' if error else ''}; {how}")
 
 def found_path(run_dir: str | Path, # the run whose config recorded `path`

@@ -4,7 +4,7 @@
 
 # %% ../nbs/45_stage1.ipynb #3aec810d
 from __future__ import annotations
-import hashlib, importlib.util, json, os, re, shutil, tempfile, time, warnings
+import difflib, hashlib, importlib.util, json, os, re, shutil, tempfile, time, warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -26,8 +26,8 @@ from .vqvae import VQVAE, VQVAEConfig, n_params
 
 # %% auto #0
 __all__ = ['TOKENIZER_FORMAT', 'Stage1Config', 'build_stage1_model', 'tokenizer_of', 'Stage1Result', 'data_description',
-           'check_same_data', 'train_stage1', 'stage1_config', 'load_stage1', 'stage1_figures', 'reload_stage1',
-           'save_figures', 'export_tokenizer', 'import_tokenizer', 'Stage1Params']
+           'check_same_data', 'train_stage1', 'stage1_config', 'stage1_data', 'load_stage1', 'stage1_figures',
+           'reload_stage1', 'save_figures', 'export_tokenizer', 'import_tokenizer', 'Stage1Params']
 
 # %% ../nbs/45_stage1.ipynb #a5172596
 @dataclass(frozen=True)
@@ -258,13 +258,27 @@ def stage1_config(run_dir: str | Path, # a stage-1 run directory
         cfg = cfg.replace(data_dir=root)
     return cfg
 
+def stage1_data(run_dir: str | Path, # a stage-1 run directory
+                cfg: Stage1Config | None = None, # its `stage1_config`, when already read
+               ) -> UCRData:
+    "The data a stage-1 run was trained on, found as its config recorded it; a file of one's own moved since is named as that run's data."
+    cfg = cfg or stage1_config(run_dir)
+    try: return cfg.load_data()
+    except FileNotFoundError as e:
+        if not is_file_source(cfg.dataset): raise  # a UCR name: load_ucr's message says where it looked
+        raise FileNotFoundError(f"the stage-1 run {run_dir} was trained on {cfg.dataset}, which is not where the run recorded it ({e}): "
+                                "put the file back there (a relative path counts from the folder the stage-1 run was started in)") from None
+
 def load_stage1(run_dir: str | Path, # a stage-1 run directory
                 device: str = "cpu",
                ) -> tuple[VQVAE, Stage1Config]:
     "The frozen (eval-mode) tokenizer of a finished stage-1 run, and its resolved config."
     run_dir, rd = Path(run_dir), RunDir(run_dir)
     if run_dir.is_file(): raise NotADirectoryError(f"{run_dir} is a file: give the directory of a stage-1 run (the out_dir it was written to)")
-    if not run_dir.is_dir(): raise FileNotFoundError(f"stage-1 run directory {run_dir} does not exist; train one with train_stage1 or nbs/experiments/stage1.ipynb")
+    if not run_dir.is_dir():
+        near = difflib.get_close_matches(run_dir.name, [p.name for p in run_dir.parent.iterdir() if p.is_dir()] if run_dir.parent.is_dir() else [], n=1)
+        raise FileNotFoundError(f"stage-1 run directory {run_dir} does not exist{f' (did you mean {run_dir.parent / near[0]}?)' if near else ''}; "
+                                "train one with `tsssl stage1`, train_stage1 or nbs/experiments/stage1.ipynb")
     if rd.status.is_file() and run_status(run_dir) != "finished":
         if rd.config.is_file(): stage1_config(run_dir)  # a run of another kind is named as such
         require_finished(run_dir, "stage1")  # a failed or unfinished run says so, and what to do, rather than which files it lacks
@@ -309,7 +323,7 @@ def reload_stage1(run_dir: str | Path, # a finished stage-1 run directory
                  ) -> Stage1Result:
     "A finished run back from its directory, its tokenizer re-evaluated on the data it was trained on (metrics as metrics.json has them)."
     tok, cfg = load_stage1(run_dir, device)
-    data = cfg.load_data(); check_same_data(run_dir, data, "its re-evaluation")
+    data = stage1_data(run_dir, cfg); check_same_data(run_dir, data, "its re-evaluation")
     td = to_device(data, next(tok.parameters()).device)
     labels = (td.y_train, td.y_test) if data.labeled else (None, None)
     ev = evaluate_stage1(tok, td.x_train, labels[0], td.x_test, labels[1], svm=cfg.svm, mask_train=td.mask_train, mask_test=td.mask_test)
@@ -410,6 +424,9 @@ class Stage1Params(Config):
     def __post_init__(self):
         object.__setattr__(self, "ssl_method", ssl_method_name(self.ssl_method))
         super().__post_init__()
+        for name in ("epochs", "batch_size"):  # in the parameters' own names, as stage 2 says them (not TrainConfig's)
+            if (v := getattr(self, name)) < 1: raise ValueError(f"{name} must be at least 1, got {v}: e.g. {name}={dict(epochs=25, batch_size=128)[name]}")
+        if self.eval_every < 0: raise ValueError(f"eval_every must be >= 0 (0: evaluate only after training), got {self.eval_every}")
 
     def to_config(self) -> Stage1Config:
         "The nested run config these parameters describe."

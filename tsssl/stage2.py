@@ -20,7 +20,7 @@ from .labelfree import MIN_SERIES, LabelFreeConfig, label_free_metrics
 from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
 from .ssl import PLAIN, ssl_method_name
 from .runs import RunDir, found_path, logged_run, require_finished, run_config, run_name, run_status
-from .stage1 import Stage1Config, check_same_data, load_stage1, save_figures, stage1_config
+from .stage1 import Stage1Config, check_same_data, load_stage1, save_figures, stage1_config, stage1_data
 from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import n_params
 
@@ -315,7 +315,7 @@ def train_stage2(cfg: Stage2Config, # the run
     cfg = cfg.replace(train=cfg.train.resolved(),  # precision='auto' is recorded as what it became here
                       cas_precision=None if cfg.cas_precision is None else resolve_precision(cfg.cas_precision, device))
     tok, s1 = load_stage1(cfg.stage1_dir, device=device)
-    data = s1.load_data(); out_dir = Path(out_dir)
+    data = stage1_data(cfg.stage1_dir, s1); out_dir = Path(out_dir)
     check_same_data(cfg.stage1_dir, data); _check_evaluable(data, cfg)  # before the run directory is touched
     if data.labeled: unused = []
     _warn_unused(unused)
@@ -392,7 +392,7 @@ def reevaluate(run_dir: str | Path, # a finished stage-2 run directory
               ) -> tuple[dict, list[Path]]: # (the metrics, the figure files written)
     "A finished stage-2 run evaluated again as it was (its prior, data and seed: the same draws; the CAS classifier trained afresh); nothing else in the run changes."
     prior, cfg, _ = load_stage2(run_dir, device)
-    data = stage1_config(cfg.stage1_dir).load_data()  # the data the run used, found the same way
+    data = stage1_data(cfg.stage1_dir)  # the data the run used, found the same way
     check_same_data(cfg.stage1_dir, data, "re-evaluating this stage-2 run")
     metrics, draws = _evaluate(prior, data, cfg, next(prior.parameters()).device, seed=cfg.train.seed)
     return metrics, save_figures(stage2_figures(prior, data, draws), run_dir) if figures else []
@@ -407,7 +407,7 @@ def rescore(run_dir: str | Path, # a finished stage-2 run directory, trained on 
     "FID and IS of a finished run's samples, drawn again as its evaluation drew them, under another (or its own) evaluator; CAS on request."
     if fcn is not None and fcn_checkpoint is not None: raise ValueError("give fcn (a recipe to train an evaluator) or fcn_checkpoint (a trained one), not both")
     prior, cfg, _ = load_stage2(run_dir, device)
-    data = stage1_config(cfg.stage1_dir).load_data()  # the data only: load_stage2 built the tokenizer
+    data = stage1_data(cfg.stage1_dir)  # the data only: load_stage2 built the tokenizer
     check_same_data(cfg.stage1_dir, data)
     if not data.labeled: raise ValueError(f"the run {run_dir} was trained on data without labels: FID and IS need an evaluator trained on classes")
     g, td, n = _draw_start(data, cfg, next(prior.parameters()).device, cfg.train.seed)
@@ -433,7 +433,7 @@ def _recorded_lengths(run_dir: str | Path, cfg: Stage2Config, info: dict) -> Rea
     names = tuple(info["class_names"])
     if (rec := read_json(RunDir(run_dir).metrics).get("generated_lengths")) is not None: return RealLengths.from_record(rec, names)
     if info.get("preparation", {}).get("lengths") != "padded": return None
-    data = stage1_config(cfg.stage1_dir).load_data()  # a padded run from before the lengths were recorded: read them from its data
+    data = stage1_data(cfg.stage1_dir)  # a padded run from before the lengths were recorded: read them from its data
     check_same_data(cfg.stage1_dir, data, user="generate")
     return RealLengths.of(data)
 
@@ -495,7 +495,7 @@ class Stage2Params(Config):
     guidance_scale: float = 1.0  # classifier-free guidance weight for class-conditional samples; 1 = none
     n_samples: int | None = None  # None = the test-set size
     fcn_epochs: int = 1000  # evaluator epochs: the thesis recipe (fewer for a quick look; the evaluator is cached per dataset and recipe)
-    cas_fcn_epochs: int | None = None  # None = fcn_epochs (the thesis' 1000: most of a CPU run, ~25 min for GunPoint on 2 cores); a CAS from fewer is reported as cas_accuracy_<E>ep
+    cas_fcn_epochs: int | None = None  # None = fcn_epochs (the thesis' 1000: most of a CPU run, 19-42 min for GunPoint on the README's 2-core CPUs); a CAS from fewer is reported as cas_accuracy_<E>ep
     cas_precision: Literal["fp32", "bf16", "auto", "prior"] = "prior"  # the CAS classifier's; "prior": as the prior trains (the FID/IS evaluator stays fp32)
     label_free_metrics: bool = True  # also the discriminative and predictive scores and Context-FID (tsssl.labelfree)
     label_free_disc_iterations: int = LabelFreeConfig.disc_iterations  # training steps of the discriminative score's GRU (TimeGAN: 2000)

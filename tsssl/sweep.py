@@ -573,7 +573,10 @@ class SweepSummary:
         w = max([len(o["run_id"]) for o in self.outcomes] + [6]); ws = max([len(o["stage"]) for o in self.outcomes] + [5])
         secs = ["" if o["seconds"] is None else f"{o['seconds']:.0f} s" for o in self.outcomes]
         lines = [f"  {o['stage']:<{ws}}  {o['run_id']:<{w}}  {o['status']:<8}  {t:>6}  {o['note']}" for o, t in zip(self.outcomes, secs)]
-        counts = ", ".join(f"{v} {k}" for k, v in self.counts.items())
+        earlier = sum(o["status"] == "finished" and o["note"] == "finished earlier" for o in self.outcomes)  # as the rows say
+        resume = sum(o["status"] == "pending" and "resume" in o["note"] for o in self.outcomes)
+        aside = {"finished": f" ({earlier} earlier, not run again)" if earlier else "", "pending": f" ({resume} to resume)" if resume else ""}
+        counts = ", ".join(f"{v} {k}{aside.get(k, '')}" for k, v in self.counts.items())
         head = f"sweep {self.name}{' (dry run)' if self.dry_run else ''}: {len(self.outcomes)} runs in {self.wall_time_s:.0f} s: {counts}"
         return "\n".join([head, *lines, *([head] if len(lines) > 20 else [])])  # a long list: the counts again at its end
 
