@@ -319,13 +319,14 @@ def context_encoder_for(x_train: np.ndarray | Tensor, # (n c l) real training se
 def label_free_metrics(x_train: np.ndarray | Tensor, # (n c l) real train split (trains the context encoder)
                        x_test: np.ndarray | Tensor, # (m c l) real test split (the reference set)
                        x_gen: np.ndarray | Tensor, # (k c l) generated series
-                       cfg: LabelFreeConfig = LabelFreeConfig(),
+                       cfg: LabelFreeConfig | dict = LabelFreeConfig(), # or its fields as a dict
                        seed: int = 0, # one seed for all three metrics
                        device: str | torch.device = "cpu",
                        cache_dir: str | Path | None = None, # context-encoder cache; None = `context_encoder_cache_dir()`
                       ) -> dict[str, float]:
     "Discriminative score, predictive score and context-FID of generated series against a data set's real splits (and of its train split: `*_real`)."
     t0 = time.perf_counter()
+    if isinstance(cfg, dict): cfg = LabelFreeConfig.from_dict(cfg)  # as the other configs take a dict
     train, test, gen = _checked_sets(x_train=x_train, x_test=x_test, x_gen=x_gen)
     encoder = context_encoder_for(train, cfg, seed, cache_dir, device)
     scores = lambda x, of: {"discriminative_score": discriminative_score(test, x, cfg, seed, device, of),

@@ -20,8 +20,8 @@ from .vqvae import VQVAE
 
 # %% auto #0
 __all__ = ['EXPLICIT_ATTENTION_MAX', 'MaskGITConfig', 'gamma', 'random_mask', 'thesis_mask', 'rms_norm', 'RMSNorm',
-           'explicit_attention', 'Attention', 'Block', 'Transformer', 'PriorLosses', 'PriorOutput', 'MaskGIT',
-           'sample_categorical', 'sample_codes', 'prior_losses', 'prior_loss', 'DecodeStats', 'SampleOutput',
+           'explicit_attention', 'Attention', 'Block', 'Transformer', 'PriorLosses', 'PriorOutput', 'check_prior_fits',
+           'MaskGIT', 'sample_categorical', 'sample_codes', 'prior_losses', 'prior_loss', 'DecodeStats', 'SampleOutput',
            'decode_schedule']
 
 # %% ../nbs/30_maskgit.ipynb #4945af5a
@@ -207,15 +207,19 @@ class PriorOutput:
     losses: PriorLosses
 
 # %% ../nbs/30_maskgit.ipynb #f00d3bdc
+def check_prior_fits(tokenizer: VQVAE, cfg: MaskGITConfig) -> None:
+    "Refuse a prior whose width differs from the tokenizer's codebook dimension (the prior embeds the codebook's vectors)."
+    if cfg.dim != tokenizer.cfg.dim:
+        raise ValueError(f"MaskGITConfig.dim ({cfg.dim}) must equal the tokenizer's codebook dimension ({tokenizer.cfg.dim}): "
+                         f"give MaskGITConfig(dim={tokenizer.cfg.dim}, ...)")
+
 class MaskGIT(nn.Module):
     "Class-conditional masked-token prior over the token grid of a frozen `VQVAE`."
     def __init__(self, tokenizer: VQVAE, # the trained stage-1 tokenizer (frozen here)
                  n_classes: int, # number of classes; class `n_classes` is the null class (0: unlabelled data, unconditional only)
                  cfg: MaskGITConfig = MaskGITConfig()):
         super().__init__()
-        tc = tokenizer.cfg
-        if cfg.dim != tc.dim:
-            raise ValueError(f"MaskGITConfig.dim ({cfg.dim}) must equal the tokenizer's codebook dimension ({tc.dim})")
+        tc = tokenizer.cfg; check_prior_fits(tokenizer, cfg)
         if n_classes < 0: raise ValueError(f"n_classes must be >= 0 (0: an unconditional prior for unlabelled data), got {n_classes}")
         self.cfg, self.n_classes = cfg, n_classes
         self.num_tokens, self.codebook_size, self.latent_shape = tc.num_tokens, tc.codebook_size, tc.latent_shape

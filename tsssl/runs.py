@@ -4,7 +4,7 @@
 
 # %% ../nbs/70_runs.ipynb #17390c0f
 from __future__ import annotations
-import datetime as _dt, fcntl, json, os, platform, re, shutil, sys, time, traceback, warnings
+import datetime as _dt, difflib, fcntl, json, os, platform, re, shutil, sys, time, traceback, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +24,8 @@ __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG
            'SWEEP_FILE', 'NOTEBOOK_FILE', 'KERNEL_LOG_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR',
            'RunDir', 'axis_label', 'run_name', 'versions', 'config_device', 'run_status', 'run_first_start',
            'run_wall_time', 'RunInUseError', 'run_holder', 'run_in_use', 'restore_replaced', 'start_run', 'finish_run',
-           'fail_run', 'run_kind', 'run_config', 'require_finished', 'found_path', 'LoggedRun', 'logged_run',
-           'run_progress', 'execute_notebook']
+           'fail_run', 'run_kind', 'require_run_dir', 'run_config', 'require_finished', 'found_path', 'LoggedRun',
+           'logged_run', 'run_progress', 'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
@@ -363,8 +363,14 @@ def start_run(run_dir: str | Path, # the run's directory (created)
                                   "or pass overwrite=True to replace it")
         if status != "finished" and not overwrite:
             if stored and (diff := _differences(config, stored)):
-                raise FileExistsError(f"{run_dir} holds an unfinished run with a different config (it differs in {', '.join(diff[:8])}); "
-                                      "resume it with its own settings, choose another out_dir, or pass overwrite=True to start over there")
+                if rd.checkpoint.is_file() or _added(run_dir):
+                    raise FileExistsError(f"{run_dir} holds an unfinished run with a different config (it differs in {', '.join(diff[:8])}); "
+                                          "resume it with its own settings, choose another out_dir, or pass overwrite=True to start over there")
+                # it stopped before it saved any training (a config error found late, a crash in its first minutes): nothing to resume
+                warnings.warn(f"{run_dir} held an unfinished run with another config (it differed in {', '.join(diff[:8])}) that stopped before it "
+                              f"saved any training (no {CHECKPOINT_FILE}): this run starts there in its place", stacklevel=3)
+                for p in _contents(run_dir):  # a sweep's own files, written before the run, stay
+                    if p.name not in (SWEEP_FILE, KERNEL_LOG_FILE) and p.suffix != ".ipynb": shutil.rmtree(p) if p.is_dir() else p.unlink()
             if not rd.config.is_file() and rd.checkpoint.is_file():
                 raise FileExistsError(f"{run_dir} holds a checkpoint but no {CONFIG_FILE}, so whose it is cannot be told; "
                                       "choose another out_dir, or pass overwrite=True to start over there")
@@ -423,13 +429,26 @@ def run_kind(config: dict, # config.json's content
     if isinstance(kind, str) and kind: return kind
     return "stage2" if config.get("stage1_dir") else "stage1" if "ssl" in config else fallback
 
+def require_run_dir(run_dir: str | Path, # a run directory as given
+                    kind: str, # the kind the caller needs: 'stage1' or 'stage2'
+                   ) -> Path:
+    "`run_dir` as a Path when it is a folder; else an error that says what it is instead (empty, a file, missing: with a folder spelt alike)."
+    what = kind.replace("stage", "stage-")
+    if not str(run_dir).strip():  # Path("") would read as the current folder
+        raise ValueError(f"no {what} run directory given (an empty path{': is stage1_dir set?' if kind == 'stage1' else ''}): give the folder a {what} run was written to")
+    p = Path(run_dir)
+    if p.is_file(): raise NotADirectoryError(f"{p} is a file: give the directory of a {what} run (the out_dir it was written to)")
+    if not p.is_dir():
+        near = difflib.get_close_matches(p.name, [q.name for q in p.parent.iterdir() if q.is_dir()] if p.parent.is_dir() else [], n=1)
+        raise FileNotFoundError(f"the {what} run directory {p} does not exist{f' (did you mean {p.parent / near[0]}?)' if near else ''}; "
+                                f"train one with `tsssl {kind}`, train_{kind} or nbs/experiments/{kind}.ipynb")
+    return p
+
 def run_config(run_dir: str | Path, # a run directory
                kind: str, # the kind the caller needs: 'stage1' or 'stage2'
               ) -> dict:
     "config.json of a run of `kind`; a clear error when it is missing or the run is of the other kind."
-    rd, what = RunDir(run_dir), kind.replace("stage", "stage-")
-    if rd.path.is_file(): raise NotADirectoryError(f"{rd.path} is a file: give the directory of a {what} run (the out_dir it was written to)")
-    if not rd.path.is_dir(): raise FileNotFoundError(f"{rd.path} does not exist: give a {what} run directory")
+    rd = RunDir(require_run_dir(run_dir, kind))
     if not rd.config.is_file(): raise FileNotFoundError(f"{rd.path} holds no {CONFIG_FILE}: is it a {kind.replace('stage', 'stage-')} run directory?")
     config = read_json(rd.config)
     found = run_kind(config, kind, rd.read_status())

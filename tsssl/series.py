@@ -474,6 +474,16 @@ def _frame_part(df: Any, label_column: Any, id_column: Any, time_column: Any, va
     return _long_part(df, id_column, time_column, label_column, value_columns, what)
 
 # %% ../nbs/12_series.ipynb #28b0e9df
+def _not_long(part: _Part, df: pd.DataFrame, min_length: int) -> None:
+    "Refuse a wide read of a frame that looks like the long format: every row shorter than a series may be, more rows than columns, a column whose values repeat."
+    longest = max(a.shape[1] for a in part.series)
+    repeats = [c for c in df.columns if 1 < df[c].nunique() < len(df)]  # the series each row belongs to, among others
+    if longest >= min_length or len(df) <= df.shape[1] or not repeats: return
+    raise ValueError(f"read as one series per row (the wide format), every row of {part.what} holds at most {longest} values, fewer than "
+                     f"min_length={min_length}; with {len(df)} rows of {df.shape[1]} columns it looks like the long format (one row per "
+                     f"observation): pass id_column (the column naming each row's series, {repeats[0]!r}?) and time_column (the one "
+                     "ordering its rows)")
+
 def series_from_dataframe(df: pd.DataFrame, # wide: one row per series; long (with `id_column`): one row per observation
                           label_column: Any = None, # the label column, by name or 0-based position; None: unlabeled
                           id_column: Any = None, # long format: the column naming the series a row belongs to
@@ -491,5 +501,6 @@ def series_from_dataframe(df: pd.DataFrame, # wide: one row per series; long (wi
                          ) -> UCRData:
     "A wide or long DataFrame of series → a checked, split, equal-length, scaled `UCRData`; labels optional."
     train = _frame_part(df, label_column, id_column, time_column, value_columns, "the DataFrame")
+    if id_column is None: _not_long(train, df, min_length)
     test = None if test_df is None else _frame_part(test_df, label_column, id_column, time_column, value_columns, "the test DataFrame")
     return _assemble(name, train, test, test_fraction, split_seed, stratify, unequal, length, min_length, source)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/45_stage1.ipynb #3aec810d
 from __future__ import annotations
-import difflib, hashlib, importlib.util, json, os, re, shutil, tempfile, time, warnings
+import hashlib, importlib.util, json, os, re, shutil, tempfile, time, warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -18,16 +18,16 @@ from .core import Config, atomic_write, atomic_write_json, read_json, resolve_de
 from .data import DATA_DIR_ENV, UCRData, load_ucr, to_device
 from .sources import is_file_source, load_data
 from .ncvqvae import NCVQVAE, stage1_loss
-from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, SWEEP_FILE, RunDir, found_path, logged_run, require_finished, run_config, run_name, run_status
+from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, SWEEP_FILE, RunDir, found_path, logged_run, require_finished, require_run_dir, run_config, run_name, run_status
 from .ssl import PLAIN, SSLConfig, SSLMethod, ssl_method_name
 from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, probe_accuracies, trainmode_probes
 from .train import FitResult, TrainConfig, UnreadableCheckpoint, fit, load_checkpoint, save_checkpoint
 from .vqvae import VQVAE, VQVAEConfig, n_params
 
 # %% auto #0
-__all__ = ['TOKENIZER_FORMAT', 'Stage1Config', 'build_stage1_model', 'tokenizer_of', 'Stage1Result', 'data_description',
-           'check_same_data', 'train_stage1', 'stage1_config', 'stage1_data', 'load_stage1', 'stage1_figures',
-           'reload_stage1', 'save_figures', 'export_tokenizer', 'import_tokenizer', 'Stage1Params']
+__all__ = ['TOKENIZER_FORMAT', 'Stage1Config', 'build_stage1_model', 'tokenizer_of', 'result_line', 'Stage1Result',
+           'data_description', 'check_same_data', 'train_stage1', 'stage1_config', 'stage1_data', 'load_stage1',
+           'stage1_figures', 'reload_stage1', 'save_figures', 'export_tokenizer', 'import_tokenizer', 'Stage1Params']
 
 # %% ../nbs/45_stage1.ipynb #a5172596
 @dataclass(frozen=True)
@@ -107,7 +107,16 @@ def tokenizer_of(model: nn.Module) -> VQVAE:
     return model.vqvae if isinstance(model, NCVQVAE) else model
 
 # %% ../nbs/45_stage1.ipynb #c1ac92a5
-@dataclass
+def result_line(kind: str, # the class name shown
+                run_dir: Path, metrics: dict, keys: tuple[str, ...], # the metrics shown, those present
+               ) -> str:
+    "A result's one-line repr: its run directory, what it trained and its headline metrics (a notebook cell ending with a result shows this)."
+    what = [str(metrics[k]) for k in ("dataset", "ssl_method") if metrics.get(k) not in (None, "")]
+    if "epochs" in metrics: what.append(f"{metrics['epochs']} epochs")
+    shown = [f"{k}={v:.4g}" for k in keys if isinstance(v := metrics.get(k), (int, float)) and not isinstance(v, bool)]
+    return f"{kind}({run_dir}: {', '.join(what)}" + (f"; {', '.join(shown)}" if shown else "") + ")"
+
+@dataclass(repr=False)
 class Stage1Result:
     "A trained stage-1 run."
     run_dir: Path
@@ -118,6 +127,8 @@ class Stage1Result:
     fit: FitResult | None  # None for a run reloaded from its directory (`reload_stage1`)
     evaluation: Stage1Eval
     metrics: dict[str, Any]  # what metrics.json holds
+
+    def __repr__(self) -> str: return result_line("Stage1Result", self.run_dir, self.metrics, ("svm_accuracy", "knn_accuracy", "recon_mse_time", "perplexity"))
 
 # %% ../nbs/45_stage1.ipynb #2c3a1b3f
 def _val_loss_fn(x_test: torch.Tensor, mask_test: torch.Tensor | None = None):
@@ -273,12 +284,7 @@ def load_stage1(run_dir: str | Path, # a stage-1 run directory
                 device: str = "cpu",
                ) -> tuple[VQVAE, Stage1Config]:
     "The frozen (eval-mode) tokenizer of a finished stage-1 run, and its resolved config."
-    run_dir, rd = Path(run_dir), RunDir(run_dir)
-    if run_dir.is_file(): raise NotADirectoryError(f"{run_dir} is a file: give the directory of a stage-1 run (the out_dir it was written to)")
-    if not run_dir.is_dir():
-        near = difflib.get_close_matches(run_dir.name, [p.name for p in run_dir.parent.iterdir() if p.is_dir()] if run_dir.parent.is_dir() else [], n=1)
-        raise FileNotFoundError(f"stage-1 run directory {run_dir} does not exist{f' (did you mean {run_dir.parent / near[0]}?)' if near else ''}; "
-                                "train one with `tsssl stage1`, train_stage1 or nbs/experiments/stage1.ipynb")
+    run_dir = require_run_dir(run_dir, "stage1"); rd = RunDir(run_dir)
     if rd.status.is_file() and run_status(run_dir) != "finished":
         if rd.config.is_file(): stage1_config(run_dir)  # a run of another kind is named as such
         require_finished(run_dir, "stage1")  # a failed or unfinished run says so, and what to do, rather than which files it lacks

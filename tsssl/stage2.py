@@ -17,10 +17,10 @@ from .data import TensorData, UCRData, to_device, valid_mask
 from .fcn import FCN, FCNConfig, evaluator_for, fcn_accuracy, fcn_outputs, load_reference_fcn
 from .gen_metrics import cas, cas_class_counts, generation_metrics
 from .labelfree import MIN_SERIES, LabelFreeConfig, label_free_metrics
-from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, prior_loss
+from .maskgit import MaskGIT, MaskGITConfig, SampleOutput, check_prior_fits, prior_loss
 from .ssl import PLAIN, ssl_method_name
-from .runs import RunDir, found_path, logged_run, require_finished, run_config, run_name, run_status
-from .stage1 import Stage1Config, check_same_data, load_stage1, save_figures, stage1_config, stage1_data
+from .runs import RunDir, found_path, logged_run, require_finished, require_run_dir, run_config, run_name, run_status
+from .stage1 import Stage1Config, check_same_data, load_stage1, save_figures, result_line, stage1_config, stage1_data
 from .train import FitResult, TrainConfig, fit, load_checkpoint
 from .vqvae import n_params
 
@@ -63,7 +63,7 @@ def paper_pairing(ssl_method: str, # the stage-1 run's SSL method ("vqvae" = pla
     return prior.replace(variant="token", finetune_codebook=False, **thesis)
 
 # %% ../nbs/55_stage2.ipynb #54cbcf71
-@dataclass
+@dataclass(repr=False)
 class Stage2Result:
     "A trained and evaluated stage-2 run."
     run_dir: Path
@@ -73,6 +73,9 @@ class Stage2Result:
     fit: FitResult
     metrics: dict[str, Any]
     figures: dict  # name -> Figure
+
+    def __repr__(self) -> str:
+        return result_line("Stage2Result", self.run_dir, self.metrics, ("fid", "is_mean", "cas_accuracy", "discriminative_score", "context_fid"))
 
 def _val_fn(x_test: torch.Tensor, seed: int): # x_test: (b c l) series or (b d h w') latents
     "Validation: the prior's masked cross-entropy on the test split with fixed masks."
@@ -169,7 +172,7 @@ def _warn_if_chance(accuracy: float, y_test: np.ndarray, n_classes: int) -> bool
     if accuracy > majority + 0.05: return False
     warnings.warn(f"the evaluation FCN classifies the real test series at chance (accuracy {accuracy:.3f}; the largest class alone "
                   f"gives {majority:.3f}): its features carry no class information yet, so FID, IS and CAS measured through it mean "
-                  "little; train it longer (fcn_epochs; the thesis: 1000)", stacklevel=3)
+                  "little; train it longer (fcn_epochs=1000 as the thesis did; in a Stage2Config: fcn=FCNConfig(epochs=1000))", stacklevel=3)
     return True
 
 def _evaluator(data: UCRData, fcn_cfg: FCNConfig, cache_dir: str | None, device: torch.device) -> tuple[FCN, float]:
@@ -270,7 +273,7 @@ def _check_evaluable(data: UCRData, cfg: Stage2Config) -> None:
     small = [f"{k} holds {v}" for k, v in sizes.items() if v < need]
     if small:
         what = "the label-free metrics need" if cfg.label_free is not None else "FID needs"
-        off = "; or turn the label-free metrics off (label_free_metrics=False)" if cfg.label_free is not None else ""
+        off = "; or turn the label-free metrics off (label_free_metrics=False; in a Stage2Config: label_free=None)" if cfg.label_free is not None else ""
         raise ValueError(f"{', '.join(small)} series, but {what} at least {need} per set: hold out more series for testing in stage 1 "
                          f"(test_fraction or test_path), or draw more (n_samples){off}")
     n, (c, length) = sizes["the generated set (n_samples)"], data.x_test.shape[1:]
@@ -316,12 +319,13 @@ def train_stage2(cfg: Stage2Config, # the run
                       cas_precision=None if cfg.cas_precision is None else resolve_precision(cfg.cas_precision, device))
     tok, s1 = load_stage1(cfg.stage1_dir, device=device)
     data = stage1_data(cfg.stage1_dir, s1); out_dir = Path(out_dir)
-    check_same_data(cfg.stage1_dir, data); _check_evaluable(data, cfg)  # before the run directory is touched
+    check_same_data(cfg.stage1_dir, data); _check_evaluable(data, cfg); check_prior_fits(tok, cfg.prior)  # before the run directory is touched
     if data.labeled: unused = []
     _warn_unused(unused)
     if not data.labeled and cfg.label_free is None:
         warnings.warn("the data has no labels and the label-free metrics are off, so this run measures no sample quality (FID, IS and "
-                      "CAS need labels): turn the label-free metrics on (label_free_metrics=True) to score its samples", stacklevel=2)
+                      "CAS need labels): turn the label-free metrics on (label_free_metrics=True; in a Stage2Config: label_free=LabelFreeConfig()) "
+                      "to score its samples", stacklevel=2)
     parent_finished = _finished_at(cfg.stage1_dir)  # which stage-1 run this is: an overwrite there changes it
     if not overwrite and RunDir(out_dir).checkpoint.is_file() and run_status(out_dir) != "finished" \
             and _recorded_stage1(out_dir) == str(cfg.stage1_dir):  # this call resumes a run on the same stage-1 path (another: refused below, by name)
@@ -364,8 +368,7 @@ def load_stage2(run_dir: str | Path, # a finished stage-2 run directory
                 device: str = "auto",
                ) -> tuple[MaskGIT, Stage2Config, dict]:
     "The trained prior (eval mode) of a stage-2 run, its config, and the data description of its stage-1 run."
-    run_dir, rd = Path(run_dir), RunDir(run_dir)
-    if not run_dir.is_dir(): raise FileNotFoundError(f"stage-2 run directory {run_dir} does not exist")
+    run_dir = require_run_dir(run_dir, "stage2"); rd = RunDir(run_dir)
     require_finished(run_dir, "stage2")
     cfg = stage2_config(run_dir)
     dev = resolve_device(device)

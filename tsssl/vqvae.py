@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib, math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
@@ -213,8 +214,10 @@ class VQVAE(nn.Module):
                                   dead_code_threshold=cfg.dead_code_threshold, kmeans_init=cfg.kmeans_init)
         self.decoder = Decoder(c2, cfg.tf_shape, cfg.dim, cfg.n_down, cfg.n_resnet_blocks, cfg.dropout)
 
-    def _check(self, x: Tensor) -> Tensor:
+    def _check(self, x: Tensor | np.ndarray) -> Tensor:
         c, l = self.cfg.in_channels, self.cfg.length
+        if isinstance(x, np.ndarray): x = torch.as_tensor(x, dtype=torch.float32, device=self.vq.cluster_size.device)  # UCRData holds NumPy
+        if not isinstance(x, Tensor): raise TypeError(f"expected series as a torch tensor or NumPy array of shape (b {c} {l}), got {type(x).__name__}")
         if x.ndim != 3 or x.shape[1:] != (c, l):
             raise ValueError(f"expected x of shape (b {c} {l}) (in_channels, length of the config), got {tuple(x.shape)}")
         return x
