@@ -22,10 +22,10 @@ from .log import JSONLLogger, MultiLogger, WandbLogger, read_jsonl
 # %% auto #0
 __all__ = ['CONFIG_FILE', 'STATUS_FILE', 'METRICS_FILE', 'CHECKPOINT_FILE', 'LOG_FILE', 'DATA_FILE', 'CAS_CHECKPOINT_FILE',
            'SWEEP_FILE', 'NOTEBOOK_FILE', 'KERNEL_LOG_FILE', 'KINDS', 'OUTCOME_KEYS', 'LOCK_FILE', 'REPLACED_DIR',
-           'RunDir', 'axis_label', 'run_name', 'versions', 'config_device', 'run_status', 'run_first_start',
-           'run_wall_time', 'RunInUseError', 'run_holder', 'run_in_use', 'restore_replaced', 'start_run', 'finish_run',
-           'fail_run', 'run_kind', 'require_run_dir', 'run_config', 'require_finished', 'found_path', 'LoggedRun',
-           'logged_run', 'run_progress', 'execute_notebook']
+           'KERNEL_STARTS', 'KERNEL_DIED_AT_START', 'RunDir', 'axis_label', 'run_name', 'versions', 'config_device',
+           'run_status', 'run_first_start', 'run_wall_time', 'RunInUseError', 'run_holder', 'run_in_use',
+           'restore_replaced', 'start_run', 'finish_run', 'fail_run', 'run_kind', 'require_run_dir', 'run_config',
+           'require_finished', 'found_path', 'LoggedRun', 'logged_run', 'run_progress', 'execute_notebook']
 
 # %% ../nbs/70_runs.ipynb #b63fd7d6
 CONFIG_FILE, STATUS_FILE, METRICS_FILE = "config.json", "status.json", "metrics.json"
@@ -562,6 +562,9 @@ def _kernel_manager_class(kernel_log: Path | None = None):
                 return await super()._async_launch_kernel(kernel_cmd, **{"stdout": f, "stderr": f, **kw})
     return RunKernelManager
 
+KERNEL_STARTS = 3  # tries to start a notebook's kernel: two kernels started at once can draw the same free port, and one then dies at once
+KERNEL_DIED_AT_START = "Kernel died before replying to kernel_info"  # jupyter_client's words for that
+
 def execute_notebook(notebook: str | Path, # the notebook to run
                      output: str | Path, # where the executed copy goes
                      parameters: dict | None = None, # papermill parameters
@@ -572,5 +575,11 @@ def execute_notebook(notebook: str | Path, # the notebook to run
     "Run a notebook with papermill on the `python3` kernel (encrypted sockets where supported); returns the executed notebook."
     import papermill as pm
     kmc = _kernel_manager_class(None if kernel_log is None else Path(kernel_log))
-    return pm.execute_notebook(str(notebook), str(output), parameters=parameters or {}, cwd=None if cwd is None else str(cwd),
-                               kernel_name="python3", progress_bar=False, **({"kernel_manager_class": kmc} if kmc else {}), **kwargs)
+    for attempt in range(1, KERNEL_STARTS + 1):
+        try: return pm.execute_notebook(str(notebook), str(output), parameters=parameters or {}, cwd=None if cwd is None else str(cwd),
+                                        kernel_name="python3", progress_bar=False, **({"kernel_manager_class": kmc} if kmc else {}), **kwargs)
+        except RuntimeError as e:  # a kernel that never answered ran no cell: starting another is safe
+            if KERNEL_DIED_AT_START not in str(e) or attempt == KERNEL_STARTS: raise
+            if kernel_log is not None:
+                with open(kernel_log, "a") as f: f.write(f"[tsssl] the kernel died before it answered ({e}); starting another ({attempt + 1} of {KERNEL_STARTS})\n")
+            time.sleep(attempt)  # its new ports are drawn afresh: a second clash is unlikely
