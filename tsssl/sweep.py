@@ -16,7 +16,7 @@ from .core import Config, _one_line, atomic_write_json, command_parser, read_jso
 from .ssl import PLAIN
 from .data import DATA_DIR_ENV, _find_split_files, offline_dataset_names
 from .sources import is_file_source
-from .runs import RunDir, axis_label, execute_notebook, run_holder, run_in_use, run_name, run_progress, run_status
+from .runs import KERNEL_DIED_AT_START, RunDir, axis_label, execute_notebook, run_holder, run_in_use, run_name, run_progress, run_status
 
 # %% auto #0
 __all__ = ['HASH_EXCLUDED', 'FORMER_DEFAULTS', 'SPECS_DIR', 'MAX_INTERRUPTIONS', 'EXECUTORS', 'StageSpec', 'SweepSpec',
@@ -341,6 +341,8 @@ def plan_run(run: RunSpec, # the run
             return "run", f"resume (its kernel was killed earlier: {err})"
         if err.startswith("KeyboardInterrupt"):  # stopped with Ctrl-C, recorded as failed by an older tsssl
             return "run", "resume (it was stopped with Ctrl-C)"
+        if KERNEL_DIED_AT_START in err:  # its kernel never answered (a port clash), recorded as failed by an older tsssl: no cell ran
+            return "run", "resume (its kernel died at start earlier)"
         return ("run", f"retry (failed earlier: {err})") if retry_failed else ("keep", f"failed earlier: {err}; rerun with --retry-failed")
     if status == "running":
         return "run", "resume from its checkpoint" if RunDir(run.out_dir).checkpoint.is_file() else "restart (it was running, no checkpoint)"
