@@ -28,7 +28,7 @@ __all__ = ['show_figures_inline', 'plot_augmentations', 'plot_reconstructions', 
            'safe_figure', 'plot_loss_curve', 'plot_probe_curve', 'plot_real_vs_generated',
            'plot_token_usage_real_vs_generated', 'plot_generated_distribution', 'plot_distributions',
            'plot_decoding_stats', 'plot_metric_bars', 'plot_aug_recon_weight', 'plot_aug_robustness',
-           'plot_thesis_comparison']
+           'plot_thesis_comparison', 'plot_probe_curves']
 
 # %% ../nbs/60_plots.ipynb #76142fa4
 def _fig(nrows: int = 1, ncols: int = 1, w: float = 4.0, h: float = 3.0, **kw) -> tuple[Figure, np.ndarray]:
@@ -494,5 +494,38 @@ def plot_thesis_comparison(cmp, # a `tsssl.thesis.compare_with_thesis` table (pa
         ax.set_title(metric, fontsize=9); ax.tick_params(labelsize=7); ax.grid(axis="x", alpha=0.3)
     axes[0, 0].set_yticks(range(len(rows)), [" · ".join(filter(None, key)) for key in rows]); axes[0, 0].invert_yaxis()
     fig.suptitle(title + "\ngrey: thesis; point: tsssl (filled = inside the thesis' spread)", fontsize=9)
+    return fig
+
+
+# %% ../nbs/60_plots.ipynb #d9c2b002
+def plot_probe_curves(curves, # `tsssl.thesis.probe_curve_records` (or probe_curves.csv): one row per run and evaluated epoch
+                      cmp=None, # a `tsssl.thesis.compare_with_thesis` table for the thesis' bands and other budgets' end points; None: curves only
+                      title: str = "probes during training",
+                     ) -> Figure:
+    "Per dataset, SVM and KNN against the epoch: a line per run (solid leak-free, dashed train mode); the thesis' band and other budgets' ends from `cmp`."
+    if not len(curves): raise ValueError("no probe curves to draw: train stage 1 with eval_every > 0 on labelled data")
+    datasets = sorted(set(curves["dataset"]))
+    fig, axes = _fig(len(datasets), 2, 5.0, 3.0)
+    methods = list(dict.fromkeys(curves.sort_values("method", key=lambda m: m != "regular", kind="stable")["method"]))
+    colour = {m: f"C{i}" for i, m in enumerate(methods)}
+    for row, ds in zip(axes, datasets):
+        sub = curves[curves["dataset"] == ds]
+        for ax, probe in zip(row, ("svm", "knn")):
+            for (method, seed, epochs), run in sub.groupby(["method", "seed", "epochs"], sort=True):
+                run = run.sort_values("epoch"); shade = colour[method]
+                ax.plot(run["epoch"], run[f"{probe}_accuracy"], "-", marker=".", color=shade, label=f"{method} s{seed} ({epochs} ep)")
+                if run[f"{probe}_accuracy_trainmode"].notna().any():
+                    ax.plot(run["epoch"], run[f"{probe}_accuracy_trainmode"], "--", color=shade, alpha=0.7)
+            if cmp is not None and len(cmp):
+                ref = cmp[(cmp["dataset"] == ds) & (cmp["metric"] == f"{probe.upper()}, leak-free") & cmp["method"].isin(methods)]
+                for method, r in ref.drop_duplicates("method").set_index("method").iterrows():  # the thesis' numbers: one per method
+                    if np.isfinite(r["thesis_mean"]):
+                        ax.axhspan(r["thesis_mean"] - r["thesis_std"], r["thesis_mean"] + r["thesis_std"], color=colour[method], alpha=0.12, lw=0)
+                ends = ref[~ref["epochs"].isin(set(sub["epochs"]))]  # finished runs of other budgets, at their budget
+                for _, r in ends.iterrows():
+                    ax.plot(r["epochs"], r["tsssl_mean"], "D", color=colour[r["method"]], ms=5, mfc="white")
+            ax.set_title(f"{ds}: {probe.upper()}", fontsize=9); ax.set_xlabel("epoch"); ax.grid(alpha=0.3); ax.tick_params(labelsize=7)
+        row[0].set_ylabel("test accuracy"); row[0].legend(fontsize=6)
+    fig.suptitle(title + "\nline: solid leak-free, dashed train mode; band: thesis mean ± std (1000 ep); ◇: tsssl runs of other budgets (leak-free, mean)", fontsize=8)
     return fig
 

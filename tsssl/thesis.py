@@ -4,18 +4,23 @@
 
 # %% ../nbs/75_thesis.ipynb #12848af2
 from __future__ import annotations
+import math
 from importlib import resources
 
 import numpy as np
 import pandas as pd
 
-from .report import cas_column, with_labels
+from .core import read_json
+from .log import read_jsonl
+from .report import cas_column, method_label, with_labels
 from .results import resolve_defaults
+from .runs import RunDir
 from .ssl import ssl_method_name
 
 # %% auto #0
-__all__ = ['THESIS_TABLES', 'THESIS_COLUMNS', 'COMPARISONS', 'RECORD_COLUMNS', 'RESULT_COLUMNS', 'thesis_results', 'tsssl_long',
-           'compare_with_thesis', 'format_comparison', 'run_records', 'merge_records', 'replaced_records']
+__all__ = ['THESIS_TABLES', 'THESIS_COLUMNS', 'COMPARISONS', 'RECORD_COLUMNS', 'RESULT_COLUMNS', 'CURVE_COLUMNS',
+           'thesis_results', 'tsssl_long', 'compare_with_thesis', 'format_comparison', 'run_records', 'merge_records',
+           'replaced_records', 'probe_curve_records', 'merge_curves']
 
 # %% ../nbs/75_thesis.ipynb #28f414c0
 THESIS_TABLES = ("stage1", "stage2", "cas")
@@ -166,3 +171,33 @@ def replaced_records(stored: pd.DataFrame, # records kept so far
         differ = ~((a.isna() & b.isna()) | np.isclose(a, b, rtol=rtol, atol=0.0))
         rows += [dict(zip(key, r[key]), column=c, stored=r[f"{c}_stored"], new=r[f"{c}_new"]) for _, r in both[differ].iterrows()]
     return pd.DataFrame(rows, columns=cols)
+
+# %% ../nbs/75_thesis.ipynb #c7a1e002
+CURVE_COLUMNS = ("val_loss", "svm_accuracy", "knn_accuracy", "svm_accuracy_trainmode", "knn_accuracy_trainmode")  # eval/<name> in metrics.jsonl
+_CURVE_KEY = ["sweep", "run_id", "epoch"]
+
+def probe_curve_records(runs: pd.DataFrame, # a results store (`tsssl.results.load_runs`): any stages, any statuses
+                       ) -> pd.DataFrame:
+    "One row per evaluated epoch of each stage-1 run that probed during training: who (sweep, run, dataset, method, seed, budget), when (epoch), `CURVE_COLUMNS`."
+    cols = ["sweep", "run_id", "status", "dataset", "method", "seed", "epochs", "epoch", *CURVE_COLUMNS]
+    rows = []
+    for _, r in (runs[runs["stage"].eq("stage1")] if "stage" in runs else runs.iloc[:0]).iterrows():
+        rd = RunDir(r["run_dir"])
+        if not (rd.log.is_file() and rd.data.is_file()): continue  # not started, or from before data.json
+        logged = [x for x in read_jsonl(rd.log) if "eval/svm_accuracy" in x]  # the end-of-training eval has the probes only with eval_every
+        if not logged: continue
+        per_epoch = math.ceil(read_json(rd.data)["n_train"] / int(r["train.batch_size"]))  # as `fit` counts its steps
+        who = {"sweep": r.get("sweep"), "run_id": r["run_id"], "status": r["status"], "dataset": r["dataset"],
+               "method": method_label(r["ssl.method"], r["augment.names"]), "seed": int(r["train.seed"]), "epochs": int(r["train.epochs"])}
+        rows += [{**who, "epoch": round(x["step"] / per_epoch), **{c: x.get(f"eval/{c}", np.nan) for c in CURVE_COLUMNS}} for x in logged]
+    return pd.DataFrame(rows, columns=cols)
+
+def merge_curves(stored: pd.DataFrame, # curve rows kept so far (may be empty)
+                 new: pd.DataFrame, # `probe_curve_records` of the runs at hand
+                ) -> pd.DataFrame:
+    "Stored and new curve rows, one per (sweep, run_id, epoch): a new row replaces a stored one, stored epochs not logged again stay."
+    both = pd.concat([d for d in (stored, new) if len(d)], ignore_index=True) if len(stored) or len(new) else new
+    if both.empty: return both
+    both = both.assign(sweep=both["sweep"].astype("string"), run_id=both["run_id"].astype("string"))  # a column of blanks reads back as float
+    return both.drop_duplicates(_CURVE_KEY, keep="last").sort_values(_CURVE_KEY).reset_index(drop=True)
+
