@@ -43,8 +43,13 @@ def _stage2(argv: list[str]) -> None:
              "predictive_score": "predictive_score", "context_fid": "context_fid", "prior_val_loss": "prior_val_loss"}
     if not r.metrics["labeled"]: print(f"skipped: {r.metrics['fid_is_cas_skipped']}")
     for name, k in shown.items():  # a label-free score beside what the real train split scores (a perfect generator's value)
-        real = f"   (real train split: {r.metrics[k + '_real']:.4f})" if k + "_real" in r.metrics else ""
-        if k in r.metrics: print(f"{name:>20}: {r.metrics[k]:.4f}{real}")
+        real = f"   (real train split: {r.metrics[k + '_real']:.4f}{_one_sided(r.metrics, k + '_real')})" if k + "_real" in r.metrics else ""
+        if k in r.metrics: print(f"{name:>20}: {r.metrics[k]:.4f}{_one_sided(r.metrics, k)}{real}")
+
+def _one_sided(m: dict, k: str) -> str:
+    "A mark on a discriminative score whose discriminator called every held-out series one kind (its 0 says it learned nothing)."
+    key = k.replace("discriminative_score", "discriminative_score_one_sided") if k.startswith("discriminative_score") else None
+    return f" (every held-out series called {m[key]}: not a score; raise --label-free-disc-iterations)" if key and m.get(key) else ""
 
 def _refuse_existing(path: Path, overwrite: bool) -> None:
     "A command's output file is never replaced unasked (checked before any work)."

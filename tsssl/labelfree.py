@@ -124,6 +124,18 @@ def discriminative_score(x_real: np.ndarray | Tensor, # (n c l) real series (the
                          of: str = "the generated series", # what x_gen is, for the warning
                         ) -> float: # |held-out accuracy − 0.5|, in [0, 0.5]
     "TimeGAN's discriminative score: how much better than chance a post-hoc GRU tells held-out real from generated series."
+    score, side = _discriminate(x_real, x_gen, cfg, seed, device)
+    if side: _warn_one_sided(of, side, cfg)
+    return score
+
+def _warn_one_sided(of: str, side: str, cfg: LabelFreeConfig) -> None:
+    warnings.warn(f"discriminative score of {of}: after {cfg.disc_iterations} steps the discriminator labels every held-out series "
+                  f"{side}, so its score 0 only says it learned nothing: raise disc_iterations (default "
+                  f"{LabelFreeConfig.disc_iterations}, TimeGAN 2000; --label-free-disc-iterations in tsssl stage2) before reading it "
+                  "as a good generator", stacklevel=3)
+
+def _discriminate(x_real, x_gen, cfg: LabelFreeConfig, seed: int, device) -> tuple[float, str | None]:
+    "The discriminative score, and 'real' or 'generated' when the GRU called every held-out series that (else None)."
     real, gen = _checked_sets(x_real=x_real, x_gen=x_gen)
     dev, g = resolve_device(device), seed_everything(seed)
     n = min(len(real), len(gen))
@@ -140,14 +152,9 @@ def discriminative_score(x_real: np.ndarray | Tensor, # (n c l) real series (the
     logits = _batched(model, model, torch.cat([real[n_tr:], gen[n_tr:]]))[:, 0]
     labels = torch.cat([torch.ones(n - n_tr), torch.zeros(n - n_tr)])
     said_real = logits > 0
-    if said_real.all() or not said_real.any():  # acc is exactly 1/2 then, whatever the two sets look like
-        warnings.warn(f"discriminative score of {of}: after {cfg.disc_iterations} steps the discriminator labels every held-out series "
-                      f"{'real' if said_real.all() else 'generated'}, so its score 0 only says it learned nothing: raise "
-                      f"disc_iterations (default {LabelFreeConfig.disc_iterations}, TimeGAN 2000; --label-free-disc-iterations in "
-                      f"tsssl stage2) before reading it as a good generator",
-                      stacklevel=2)
+    side = "real" if said_real.all() else "generated" if not said_real.any() else None  # then acc is exactly 1/2, whatever the sets
     acc = (said_real.float() == labels).float().mean().item()
-    return abs(acc - 0.5)
+    return abs(acc - 0.5), side
 
 # %% ../nbs/53_labelfree.ipynb #2b56bb8b
 def predictive_score(x_real: np.ndarray | Tensor, # (n c l) real series the predictor is scored on (the test split)
@@ -329,9 +336,12 @@ def label_free_metrics(x_train: np.ndarray | Tensor, # (n c l) real train split 
     if isinstance(cfg, dict): cfg = LabelFreeConfig.from_dict(cfg)  # as the other configs take a dict
     train, test, gen = _checked_sets(x_train=x_train, x_test=x_test, x_gen=x_gen)
     encoder = context_encoder_for(train, cfg, seed, cache_dir, device)
-    scores = lambda x, of: {"discriminative_score": discriminative_score(test, x, cfg, seed, device, of),
-                        "predictive_score": predictive_score(test, x, cfg, seed, device),
-                        "context_fid": context_fid(encoder, test, x)}
+    def scores(x: Tensor, of: str) -> dict:
+        disc, side = _discriminate(test, x, cfg, seed, device)
+        if side: _warn_one_sided(of, side, cfg)
+        return {"discriminative_score": disc, "predictive_score": predictive_score(test, x, cfg, seed, device),
+                "context_fid": context_fid(encoder, test, x),
+                **({"discriminative_score_one_sided": side} if side else {})}  # the stored 0 says the discriminator learned nothing
     out = scores(gen, "the generated series") | {"label_free_time_s": time.perf_counter() - t0}
     if cfg.reference:  # the real train split as if it were generated, as many series as the generated set
         t0 = time.perf_counter()

@@ -468,6 +468,11 @@ def _long_part(df: pd.DataFrame, id_column: Any, time_column: Any, label_column:
 def _frame_part(df: Any, label_column: Any, id_column: Any, time_column: Any, value_columns: Sequence | None, what: str) -> _Part:
     "A `_Part` from a wide or (with `id_column`) long DataFrame."
     if not isinstance(df, pd.DataFrame): raise TypeError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
+    if isinstance(value_columns, str):  # list("1:65") would be the columns '1', ':', '6', '5'
+        a, sep, b = value_columns.partition(":")
+        fix = f"range({a.strip()}, {b.strip()}) (the command line's span {value_columns} in Python)" if sep and a.strip().lstrip("-").isdigit() \
+              and b.strip().lstrip("-").isdigit() else f"[{value_columns!r}] (a list, even of one column)"
+        raise TypeError(f"value_columns={value_columns!r} is one string: give a list of column names or 0-based positions, e.g. value_columns={fix}")
     if id_column is None:
         if time_column is not None: raise ValueError(f"time_column={time_column!r} applies to the long format only: give id_column too")
         return _wide_part(df, label_column, value_columns, what)

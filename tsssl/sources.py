@@ -293,6 +293,11 @@ def _read_text(path: Path, # a .csv, .tsv or .txt file, one series per line
                              "numbers only): pass the column's 0-based position instead, e.g. label_column=0")
         names = [c.strip() for c in first]
         if label_column.strip() not in names:
+            words = [c for c in names if _number(c) is None]
+            if len(names) > 2 and len(words) <= 1:  # one word (a label) among numbers: this line is a series, the file has no header
+                raise ValueError(f"label_column={label_column!r} names a column, but {path} has no header row: line {line0} holds "
+                                 f"numbers{f' and {words[0]!r}' if words else ''}, a series. Give it the header row of the other "
+                                 "file (the same column names), or name the label column by its 0-based position in both, e.g. label_column=0")
             near = _close_names(label_column, names, n=1)
             raise ValueError(f"{path}, line {line0}: the header row has no column {label_column!r}; its columns are "
                              f"{names[:20]}{' ...' if len(names) > 20 else ''}{f'. Did you mean {near[0]!r}?' if near else ''}")
@@ -324,14 +329,31 @@ def _read_parquet(path: Path) -> pd.DataFrame:
                           "(or save the table as .csv)") from e
     except Exception as e: raise ValueError(f"{path} is not a readable Parquet file ({type(e).__name__}: {e})") from e
 
-def _read_long_text(path: Path, header: bool | None) -> tuple[pd.DataFrame, dict]:
-    "A long-format text file (one row per observation, a header row naming the columns) as a DataFrame, and how its cells were read."
+def _table_header(path: Path, # the file, for the errors
+                  rows: list[tuple[int, list[str]]], # its first lines: (line number, cells)
+                  columns: tuple, # label_column, id_column, time_column, *value_columns as given
+                 ) -> bool:
+    "header=None for a table read by columns: a header when a column is given by name, else guessed as for one series per line, leaving out the label, id and time cells (words in a series' line too)."
+    if any(isinstance(c, str) for c in columns) or not rows: return True
+    n = len(rows[0][1])
+    skip = {int(c) % n for c in columns[:3] if isinstance(c, (int, np.integer)) and not isinstance(c, bool) and -n <= c < n}
+    return _guess_header(path, [(line, [c for i, c in enumerate(cells) if i not in skip]) for line, cells in rows], None)
+
+def _read_long_text(path: Path, header: bool | None,
+                    columns: tuple = (), # label_column, id_column, time_column, *value_columns as given (for header=None)
+                   ) -> tuple[pd.DataFrame, dict]:
+    "A text file read as a table (long format, or wide with chosen columns) as a DataFrame, and how its cells were read."
     text = _text(path); sep, commas = _layout(path, text)
     rows, how = _text_rows(path) if header is False or commas else ([], {})
     if header is False: _not_a_header(path, rows)   # header=False on a line of column names
-    how = how if commas else {}                     # ';' between the cells, or decimal commas: the decimal mark
+    if header is None:  # guessed from the first lines, as for a file of one series per line (a first line of numbers is a series)
+        if not rows:
+            head = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip()][:201]
+            rows = [(i, line.split() if sep is None else next(csv.reader([line], delimiter=sep))) for i, line in head]
+        header = _table_header(path, rows, columns)
+    how = (how if commas else {}) | {"header": bool(header)}  # ';' between the cells, or decimal commas: the decimal mark
     sep = sep or r"\s+"
-    try: return pd.read_csv(path, sep=sep, decimal=how.get("decimal", "."), header=None if header is False else 0, encoding="utf-8-sig"), how
+    try: return pd.read_csv(path, sep=sep, decimal=how.get("decimal", "."), header=0 if header else None, encoding="utf-8-sig"), how
     except Exception as e: raise ValueError(f"{path} is not a readable long-format table ({type(e).__name__}: {e})") from e
 
 def _load_numpy(path: Path) -> Any:
@@ -399,7 +421,7 @@ def _file_parts(path: Path, label_column: Any, header: bool | None, id_column: A
         if header is not None: raise ValueError(f"{path} is a Parquet file: header applies to text files only")
         return _frame_part(_read_parquet(path), label_column, id_column, time_column, value_columns, str(path)), None
     if any(v is not None for v in table):
-        df, how = _read_long_text(path, header)
+        df, how = _read_long_text(path, header, (label_column, id_column, time_column, *(value_columns if isinstance(value_columns, (list, tuple, range)) else ())))
         part = _frame_part(df, label_column, id_column, time_column, value_columns, str(path))
         return part._replace(prep=part.prep | how), None
     return _read_text(path, label_column, header), None
