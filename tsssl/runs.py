@@ -461,6 +461,7 @@ def require_finished(run_dir: str | Path, # a run directory
                      kind: str, # 'stage1' or 'stage2', for the message
                     ) -> None:
     "Nothing when the run in `run_dir` has finished; else an error saying what state it is in and what to do."
+    _is_command = lambda c: isinstance(c, str) and bool(c) and not c.startswith(("notebook ", "a Jupyter kernel"))  # `launching_command`'s kinds
     if not RunDir(run_dir).read_status().get("status"): _recover_as_reader(Path(run_dir))
     st, what = RunDir(run_dir).read_status(), kind.replace("stage", "stage-")
     status = st.get("status", "missing")
@@ -470,7 +471,10 @@ def require_finished(run_dir: str | Path, # a run directory
                            "off before it began: start it again with the command that makes it (with overwrite if it asks)")
     how = (f"it is being trained now, by {holder}: wait for that run to end" if (holder := run_holder(run_dir)) else
            f"an overwrite of it stopped before it finished: run that command again to finish it (the finished run it replaces waits in "
-           f"{REPLACED_DIR} until then)" if (Path(run_dir) / REPLACED_DIR).is_dir() else "finish (resume) it first: run its command again")
+           f"{REPLACED_DIR} until then)" if (Path(run_dir) / REPLACED_DIR).is_dir() else
+           f"finish (resume) it first: run its command again ({st['command']})" if _is_command(st.get("command")) else
+           f"finish (resume) it first: run its notebook again with the same parameters and out_dir ({STATUS_FILE} lists them"
+           f"{': ' + st['command'] if st.get('command') else ''})")
     error = st.get("error") if status == "failed" else None
     if status == "running" and not holder: status = "interrupted"  # no live process writes it: stopped (Ctrl-C, killed, crashed), as load_runs says
     raise RuntimeError(f"the {what} run in {run_dir} is '{status}', not finished{f' (it failed with {error})' if error else ''}; {how}")

@@ -45,6 +45,19 @@ class SweepSpec(Config):
     description: str = ""  # what the sweep is for (shown in figure captions)
     slurm: dict = field(default_factory=dict)  # SLURM settings (see `slurm_parameters`)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "SweepSpec":
+        "As `Config.from_dict`, with a stage's mistake named by its stage."
+        if isinstance(d, dict) and isinstance(d.get("stages"), list):
+            stages = []
+            for i, st in enumerate(d["stages"], 1):
+                try: stages.append(StageSpec.from_dict(st) if isinstance(st, dict) else st)
+                except (KeyError, TypeError, ValueError) as e:  # a KeyError's message is its first argument (str() would quote it)
+                    name = f"stage {st['name']!r}" if isinstance(st, dict) and "name" in st else "a stage"
+                    raise type(e)(f"{name} (stage {i} of {len(d['stages'])}): {e.args[0] if e.args else e}") from None
+            d = {**d, "stages": tuple(stages)}
+        return super().from_dict(d)
+
 def load_sweep(path: str | Path) -> SweepSpec:
     "Read a sweep file; `base_dir` (default: the file's folder) becomes an absolute path."
     path = Path(path)
@@ -161,8 +174,10 @@ def _check_stage(st: StageSpec, done: dict, nb: Path) -> None:
         raise ValueError(f"{where}: {sorted(clash)} are both fixed params and axes")
     known = set(_notebook_parameters(nb))
     if known and (unknown := sorted((names | reserved) - known)):
-        raise ValueError(f"{where}: {unknown} are not parameters of {nb.name} (it has {sorted(known)}); the runner "
-                         f"passes every run its out_dir{' and ' + st.parent_param if st.depends_on else ''}")
+        near = [f"{m[0]!r} for {u!r}" for u in unknown if (m := difflib.get_close_matches(u, sorted(known), n=1))]
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
+        raise ValueError(f"{where}: {unknown} are not parameters of {nb.name}{hint} "
+                         f"(it has {sorted(known)}); the runner passes every run its out_dir{' and ' + st.parent_param if st.depends_on else ''}")
 
 
 # %% ../nbs/73_sweep.ipynb #403b69f5
@@ -579,7 +594,8 @@ class SweepSummary:
         resume = sum(o["status"] == "pending" and "resume" in o["note"] for o in self.outcomes)
         aside = {"finished": f" ({earlier} earlier, not run again)" if earlier else "", "pending": f" ({resume} to resume)" if resume else ""}
         counts = ", ".join(f"{v} {k}{aside.get(k, '')}" for k, v in self.counts.items())
-        head = f"sweep {self.name}{' (dry run)' if self.dry_run else ''}: {len(self.outcomes)} runs in {self.wall_time_s:.0f} s: {counts}"
+        took = f"planned in {self.wall_time_s:.0f} s" if self.dry_run else f"in {self.wall_time_s:.0f} s"  # a dry run's time is its planning
+        head = f"sweep {self.name}{' (dry run)' if self.dry_run else ''}: {len(self.outcomes)} runs {took}: {counts}"
         return "\n".join([head, *lines, *([head] if len(lines) > 20 else [])])  # a long list: the counts again at its end
 
     def __str__(self) -> str: return self.report()
