@@ -283,8 +283,10 @@ def __repr__(self: UCRData) -> str:
     ch = f"{self.n_channels} channel{'s' if self.n_channels > 1 else ''}"
     names = ", ".join(self.class_names[:8]) + (", ..." if self.n_classes > 8 else "")
     classes = f"{self.n_classes} classes [{names}]" if self.labeled else "unlabeled"
+    filled = (self.preparation or {}).get("missing_filled") or {}  # gaps inside series, filled with the train mean (data.json says so too)
+    gaps = f", missing values filled: {', '.join(f'{v} {k}' for k, v in filled.items())}" if any(filled.values()) else ""
     return (f"UCRData({self.name}: {len(self.x_train)} train / {len(self.x_test)} test series, {ch} × {self.length} steps{' (padded)' if self.padded else ''}, "
-            f"{classes}, from {self.source})")
+            f"{classes}{gaps}, from {self.source})")
 
 # %% ../nbs/10_data.ipynb #079855b5
 def _missing_inside(x: np.ndarray, # (n c l) float64, checked
