@@ -13,11 +13,11 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['AUTO_BF16', 'DAMAGED', 'WATCH_FIELDS', 'USER_ERRORS', 'COMMAND_ENV', 'seed_everything', 'resolve_device',
-           'bf16_native', 'resolve_precision', 'cpu_name', 'cache_path', 'freed_memory_kept', 'available_memory',
-           'check_fits', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json', 'keep_damaged',
-           'measured_once', 'utc_now', 'Config', 'config_differences', 'params_from_namespace', 'command_parser',
-           'add_config_arguments', 'as_flags', 'error_line', 'launching_command', 'run_command']
+__all__ = ['AUTO_BF16', 'DAMAGED', 'WATCH_FIELDS', 'USER_ERRORS', 'COMMAND_ENV', 'seed_everything', 'mps_available',
+           'resolve_device', 'bf16_native', 'resolve_precision', 'cpu_name', 'cache_path', 'freed_memory_kept',
+           'available_memory', 'check_fits', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json',
+           'keep_damaged', 'measured_once', 'utc_now', 'Config', 'config_differences', 'params_from_namespace',
+           'command_parser', 'add_config_arguments', 'as_flags', 'error_line', 'launching_command', 'run_command']
 
 # %% ../nbs/00_core.ipynb #a82553ec
 def seed_everything(seed: int, # the one seed of a run
@@ -36,18 +36,22 @@ def _device(name: str) -> torch.device:
     try: return torch.device(name)
     except RuntimeError as e: raise ValueError(f"unknown device {name!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from e
 
+def mps_available() -> bool:
+    "Whether this torch can run on an Apple GPU (MPS)."
+    return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+
 def resolve_device(device: str | torch.device = "auto", # "auto", "cpu", "cuda", "cuda:1", "mps" or a `torch.device`
                   ) -> torch.device:
     "Turn a device name into a `torch.device`, choosing the best available one for `'auto'`."
     if isinstance(device, torch.device): device = str(device)
     if device == "auto":
         if torch.cuda.is_available(): return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(): return torch.device("mps")
+        if mps_available(): return torch.device("mps")
         return torch.device("cpu")
     dev = _device(device)
     if dev.type not in ("cpu", "cuda", "mps"):  # meta, xpu, ...: tsssl trains on none of them
         raise ValueError(f"device {device!r} is not one tsssl trains on: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
-    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+    if dev.type == "mps" and not mps_available():
         raise ValueError(f"device {device!r} was asked for but torch has no Apple-GPU (MPS) support here; use device='auto' or 'cpu'")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} was asked for but torch sees no CUDA GPU here; use device='auto' or 'cpu'")

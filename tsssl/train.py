@@ -15,7 +15,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 import tsssl
-from .core import Config, atomic_write, config_differences, freed_memory_kept, resolve_device, resolve_precision, seed_everything
+from .core import Config, atomic_write, config_differences, freed_memory_kept, mps_available, resolve_device, resolve_precision, seed_everything
 from .data import batches
 
 # %% auto #0
@@ -87,10 +87,9 @@ def _numpy_state() -> dict:
 def _global_rng_states() -> dict:
     "The process-wide RNG states (torch, CUDA, NumPy, random), as plain data."
     return {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "mps": torch.mps.get_rng_state() if _mps_available() else None,  # dropout on an Apple GPU draws from this one
+            "mps": torch.mps.get_rng_state() if mps_available() else None,  # dropout on an Apple GPU draws from this one
             "numpy": _numpy_state(), "random": random.getstate()}
 
-def _mps_available() -> bool: return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
 
 def rng_states(generator: torch.Generator) -> dict:
     "Every RNG state a run depends on, as plain data."
@@ -116,7 +115,7 @@ def _set_global_rng_states(states: dict) -> None:
     torch.set_rng_state(states["torch"].cpu())
     if torch.cuda.is_available():  # a checkpoint from a node with more GPUs than this one sees restores the ones here
         for i, s in enumerate(states["cuda"][:torch.cuda.device_count()]): torch.cuda.set_rng_state(s.cpu(), i)
-    if states.get("mps") is not None and _mps_available(): torch.mps.set_rng_state(states["mps"].cpu())  # absent before 2026-12-06
+    if states.get("mps") is not None and mps_available(): torch.mps.set_rng_state(states["mps"].cpu())  # absent before 2026-12-06
     s = states["numpy"]
     np.random.set_state(s if not isinstance(s, dict) else
                         (s["name"], s["keys"].cpu().numpy().astype(np.uint32), s["pos"], s["has_gauss"], s["cached_gaussian"]))
