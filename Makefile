@@ -48,6 +48,8 @@ figures: $(STAMP)  ## run the CPU sweeps (finished runs are skipped; hours on 2 
 	$(BIN)/tsssl figures
 
 THESIS_SWEEPS := thesis_ecg5000 thesis_ford thesis_ford_epochs thesis_electricdevices
+# about 2 h per run on 2 cores: not run by `make reproduction` (tsssl-sweep configs/sweeps/thesis_ford_long.yaml --max-workers 1), but drawn when its runs are there
+THESIS_LONG := thesis_ford_long
 # finished stage-1 tokenizers of the reproduction, committed as files (figures/thesis/tokenizers/<sweep>/<run id>.pt) so that
 # its stage-2 runs need not retrain them; each becomes runs/sweeps/<sweep>/stage1/<run id> unless that directory exists
 TOKENIZERS := figures/thesis/tokenizers
@@ -55,7 +57,7 @@ reproduction: $(STAMP)  ## the thesis' own datasets on this CPU (hours; finished
 	shopt -s nullglob; for f in $(TOKENIZERS)/*/*.pt; do r=runs/sweeps/$$(basename $$(dirname $$f))/stage1/$$(basename $$f .pt); \
 		test -e $$r || $(BIN)/tsssl import-tokenizer $$f $$r < /dev/null || exit 1; done
 	for s in $(THESIS_SWEEPS); do $(BIN)/tsssl-sweep configs/sweeps/$$s.yaml --max-workers 2 < /dev/null; done
-	$(BIN)/tsssl figures --main-sweeps --thesis-sweeps $(THESIS_SWEEPS) --aug-recon-sweep none --robustness-sweep none --precision-sweep none \
+	$(BIN)/tsssl figures --main-sweeps --thesis-sweeps $(THESIS_SWEEPS) $(THESIS_LONG) --aug-recon-sweep none --robustness-sweep none --precision-sweep none \
 		--out-dir figures/thesis --label "2-core CPU"
 
 clean-runs:  ## delete the git-ignored run outputs
