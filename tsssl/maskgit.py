@@ -94,6 +94,8 @@ def thesis_mask(b: int, # samples
     return ~chosen if inverted else chosen
 
 # %% ../nbs/30_maskgit.ipynb #d2081020
+_FP32_EPS = torch.finfo(torch.float32).eps  # RMSNorm's default epsilon, whatever the input's dtype (see `rms_norm`)
+
 class _RMSNormCPU(torch.autograd.Function):
     "y = x̂ w with x̂ = x / rms(x) over the last axis, computed in float32; the backward runs on PyTorch's fused LayerNorm kernel (CPU)."
     @staticmethod
@@ -117,10 +119,10 @@ class _RMSNormCPU(torch.autograd.Function):
 @torch.jit.unused
 def rms_norm(x: Tensor, # (... d)
              weight: Tensor, # (d)
-             eps: float | None = None, # None = the machine epsilon of x's dtype, as `nn.RMSNorm`
+             eps: float | None = None, # None = float32's machine epsilon, for bf16 input too (what PyTorch's own kernel uses for it)
             ) -> Tensor: # (... d)
     "`F.rms_norm` over the last axis; CPU training in eager mode (float32, or bf16 input under autocast) takes the backward above."
-    if eps is None: eps = torch.finfo(x.dtype).eps
+    if eps is None: eps = _FP32_EPS  # not bf16's own 2⁻⁷: that shrank small bf16-autocast activations in training, not in fp32 sampling
     if (torch.is_grad_enabled() and eager_cpu(x, dtypes=(torch.float32, torch.bfloat16)) and eager_cpu(weight)
             and x.ndim >= 1 and weight.shape == x.shape[-1:] and x.numel() > 0):
         return _RMSNormCPU.apply(x, weight, eps)
@@ -129,7 +131,7 @@ def rms_norm(x: Tensor, # (... d)
 class RMSNorm(nn.RMSNorm):
     "RMSNorm over the last axis through `rms_norm` (the same parameters and state dict as `nn.RMSNorm`)."
     def forward(self, x: Tensor) -> Tensor:
-        if torch.jit.is_scripting(): return F.rms_norm(x, self.normalized_shape, self.weight.to(x.dtype), self.eps)
+        if torch.jit.is_scripting(): return F.rms_norm(x, self.normalized_shape, self.weight.to(x.dtype), _FP32_EPS if self.eps is None else self.eps)
         return rms_norm(x, self.weight, self.eps)
 
 EXPLICIT_ATTENTION_MAX = 2**25  # scores (b·heads·n·n) up to which bf16 CPU training takes `explicit_attention`
