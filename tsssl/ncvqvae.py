@@ -12,7 +12,7 @@ from torch import nn
 
 from .augment import AugmentConfig, Augmenter
 from .ssl import SSLConfig, SSLHead
-from .vqvae import Stage1Output, VQVAE, VQVAEConfig, recon_losses
+from .vqvae import Stage1Output, VQVAE, VQVAEConfig, latent_weights, recon_losses
 
 # %% auto #0
 __all__ = ['MOVES_TIME', 'KEEPS_TIME', 'NCLosses', 'NCOutput', 'augmented_mask', 'NCVQVAE', 'stage1_loss']
@@ -82,7 +82,8 @@ class NCVQVAE(nn.Module):
         x_hat_aug, u_aug, u_hat_aug, z_aug = self.vqvae.autoencode(x_aug)
         mask_aug = None if mask is None else augmented_mask(self.augment, mask, x, state)
         rt, rf = recon_losses(x_aug.float(), x_hat_aug.float(), u_aug.float(), u_hat_aug.float(), self.vqvae.cfg.n_fft, mask_aug)
-        ssl = self.head(orig.z_q, z_aug).total
+        weights = () if mask is None else (latent_weights(mask, orig.z_q.shape[-1]), latent_weights(mask_aug, z_aug.shape[-1]))
+        ssl = self.head(orig.z_q, z_aug, *weights).total  # padded series: each view pooled over its own real columns
         total = orig.losses.total + self.ssl_cfg.aug_recon_weight * (rt + rf) + ssl
         l = orig.losses
         return NCOutput(orig, x_aug, x_hat_aug, NCLosses(total, l.total, l.recon_time, l.recon_timefreq, l.commitment, rt, rf, ssl))

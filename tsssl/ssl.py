@@ -74,11 +74,17 @@ class SSLConfig(Config):
 
 # %% ../nbs/23_ssl.ipynb #422aecd1
 def pool_latent(z: Tensor, # latent (b d h w); any (b d ...) with at least one spatial axis works
+                weights: Tensor | None = None, # (b 1 1 w) share of real steps per column (padded series); None: all count
                ) -> Tensor: # (b 2d): [global average pool, global max pool]
-    "Concatenate global average and global max pooling of a latent over its spatial axes."
+    "Concatenate global average and global max pooling of a latent over its spatial axes (over its real columns, given weights)."
     if z.ndim < 3: raise ValueError(f"pool_latent expects a latent (b d h w), got shape {tuple(z.shape)}")
-    z = z.flatten(2)
-    return torch.cat([z.mean(-1), z.amax(-1)], dim=1)
+    if weights is None:
+        z = z.flatten(2)
+        return torch.cat([z.mean(-1), z.amax(-1)], dim=1)
+    w = weights.to(z.dtype).expand(z.shape[0], 1, *z.shape[2:]).flatten(2)  # (b 1 hw)
+    zf = z.flatten(2)
+    mean = (zf * w).sum(-1) / w.sum(-1).clamp_min(1e-12)
+    return torch.cat([mean, zf.masked_fill(w == 0, float("-inf")).amax(-1)], dim=1)
 
 # %% ../nbs/23_ssl.ipynb #a7c1e0d2
 def _var_mean(x: Tensor, # any tensor
@@ -324,11 +330,13 @@ class SSLHead(nn.Module):
 
     def forward(self, z1: Tensor, # latent of view 1 (b d h w), e.g. z_q after the straight-through
                 z2: Tensor, # latent of view 2 (b d h w), e.g. the unquantized augmented z_a
+                w1: Tensor | None = None, # (b 1 1 w) real share of z1's columns (padded series; `tsssl.vqvae.latent_weights`)
+                w2: Tensor | None = None, # the same for z2 (the augmented view's own mask)
                ) -> SSLLoss: # total = w · method loss; terms unweighted
         "Weighted SSL loss between two latents."
         if z1.ndim < 3 or z1.shape[:2] != z2.shape[:2] or z1.shape[1] != self.in_dim:
             raise ValueError(f"SSLHead(in_dim={self.in_dim}) expects two latents (b {self.in_dim} h w) with the same b, "
                              f"got {tuple(z1.shape)} and {tuple(z2.shape)}")
-        p1, p2 = self.projector(torch.cat([pool_latent(z1), pool_latent(z2)]), views=2).chunk(2)
+        p1, p2 = self.projector(torch.cat([pool_latent(z1, w1), pool_latent(z2, w2)]), views=2).chunk(2)
         l = self.loss(p1, p2)
         return SSLLoss(self.cfg.resolved_weight * l.total, l.terms)

@@ -14,7 +14,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.svm import SVC, LinearSVC
 
 from .vq import perplexity as vq_perplexity
-from .vqvae import masked_sq_errors
+from .vqvae import latent_mean, latent_weights, masked_sq_errors
 
 # %% auto #0
 __all__ = ['Encoded', 'encode_split', 'probe_accuracies', 'nn1_euclidean_accuracy', 'token_counts', 'perplexity',
@@ -24,7 +24,7 @@ __all__ = ['Encoded', 'encode_split', 'probe_accuracies', 'nn1_euclidean_accurac
 @dataclass
 class Encoded:
     "A split passed through a tokenizer in eval mode (all on the CPU)."
-    z_pooled: torch.Tensor  # (n d) pre-quantization latent, averaged over the token grid
+    z_pooled: torch.Tensor  # (n d) pre-quantization latent, averaged over the token grid (padded series: over its real columns)
     zq_pooled: torch.Tensor  # (n d) quantized latent, averaged over the token grid (the reference's probe input)
     tokens: torch.Tensor  # (n N) code indices
     recon_mse_time: float  # MSE(x, x̂) over the split (over its real steps when masked)
@@ -49,7 +49,8 @@ def encode_split(model: nn.Module, # a `tsssl.vqvae.VQVAE` (or anything with enc
     try:
         for i, xb in enumerate(x.split(batch_size)):
             out = model(xb.to(device))
-            zs.append(out.z.float().mean(dim=(2, 3)).cpu()); zqs.append(out.z_q.float().mean(dim=(2, 3)).cpu())
+            wb = None if mask is None else latent_weights(mask[i * batch_size : (i + 1) * batch_size].to(device), out.z.shape[-1])
+            zs.append(latent_mean(out.z.float(), wb).cpu()); zqs.append(latent_mean(out.z_q.float(), wb).cpu())  # padded: real columns
             toks.append(out.tokens.cpu())
             if mask is None:
                 se_t += float(((out.x_hat.float() - xb.to(device).float()) ** 2).sum()); n_t += xb.numel()

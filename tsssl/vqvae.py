@@ -22,7 +22,7 @@ from .vq import VectorQuantizer, VQOutput
 
 # %% auto #0
 __all__ = ['VQVAEConfig', 'replicate_pad', 'channels_last', 'DownConv', 'ResUnit', 'Encoder', 'Decoder', 'VQVAELosses',
-           'Stage1Output', 'n_params', 'VQVAE', 'masked_sq_errors', 'recon_losses']
+           'Stage1Output', 'n_params', 'VQVAE', 'masked_sq_errors', 'recon_losses', 'latent_weights', 'latent_mean']
 
 # %% ../nbs/22_vqvae.ipynb #eb23df5d
 @dataclass(frozen=True)
@@ -271,6 +271,24 @@ def recon_losses(x: Tensor, # (b c l) series
     if mask is None: return F.mse_loss(x_hat, x), F.mse_loss(u_hat, u)
     se_t, n_t, se_f, n_f = masked_sq_errors(x, x_hat, mask, n_fft)
     return se_t / n_t.clamp_min(1e-12), se_f / n_f.clamp_min(1e-12)
+
+# %% ../nbs/22_vqvae.ipynb #b81f4e62
+def latent_weights(mask: Tensor, # (b 1 l) or (b c l): 1 on real steps, 0 on padding (a fraction weighs a step partly)
+                   width: int, # w', the latent grid's time axis
+                  ) -> Tensor: # (b 1 1 w') float32
+    "Each latent column's share of real steps: the time mask (a step is real where any channel is) averaged into `width` equal stretches."
+    if mask.ndim != 3: raise ValueError(f"the mask must have shape (b 1 l) or (b c l), got {tuple(mask.shape)}")
+    m = mask.float().amax(dim=1, keepdim=True)
+    return F.adaptive_avg_pool1d(m, width)[:, :, None, :]
+
+def latent_mean(z: Tensor, # (b d h w') latent
+                weights: Tensor | None = None, # (b 1 1 w') from `latent_weights`; None: every column counts fully
+               ) -> Tensor: # (b d)
+    "The latent averaged over its grid, each column weighted by its share of real steps (the plain mean without weights)."
+    if weights is None: return z.mean(dim=(2, 3))
+    w = weights.to(z.dtype)
+    return (z * w).sum(dim=(2, 3)) / (w.sum(dim=(2, 3)) * z.shape[2]).clamp_min(1e-12)
+
 
 # %% ../nbs/22_vqvae.ipynb #df26bf40
 @patch
