@@ -423,7 +423,7 @@ def _wide_part(df: pd.DataFrame, label_column: Any, value_columns: Sequence | No
     return _Part(list(x[:, None, :]), None if lab is None else list(df[lab].to_numpy(object)),
                  lambda i: f"row {i} (0-based) of {what}", prep, what)
 
-_TIME_NAMES = ("time", "t", "timestamp", "date", "datetime", "step", "time_step", "timestep")  # header names of a time axis, lower case
+_TIME_NAMES = ("time", "t", "timestamp", "date", "datetime", "step", "time_step", "timestep", "index")  # header names of a time axis, lower case (one list for tables in memory and files)
 
 def _long_part(df: pd.DataFrame, id_column: Any, time_column: Any, label_column: Any, value_columns: Sequence | None, what: str) -> _Part:
     "One row per observation: the rows of an id form a series, ordered by time, one channel per value column."

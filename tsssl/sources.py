@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .data import OFFLINE_DATASETS, UCRData, load_ucr, _NA, _aeon_route, _as_files, _close_names, _ucr_files
-from .series import _Part, _array_part, _assemble, _frame_part, _id_column, _plain, _quote, _some, _spans
+from .series import _Part, _TIME_NAMES, _array_part, _assemble, _frame_part, _id_column, _plain, _quote, _some, _spans
 from .series import UNEQUAL, series_from_arrays, series_from_dataframe  # noqa: F401 (re-exported: the in-memory doors)
 
 # %% auto #0
@@ -97,8 +97,6 @@ def _parse_line(cells: list[str], pos: int | None, label_column: Any, path: Path
                              f"must be a number (empty or NaN for a missing value): {hint(col)}")
         out[k] = v
     return out[None], label
-
-_TIME_NAMES = ("t", "time", "timestamp", "date", "datetime", "step", "index")  # header names that suggest the time column of the long format
 
 def _bad_cell_hint(rows: list[tuple[int, list[str]]], # the lines of series (no header)
                    col: int, # the 0-based column of the cell that is not a number
