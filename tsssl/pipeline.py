@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from .augment import make_generator
-from .core import Config, add_config_arguments, atomic_write_json, atomic_write_text, command_parser, resolve_device
+from .core import Config, add_config_arguments, atomic_write_json, atomic_write_text, command_parser, config_differences, read_json, resolve_device, utc_now
 from .data import load_ucr
 from .plots import compare_codebooks, plot_augmentations
 from .report import THESIS_CAS_EPOCHS, aggregate, display_label
@@ -25,7 +25,7 @@ from .ssl import PLAIN
 from .stage2 import Stage2Params, train_stage2
 
 # %% auto #0
-__all__ = ['SUMMARY_COLUMNS', 'PipelineConfig', 'summary_table', 'run_pipeline', 'main']
+__all__ = ['JOB_FILE', 'SUMMARY_COLUMNS', 'PipelineConfig', 'summary_table', 'run_pipeline', 'main']
 
 # %% ../nbs/71_pipeline.ipynb #378cfad7
 @dataclass(frozen=True)
@@ -65,6 +65,27 @@ class PipelineConfig(Config):
 
 # %% ../nbs/71_pipeline.ipynb #322c9e3a
 def _log(msg: str) -> None: print(f"[tsssl] {msg}", flush=True)
+
+JOB_FILE = "pipeline.json"  # the job's settings, written before its first run starts (and its wall time once it has ended)
+
+def _claim(cfg: PipelineConfig, out: Path) -> None:
+    "Make `out` this job's folder: refuse one whose runs were made with other settings (its finished runs would be reused as this job's)."
+    path, mine = out / JOB_FILE, {k: v for k, v in cfg.to_dict().items() if k != "out_dir"}  # one folder, however it is spelled
+    again = f"give this job another out_dir (--out-dir runs/main_{Path(cfg.dataset).stem}), or delete {out} to start over there"
+    if path.is_file():
+        stored = (read_json(path) or {}).get("config") or {}
+        try: theirs = {k: v for k, v in PipelineConfig.from_dict(stored).to_dict().items() if k != "out_dir"}
+        except (KeyError, TypeError, ValueError) as e: raise FileExistsError(f"{path} records settings this tsssl cannot read ({e}): {again}") from None
+        if diff := config_differences(mine, theirs):
+            shown = "; ".join(f"{k}: {theirs.get(k)!r} there, {mine.get(k)!r} now" for k in diff[:6])
+            raise FileExistsError(f"{out} holds a main job with other settings ({shown}), and its finished runs would be reused as this "
+                                  f"job's: {again}")
+        return
+    if found := sorted(str(d) for s in ("stage1", "stage2") if (out / s).is_dir() for d in (out / s).iterdir() if run_status(d) == "finished"):
+        raise FileExistsError(f"{out} holds finished runs ({', '.join(found[:4])}) but no {JOB_FILE} saying which settings made them (a job "
+                              f"of an older tsssl, or runs put there by hand), so they cannot be reused as this job's: {again}")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path, {"config": cfg.to_dict(), "started": utc_now()})
 
 def _stage1(cfg: PipelineConfig, method: str, out: Path) -> Path:
     "Train (or reuse) one tokenizer; returns its run directory."
@@ -123,7 +144,7 @@ def summary_table(out_dir: str | Path, # the job's folder: stage1/ and stage2/ r
 def run_pipeline(cfg: PipelineConfig = PipelineConfig()) -> pd.DataFrame:
     "Run the main job; returns the summary table (also written to `<out_dir>/summary.csv` and `.md`)."
     device, out = resolve_device(cfg.device), Path(cfg.out_dir)  # a device this machine lacks fails before anything is written
-    out.mkdir(parents=True, exist_ok=True); t0 = time.perf_counter()
+    _claim(cfg, out); t0 = time.perf_counter()  # before anything is written there
     _log(f"dataset {cfg.dataset}, device {device}, output {out}")
     data = load_ucr(cfg.dataset, cfg.data_dir)
     plot_augmentations(torch.as_tensor(data.x_train[:3]), g=make_generator(cfg.seed)).savefig(out / "augmentations.png", dpi=110)
@@ -143,7 +164,7 @@ def run_pipeline(cfg: PipelineConfig = PipelineConfig()) -> pd.DataFrame:
                f"(figures/cpu/main_table_*.md) and the comparison with the thesis (figures/thesis/).")
     table.to_csv(out / "summary.csv")
     atomic_write_text(out / "summary.md", f"{table.to_markdown(floatfmt='.3f') if _has_tabulate() else table.to_string()}\n\n{caption}\n")
-    atomic_write_json(out / "pipeline.json", {"config": cfg.to_dict(), "wall_time_s": time.perf_counter() - t0})
+    atomic_write_json(out / JOB_FILE, {"config": cfg.to_dict(), "wall_time_s": time.perf_counter() - t0})
     _log(f"done in {time.perf_counter() - t0:.0f} s")
     print(table.to_string(float_format=lambda v: f"{v:.3f}"), f"\n{caption}", sep="\n")
     return table

@@ -8,7 +8,7 @@ import datetime as _dt, difflib, fcntl, json, os, platform, re, shutil, sys, tim
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -192,7 +192,7 @@ class RunInUseError(FileExistsError):
 
 def _flock(path: Path, exclusive: bool) -> int | None:
     "An open descriptor of `path` with the lock taken, or None when another process holds it."
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644) if exclusive else os.open(path, os.O_RDONLY)  # a reader needs no write access
     try: fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
     except BlockingIOError: os.close(fd); return None
     return fd
@@ -201,8 +201,9 @@ def run_holder(run_dir: str | Path) -> str | None:
     "Who writes the run directory now: 'this process', the holder's own note ('pid N on HOST since T'), or None when no live process does."
     d = Path(run_dir).resolve(); p = d / LOCK_FILE
     if d in _held: return "this process"
-    if not p.is_file(): return None
-    fd = _flock(p, exclusive=False)
+    try: fd = _flock(p, exclusive=False)
+    except FileNotFoundError: return None  # no lock file: nobody ever held it, or a start that gave the folder up removed it
+    except PermissionError: return None  # a lock file this user may not read (another user's run): unknown, so readers do not fail on it
     if fd is not None: os.close(fd); return None
     try: return p.read_text(errors="replace").strip() or "another process"  # empty for a moment while a new holder writes its note
     except OSError: return "another process"  # removed meanwhile by a start that gave the folder up
@@ -215,7 +216,9 @@ def _acquire(run_dir: Path) -> None:
     "Take the run directory's lock for this process, or raise `RunInUseError` naming the holder."
     d = run_dir.resolve()
     if d in _held: return
-    fd = _flock(d / LOCK_FILE, exclusive=True)
+    for wait in (0.0, 0.05, 0.1, 0.2):  # a reader asking `run_holder` holds the lock shared for a moment: try again briefly
+        time.sleep(wait)
+        if (fd := _flock(d / LOCK_FILE, exclusive=True)) is not None: break
     if fd is None:
         holder = (d / LOCK_FILE).read_text(errors="replace").strip() or "another process"
         raise RunInUseError(f"{run_dir} is being written by {holder}: wait for that run to end (or stop it), or choose another out_dir")
@@ -395,20 +398,25 @@ def start_run(run_dir: str | Path, # the run's directory (created)
         _release(run_dir); raise
     return run_dir
 
-def finish_run(run_dir: str | Path, metrics: dict[str, Any]) -> Path:
+def finish_run(run_dir: str | Path, metrics: dict[str, Any],
+               then: Callable[[], None] | None = None, # tidying of the finished run (e.g. a slimmer checkpoint), done before the lock goes
+              ) -> Path:
     "Write the final metrics.json, then mark the run finished (in that order: 'finished' implies metrics); drop a replaced run."
     run_dir, rd = Path(run_dir), RunDir(run_dir)
-    atomic_write_json(rd.metrics, metrics)
+    atomic_write_json(rd.metrics, metrics)  # a failure up to 'finished' keeps the lock for `fail_run`
     if (run_dir / REPLACED_DIR).is_dir(): os.replace(run_dir / REPLACED_DIR, run_dir / _DROPPING)  # before 'finished': never both
     rd.set_status("finished", finished=utc_now())
-    shutil.rmtree(run_dir / _DROPPING, ignore_errors=True)
-    _release(run_dir)
+    try:
+        shutil.rmtree(run_dir / _DROPPING, ignore_errors=True)
+        if then is not None: then()  # while no other process can start an overwrite here
+    finally: _release(run_dir)
     return rd.metrics
 
 def fail_run(run_dir: str | Path, error: BaseException) -> None:
     "Mark the run failed, keeping the error and its traceback; a finished run it was replacing comes back unchanged. Ctrl-C is no failure: the run stays resumable."
     run_dir, rd = Path(run_dir), RunDir(run_dir)
     try:
+        if rd.read_status().get("status") == "finished": return  # stopped after it finished (its metrics are written): it stays finished
         if isinstance(error, KeyboardInterrupt):  # stopped by its user: left as a killed run is, to resume from its checkpoint
             rd.set_status("running", interrupted=utc_now()); return
         if _restore_replaced(run_dir):
@@ -495,10 +503,10 @@ class LoggedRun:
     path: Path
     logger: MultiLogger
 
-    def finish(self, metrics: dict[str, Any]) -> Path:
-        "Log `metrics` as the summary, write metrics.json and mark the run finished."
+    def finish(self, metrics: dict[str, Any], then: Callable[[], None] | None = None) -> Path:
+        "Log `metrics` as the summary, write metrics.json and mark the run finished (`then`: see `finish_run`)."
         self.logger.summary(metrics)
-        return finish_run(self.path, metrics)
+        return finish_run(self.path, metrics, then)
 
 @contextmanager
 def logged_run(run_dir: str | Path, # the run's directory, claimed with `start_run`

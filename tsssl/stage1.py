@@ -18,7 +18,7 @@ from .core import Config, atomic_write, atomic_write_json, read_json, resolve_de
 from .data import DATA_DIR_ENV, UCRData, load_ucr, to_device
 from .sources import is_file_source, load_data
 from .ncvqvae import NCVQVAE, stage1_loss
-from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, SWEEP_FILE, RunDir, found_path, logged_run, require_finished, require_run_dir, run_config, run_name, run_status
+from .runs import CHECKPOINT_FILE, CONFIG_FILE, DATA_FILE, LOG_FILE, METRICS_FILE, REPLACED_DIR, SWEEP_FILE, RunDir, found_path, logged_run, require_finished, require_run_dir, run_config, run_name, run_status
 from .ssl import PLAIN, SSLConfig, SSLMethod, ssl_method_name
 from .stage1_eval import Stage1Eval, encode_split, evaluate_stage1, probe_accuracies, trainmode_probes
 from .train import FitResult, TrainConfig, UnreadableCheckpoint, fit, load_checkpoint, save_checkpoint
@@ -215,9 +215,11 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
         warnings.warn(f"ssl_method='vqvae' trains the plain VQ-VAE, which has no SSL branch and no augmented view, so {', '.join(unused)} "
                       f"{'is' if len(unused) == 1 else 'are'} ignored: choose barlowtwins, vicreg or vibcreg for "
                       f"{'it' if len(unused) == 1 else 'them'} to apply", stacklevel=2)
-    if not overwrite and RunDir(out_dir).checkpoint.is_file() and run_status(out_dir) != "finished":  # this call resumes a run
-        check_same_data(out_dir, data, fix="a run resumes only on the data it began with: give it that data again, or train from "
-                                           "the start with overwrite=True (or in another out_dir)")
+    resumes_overwrite = overwrite and (out_dir / REPLACED_DIR).is_dir()  # an overwrite that stopped resumes too, on its own data
+    if (not overwrite or resumes_overwrite) and RunDir(out_dir).checkpoint.is_file() and run_status(out_dir) != "finished":  # this call resumes a run
+        check_same_data(out_dir, data, fix="a run resumes only on the data it began with: give it that data again, or " + (
+            "put the finished run it was replacing back (tsssl.runs.restore_replaced) and overwrite it afresh" if resumes_overwrite else
+            "train from the start with overwrite=True (or in another out_dir)"))
     with logged_run(out_dir, cfg, wandb_project, overwrite=overwrite, kind="stage1") as run:
         rd = RunDir(out_dir)
         atomic_write_json(rd.data, data_description(data))
@@ -243,8 +245,7 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
                    "device": str(td.x_train.device), "precision": cfg.train.precision}
         result = Stage1Result(out_dir, cfg, model, tokenizer_of(model), data, res, ev, metrics)
         if draw_figures: save_figures(stage1_figures(result), out_dir)  # a run stopped while drawing resumes and draws them
-        run.finish(metrics)
-    _slim_checkpoint(rd.checkpoint)
+        run.finish(metrics, then=lambda: _slim_checkpoint(rd.checkpoint))  # still holding the run: no overwrite can start in between
     return result
 
 # %% ../nbs/45_stage1.ipynb #9938df28
@@ -456,6 +457,10 @@ class Stage1Params(Config):
                             train=TrainConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=self.seed, eval_every=self.eval_every,
                                               device=self.device, precision=self.precision, progress=self.progress),
                             svm=self.svm, probe_protocol=self.probe_protocol, vqvae_overrides={"codebook_size": self.codebook_size})
+
+    def __repr__(self) -> str:  # the notebook echoes its parameters: a plain VQ-VAE leaves out what only the augmented view reads
+        skip = {"augmentations", "aug_recon_weight"} if self.ssl_method == PLAIN else set()
+        return f"{type(self).__name__}({', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in fields(self) if f.name not in skip)})"
 
     @property
     def run_dir(self) -> Path:

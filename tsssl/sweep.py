@@ -413,6 +413,8 @@ def execute_run(run: RunSpec, # the run
         return _outcome(run, "finished", note, secs)
     msg, tb = _describe(err)
     if msg.startswith("KeyboardInterrupt"):  # Ctrl-C reached the kernel: no failure, the run stays resumable
+        if after.get("status") == "finished":  # it had finished (metrics written) when Ctrl-C came: it stays finished
+            return _outcome(run, "finished", "finished; Ctrl-C came after it", secs)
         if after.get("status") != "running": rd.set_status("running", after, interrupted=utc_now())
         return _outcome(run, "interrupted", "stopped with Ctrl-C; run the sweep again to resume it", secs)
     if type(err).__name__ == "DeadKernelError" and after.get("status") not in ("failed", "finished"):  # killed: OOM, a signal

@@ -164,6 +164,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise ValueError(f"refusing to load {path}: it holds objects other than tensors and plain data (tsssl never writes such "
                          f"checkpoints; it may have been made elsewhere or tampered with, and loading it could run code). "
                          f"Details: {str(e).splitlines()[0]}") from None
+    except (MemoryError, PermissionError): raise  # not the file's fault: no advice to delete it
     except Exception as e: raise UnreadableCheckpoint(path, _load_reason(e)) from e
 
 
