@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from .core import Config
 from .linear import Linear
+from .vqvae import latent_mean
 
 # %% auto #0
 __all__ = ['PLAIN', 'SSLMethod', 'ssl_method_name', 'SSLConfig', 'pool_latent', 'ViewBatchNorm1d', 'IterNorm', 'Projector',
@@ -81,10 +82,8 @@ def pool_latent(z: Tensor, # latent (b d h w); any (b d ...) with at least one s
     if weights is None:
         z = z.flatten(2)
         return torch.cat([z.mean(-1), z.amax(-1)], dim=1)
-    w = weights.to(z.dtype).expand(z.shape[0], 1, *z.shape[2:]).flatten(2)  # (b 1 hw)
-    zf = z.flatten(2)
-    mean = (zf * w).sum(-1) / w.sum(-1).clamp_min(1e-12)
-    return torch.cat([mean, zf.masked_fill(w == 0, float("-inf")).amax(-1)], dim=1)
+    real = weights.expand(z.shape[0], 1, *z.shape[2:]).flatten(2) > 0  # (b 1 hw): the columns that hold real steps
+    return torch.cat([latent_mean(z, weights), z.flatten(2).masked_fill(~real, float("-inf")).amax(-1)], dim=1)
 
 # %% ../nbs/23_ssl.ipynb #a7c1e0d2
 def _var_mean(x: Tensor, # any tensor
