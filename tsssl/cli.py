@@ -132,7 +132,8 @@ def _evaluate(argv: list[str]) -> None:
         if a.probe_protocol == "both" and data.labeled:
             from tsssl.stage1_eval import trainmode_probes
             td = to_device(data, next(tok.parameters()).device)
-            metrics |= trainmode_probes(tok, td.x_train, td.y_train, td.x_test, td.y_test, svm=s1.svm, seed=s1.train.seed)
+            metrics |= trainmode_probes(tok, td.x_train, td.y_train, td.x_test, td.y_test, svm=s1.svm, seed=s1.train.seed,
+                                         mask_train=td.mask_train, mask_test=td.mask_test)
         if a.figures: print("figures:", ", ".join(p.name for p in save_figures(stage1_figures(r), r.run_dir)), file=sys.stderr)
     print(json.dumps(metrics, indent=2, default=float))
 

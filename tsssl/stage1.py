@@ -151,7 +151,8 @@ def _eval_fn(cfg: Stage1Config, td, labeled: bool):
         tr, te = encode_split(tok, td.x_train, mask=td.mask_train), encode_split(tok, td.x_test, mask=td.mask_test)
         out = val(model) | probe_accuracies(tr.zq_pooled, ytr, te.zq_pooled, yte, svm=cfg.svm)
         if cfg.probe_protocol == "both":  # on a copy of the tokenizer: the run's own weights, statistics and codebook stay as they are
-            out |= trainmode_probes(tok, td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm, seed=cfg.train.seed)
+            out |= trainmode_probes(tok, td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm, seed=cfg.train.seed,
+                                    mask_train=td.mask_train, mask_test=td.mask_test)
         return out
     return run
 
@@ -233,7 +234,8 @@ def train_stage1(cfg: Stage1Config, # the run (vqvae may be None)
         y_train, y_test = (td.y_train, td.y_test) if data.labeled else (None, None)  # no labels: the probes are skipped
         ev = evaluate_stage1(tokenizer_of(model), td.x_train, y_train, td.x_test, y_test, svm=cfg.svm,
                              mask_train=td.mask_train, mask_test=td.mask_test)
-        trainmode = (trainmode_probes(tokenizer_of(model), td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm, seed=cfg.train.seed)
+        trainmode = (trainmode_probes(tokenizer_of(model), td.x_train, td.y_train, td.x_test, td.y_test, svm=cfg.svm, seed=cfg.train.seed,
+                                      mask_train=td.mask_train, mask_test=td.mask_test)
                      if cfg.probe_protocol == "both" and data.labeled else {})
         eval_time = res.eval_time_s + time.perf_counter() - t0
         metrics = {"dataset": cfg.dataset, "labeled": data.labeled, "ssl_method": cfg.ssl.method, "augmentations": cfg.augmentations_used,

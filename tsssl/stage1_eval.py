@@ -179,20 +179,28 @@ def trainmode_probes(model: nn.Module, # trained tokenizer (`VQVAE`); not modifi
                      svm: str = "svc", # see `probe_accuracies`
                      batch_size: int = 128, # the thesis' loaders' batch size
                      seed: int = 0, # order of the shuffled train loader (and dropout)
+                     mask_train: torch.Tensor | None = None, # (n 1 l) real steps of padded series (`TensorData.mask_train`); None: all real
+                     mask_test: torch.Tensor | None = None, # the same for the test split
                     ) -> dict[str, float]:
     "The thesis' probes: a copy of the model in training mode encodes shuffled train batches, then test batches."
     import copy
+    for name, x, mk in (("mask_train", x_train, mask_train), ("mask_test", x_test, mask_test)):
+        if mk is not None and len(mk) != len(x): raise ValueError(f"{name} has {len(mk)} rows but its split has {len(x)} series: give one mask row per series")
     m = copy.deepcopy(model).train()
     device = next(m.parameters()).device
     g = torch.Generator().manual_seed(seed)
     fork = torch.random.fork_rng(devices=[device] if device.type == "cuda" else [])
-    def pooled(x: torch.Tensor, order: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        feats = [m(x[idx].to(device)).z_q.float().mean(dim=(2, 3)).cpu() for idx in order.split(batch_size)]
+    def pooled(x: torch.Tensor, order: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        feats = []
+        for idx in order.split(batch_size):
+            z_q = m(x[idx].to(device)).z_q.float()
+            w = None if mask is None else latent_weights(mask[idx].to(device), z_q.shape[-1])  # padded series: real columns only
+            feats.append(latent_mean(z_q, w).cpu())
         return torch.cat(feats), order
     with fork, torch.no_grad():
         torch.manual_seed(seed)
-        f_tr, o_tr = pooled(x_train, torch.randperm(len(x_train), generator=g))
-        f_te, o_te = pooled(x_test, torch.arange(len(x_test)))
+        f_tr, o_tr = pooled(x_train, torch.randperm(len(x_train), generator=g), mask_train)
+        f_te, o_te = pooled(x_test, torch.arange(len(x_test)), mask_test)
     p = probe_accuracies(f_tr, y_train.cpu()[o_tr], f_te, y_test.cpu()[o_te], svm=svm)
     return {f"{k.removesuffix('_accuracy')}_accuracy_trainmode": v for k, v in p.items()}
 
