@@ -15,9 +15,10 @@ import torch
 # %% auto #0
 __all__ = ['AUTO_BF16', 'DAMAGED', 'WATCH_FIELDS', 'USER_ERRORS', 'COMMAND_ENV', 'seed_everything', 'mps_available',
            'resolve_device', 'bf16_native', 'resolve_precision', 'cpu_name', 'cache_path', 'freed_memory_kept',
-           'available_memory', 'check_fits', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'read_json',
-           'keep_damaged', 'measured_once', 'utc_now', 'Config', 'config_differences', 'params_from_namespace',
-           'command_parser', 'add_config_arguments', 'as_flags', 'error_line', 'launching_command', 'run_command']
+           'available_memory', 'check_fits', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'save_png',
+           'read_json', 'keep_damaged', 'measured_once', 'utc_now', 'Config', 'config_differences',
+           'params_from_namespace', 'command_parser', 'add_config_arguments', 'as_flags', 'error_line',
+           'launching_command', 'run_command']
 
 # %% ../nbs/00_core.ipynb #a82553ec
 def seed_everything(seed: int, # the one seed of a run
@@ -196,6 +197,11 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 def atomic_write_json(path: str | Path, obj: Any) -> Path:
     "Write `obj` as indented JSON to `path`, atomically."
     return atomic_write_text(path, json.dumps(obj, indent=2, default=_to_jsonable, allow_nan=True) + "\n")
+
+def save_png(fig, # a matplotlib Figure
+             path: str | Path, dpi: int = 110) -> Path:
+    "Save `fig` as a PNG at `path`, atomically (an interrupted save leaves the old image or none, never half of one)."
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
 
 def read_json(path: str | Path) -> Any:
     "Read a JSON file, naming the file in the error when it is not valid JSON."

@@ -417,14 +417,16 @@ def plot_decoding_stats(prob_per_step: np.ndarray | Tensor, # (n T) or (T,) chos
 
 # %% ../nbs/60_plots.ipynb #8d78f4d2
 def plot_metric_bars(df: pd.DataFrame, metric: str, title: str = "") -> Figure:
-    "Mean ± std of `metric` per dataset (groups) and method (bars)."
+    "Mean ± std of `metric` per dataset (groups) and method (bars); a bar of one seed has no error bar."
+    if metric not in df or not df[metric].notna().any():
+        raise ValueError(f"no run has a value for {metric!r} (runs on unlabelled data have no probes or CAS): leave this figure out")
     agg = aggregate(df, [metric]).reset_index()
     datasets, methods = sorted(agg["dataset"].unique()), sorted(agg["method"].unique(), key=lambda m: (m != "regular", m))
     fig = Figure(figsize=(max(5, 1.2 * len(datasets) * len(methods) / 2), 3.4), layout="constrained"); ax = fig.subplots()
     w = 0.8 / len(methods)
     for j, m in enumerate(methods):
         sub = agg[agg["method"] == m].set_index("dataset").reindex(datasets)
-        ax.bar(np.arange(len(datasets)) + (j - (len(methods) - 1) / 2) * w, sub[metric], w, yerr=sub[f"{metric}_std"].fillna(0),
+        ax.bar(np.arange(len(datasets)) + (j - (len(methods) - 1) / 2) * w, sub[metric], w, yerr=sub[f"{metric}_std"],
                label=m, color=f"C{j}", capsize=2)
     ax.set_xticks(np.arange(len(datasets)), datasets); ax.set_ylabel(metric); ax.legend(fontsize=7, ncol=2)
     ax.set_title(title or metric, fontsize=10)
@@ -438,17 +440,18 @@ def plot_aug_recon_weight(df: pd.DataFrame, # finished stage-1 runs with `aug_re
     "Each metric against λ_aug, one line per SSL method (± std over seeds), a row per dataset × augmentation."
     d = df[~is_plain(df["ssl_method"])].copy(); d["aug"] = [augmentation_label(a) for a in d["augmentations"]]
     panels = sorted(d.groupby(["dataset", "aug"]).groups)
+    colour = {m: f"C{k}" for k, m in enumerate(sorted(d["ssl_method"].unique()))}  # one method, one colour, in every panel
     fig = Figure(figsize=(3.4 * len(metrics), 2.6 * max(1, len(panels))), layout="constrained")
     axes = fig.subplots(max(1, len(panels)), len(metrics), squeeze=False)
     for i, (ds, aug) in enumerate(panels):
         for j, metric in enumerate(metrics):
             ax = axes[i, j]
-            for k, (ssl, sub) in enumerate(d[(d["dataset"] == ds) & (d["aug"] == aug)].groupby("ssl_method")):
-                s = sub.groupby("aug_recon_weight")[metric].agg(["mean", "std"]).sort_index()
-                ax.plot(s.index, s["mean"], "o-", color=f"C{k}", label=ssl, ms=3)
-                ax.fill_between(s.index, s["mean"] - s["std"].fillna(0), s["mean"] + s["std"].fillna(0), color=f"C{k}", alpha=0.2)
+            for ssl, sub in d[(d["dataset"] == ds) & (d["aug"] == aug)].groupby("ssl_method"):
+                s = sub.groupby("aug_recon_weight")[metric].agg(["mean", "std"]).sort_index()  # std NaN (one seed): no band there
+                ax.plot(s.index, s["mean"], "o-", color=colour[ssl], ms=3)
+                ax.fill_between(s.index, s["mean"] - s["std"], s["mean"] + s["std"], color=colour[ssl], alpha=0.2)
             ax.set_title(f"{ds} · {aug}: {metric}", fontsize=8); ax.set_xlabel("λ_aug")
-            if i == 0 and j == 0: ax.legend(fontsize=7)
+    fig.legend(handles=[Line2D([], [], color=c, marker="o", ms=3, label=m) for m, c in colour.items()], fontsize=7, loc="outside upper right")
     fig.suptitle(title)
     return fig
 
@@ -461,7 +464,7 @@ def plot_aug_robustness(df: pd.DataFrame, metric: str, title: str = "") -> Figur
     for ax, ds in zip(axes, datasets):
         sub = r[r["dataset"] == ds].sort_values(["ssl_method", "aug"])
         y = np.arange(len(sub)); colours = [f"C{sorted(r['ssl_method'].unique()).index(s)}" for s in sub["ssl_method"]]
-        ax.barh(y, sub["mean"], xerr=sub["std"].fillna(0), color=colours, capsize=2)
+        ax.barh(y, sub["mean"], xerr=sub["std"], color=colours, capsize=2)
         ax.set_yticks(y, [f"{s} · {a}" for s, a in zip(sub["ssl_method"], sub["aug"])], fontsize=7)
         ax.axvline(0, color="k", lw=0.8); ax.set_title(ds, fontsize=9); ax.set_xlabel(f"Δ {metric} vs VQ-VAE")
     fig.suptitle(title or f"augmentation robustness: {metric}")

@@ -59,7 +59,8 @@ def with_labels(runs: pd.DataFrame) -> pd.DataFrame:
 
 def _warn_repeated_seeds(df: pd.DataFrame, by: Sequence[str]) -> None:
     "Two runs of one group under the same seed (and the same tokenizer seed) are not two seeds: say so, naming them."
-    seeds = [c for c in ("seed", "stage1.seed") if c in df]
+    # a stage-2 run's own seed is its prior's: its tokenizer's seed (stage1.train.seed, from the stage-1 config) tells runs apart too
+    seeds = [c for c in ("seed", "stage1.train.seed", "stage1.seed") if c in df]
     if not seeds or not len(df) or not all(c in df for c in by): return
     dup = df[df.duplicated([*by, *seeds], keep=False)]
     if not len(dup): return
@@ -74,19 +75,27 @@ def aggregate(df: pd.DataFrame, # finished runs with the `by` columns
               metrics: Sequence[str], # metric columns to summarise
               by: Sequence[str] = ("dataset", "method"),
              ) -> pd.DataFrame:
-    "Mean, std and count of each metric per group (columns `<metric>`, `<metric>_std`, `n`); warns when a group counts a seed twice."
+    """Mean, std and count of each metric per group (columns `<metric>`, `<metric>_std`, `n` = runs); a metric that some runs
+    lack (NaN) also gets `<metric>_n`, the runs its mean and std are over. Warns when a group counts a seed twice."""
     metrics = [m for m in metrics if m in df]
     _warn_repeated_seeds(df, by)
     g = df.groupby(list(by), dropna=False)[metrics]
-    out = g.mean().join(g.std(ddof=1).add_suffix("_std")).join(g.size().rename("n"))
-    return out[[c for m in metrics for c in (m, f"{m}_std")] + ["n"]]
+    n, counts = g.size().rename("n"), g.count()
+    out = g.mean().join(g.std(ddof=1).add_suffix("_std")).join(n)
+    partial = [m for m in metrics if (counts[m] != n).any()]
+    out = out.join(counts[partial].add_suffix("_n"))
+    return out[[c for m in metrics for c in (m, f"{m}_std", *([f"{m}_n"] if m in partial else []))] + ["n"]]
 
 def format_mean_std(agg: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     "A printable table: 'mean ± std' strings (just the mean when there is one seed)."
-    cols = [c for c in agg if not c.endswith("_std") and c != "n"]
+    cols = [c for c in agg if not c.endswith("_std") and c != "n" and not (c.endswith("_n") and f"{c[:-2]}_std" in agg)]
     fmt = lambda m, s: f"{m:.{digits}f}" if not np.isfinite(s) else f"{m:.{digits}f} ± {s:.{digits}f}"
     def constant_int(c): return bool((agg[f"{c}_std"].fillna(0) == 0).all() and (agg[c] == agg[c].round()).all())
-    out = pd.DataFrame({c: [f"{m:.0f}" if constant_int(c) else fmt(m, s) for m, s in zip(agg[c], agg[f"{c}_std"])]
+    def over(c):  # how many runs a cell's mean is over, where fewer than the group's n have the metric
+        k = agg[f"{c}_n"] if f"{c}_n" in agg else agg["n"]
+        return ["" if a == b else f" (n = {a})" for a, b in zip(k, agg["n"])]
+    def cell(c, m, s, o): return "" if not np.isfinite(m) else (f"{m:.0f}" if constant_int(c) else fmt(m, s)) + o  # no run has it: blank
+    out = pd.DataFrame({c: [cell(c, m, s, o) for m, s, o in zip(agg[c], agg[f"{c}_std"], over(c))]
                         for c in cols}, index=agg.index)  # counts such as n_params print as integers
     out["n"] = agg["n"]
     return out
@@ -170,7 +179,8 @@ def robustness_deltas(df: pd.DataFrame, # finished runs of one stage, plain and 
     plain = df[is_plain(df["ssl_method"])].groupby(["dataset", "tokenizer_seed"])[metric].mean().rename("plain")
     ssl = df[~is_plain(df["ssl_method"])].copy(); ssl["aug"] = [augmentation_label(a) for a in ssl["augmentations"]]
     ssl = ssl.join(plain, on=["dataset", "tokenizer_seed"]); ssl["delta"] = ssl[metric] - ssl["plain"]
-    return ssl.groupby(["dataset", "ssl_method", "aug"])["delta"].agg(["mean", "std", "size"]).reset_index()
+    # n counts the deltas, i.e. the SSL runs whose tokenizer seed has a plain run beside it (a run without one has no delta)
+    return ssl.groupby(["dataset", "ssl_method", "aug"])["delta"].agg(["mean", "std", "count"]).rename(columns={"count": "n"}).reset_index()
 
 # %% ../nbs/74_report.ipynb #c27a6da9
 PRECISIONS = ("fp32", "bf16")  # the reference first, then the precision on trial
