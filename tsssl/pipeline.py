@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from .augment import make_generator
-from .core import Config, add_config_arguments, atomic_write_json, atomic_write_text, command_parser, config_differences, read_json, resolve_device, utc_now
+from .core import Config, add_config_arguments, atomic_write_json, atomic_write_text, command_parser, config_differences, read_json, resolve_device, save_png, utc_now
 from .data import load_ucr
 from .plots import compare_codebooks, plot_augmentations
 from .report import THESIS_CAS_EPOCHS, aggregate, display_label
@@ -40,7 +40,7 @@ class PipelineConfig(Config):
     fcn_epochs: int = 300  # evaluator epochs (reference: 1000)
     cas_fcn_epochs: int = 25  # CAS classifier epochs on >= 1000 synthetic series (reference: 1000)
     seed: int = 0  # seeds every run of the pipeline
-    device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"
+    device: str = "auto"  # "auto" (CUDA, else Apple's MPS, else the CPU), "cpu", "cuda", "cuda:N" or "mps"
     precision: Literal["fp32", "bf16", "auto"] = "fp32"  # bf16 autocast for the forward passes; auto = bf16 on a CPU with native bf16, else fp32
     pairing: Literal["same", "paper"] = "same"  # the same prior for both tokenizers (a difference is then the tokenizer's), or the thesis' pairing
     out_dir: str = "runs/main"  # where the runs, figures and summary table go
@@ -76,11 +76,13 @@ def _claim(cfg: PipelineConfig, out: Path) -> None:
         stored = (read_json(path) or {}).get("config") or {}
         try: theirs = {k: v for k, v in PipelineConfig.from_dict(stored).to_dict().items() if k != "out_dir"}
         except (KeyError, TypeError, ValueError) as e: raise FileExistsError(f"{path} records settings this tsssl cannot read ({e}): {again}") from None
-        if diff := config_differences(mine, theirs):
+        diff = config_differences(mine, theirs)
+        if not diff: return
+        if any((out / s).is_dir() and any((out / s).iterdir()) for s in ("stage1", "stage2")):
             shown = "; ".join(f"{k}: {theirs.get(k)!r} there, {mine.get(k)!r} now" for k in diff[:6])
-            raise FileExistsError(f"{out} holds a main job with other settings ({shown}), and its finished runs would be reused as this "
+            raise FileExistsError(f"{out} holds a main job with other settings ({shown}), and its runs would be taken as this "
                                   f"job's: {again}")
-        return
+        # no run was ever started there (the other job failed first, e.g. on a misspelt dataset): the folder is this job's now
     if found := sorted(str(d) for s in ("stage1", "stage2") if (out / s).is_dir() for d in (out / s).iterdir() if run_status(d) == "finished"):
         raise FileExistsError(f"{out} holds finished runs ({', '.join(found[:4])}) but no {JOB_FILE} saying which settings made them (a job "
                               f"of an older tsssl, or runs put there by hand), so they cannot be reused as this job's: {again}")
@@ -115,7 +117,7 @@ def _codebook_figure(s1_dirs: dict[str, Path], cfg: PipelineConfig, path: Path) 
         tok, _ = load_stage1(d)
         with torch.no_grad(): counts[name] = token_counts(tok.tokenize(x), tok.cfg.codebook_size)
         cbs[name] = tok.vq.codebook.detach().cpu().numpy()
-    compare_codebooks(cbs, counts, title=f"{cfg.dataset}: codebooks of the two tokenizers").savefig(path, dpi=110)
+    save_png(compare_codebooks(cbs, counts, title=f"{cfg.dataset}: codebooks of the two tokenizers"), path)
 
 # %% ../nbs/71_pipeline.ipynb #ce819787
 SUMMARY_COLUMNS = {"svm_accuracy": "SVM", "knn_accuracy": "KNN", "recon_mse_time": "recon MSE", "perplexity": "PPL",
@@ -147,7 +149,7 @@ def run_pipeline(cfg: PipelineConfig = PipelineConfig()) -> pd.DataFrame:
     _claim(cfg, out); t0 = time.perf_counter()  # before anything is written there
     _log(f"dataset {cfg.dataset}, device {device}, output {out}")
     data = load_ucr(cfg.dataset, cfg.data_dir)
-    plot_augmentations(torch.as_tensor(data.x_train[:3]), g=make_generator(cfg.seed)).savefig(out / "augmentations.png", dpi=110)
+    save_png(plot_augmentations(torch.as_tensor(data.x_train[:3]), g=make_generator(cfg.seed)), out / "augmentations.png")
     methods = (PLAIN, cfg.ssl_method)
     s1 = {display_label(m): _stage1(cfg, m, out) for m in methods}
     _codebook_figure(s1, cfg, out / "codebook_comparison.png")
@@ -162,7 +164,7 @@ def run_pipeline(cfg: PipelineConfig = PipelineConfig()) -> pd.DataFrame:
                f"can move by several points with the seed or with float rounding, so this table checks the pipeline "
                f"and shows the method at work; which method is better is read from the multi-seed tables "
                f"(figures/cpu/main_table_*.md) and the comparison with the thesis (figures/thesis/).")
-    table.to_csv(out / "summary.csv")
+    atomic_write_text(out / "summary.csv", table.to_csv())
     atomic_write_text(out / "summary.md", f"{table.to_markdown(floatfmt='.3f') if _has_tabulate() else table.to_string()}\n\n{caption}\n")
     atomic_write_json(out / JOB_FILE, {"config": cfg.to_dict(), "wall_time_s": time.perf_counter() - t0})
     _log(f"done in {time.perf_counter() - t0:.0f} s")

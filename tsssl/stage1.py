@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .augment import AugmentConfig, augmentation_items, resolve_augmentations
-from .core import Config, atomic_write, atomic_write_json, read_json, resolve_device, utc_now
+from .core import Config, atomic_write_json, read_json, resolve_device, save_png, utc_now
 from .data import DATA_DIR_ENV, UCRData, load_ucr, to_device
 from .sources import is_file_source, load_data
 from .ncvqvae import NCVQVAE, stage1_loss
@@ -342,7 +342,7 @@ def save_figures(figures: dict, out_dir: str | Path, dpi: int = 110) -> list[Pat
     "Save each figure as `<out_dir>/<key>.png`, each written whole or not at all (a temporary file, then renamed)."
     paths = []
     for key, fig in figures.items():
-        paths.append(atomic_write(Path(out_dir) / f"{key}.png", lambda tmp: fig.savefig(tmp, dpi=dpi, format="png")))
+        paths.append(save_png(fig, Path(out_dir) / f"{key}.png", dpi))
     return paths
 
 # %% ../nbs/45_stage1.ipynb #68cd1b45
@@ -419,7 +419,7 @@ class Stage1Params(Config):
     batch_size: int = 128  # series per step
     lr: float = 1e-3  # AdamW peak learning rate (cosine decay to 0)
     seed: int = 0  # seeds torch, numpy, random and every augmentation
-    device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"
+    device: str = "auto"  # "auto" (CUDA, else Apple's MPS, else the CPU), "cpu", "cuda", "cuda:N" or "mps"
     precision: Literal["fp32", "bf16", "auto"] = "auto"  # bf16 autocast on a CPU with native bf16 (validated against fp32), else fp32 (a GPU too)
     codebook_size: int = 32  # K codes
     svm: Literal["svc", "linear_svc"] = "svc"  # linear-SVM probe: "svc" (libsvm, the reference) or "linear_svc" (liblinear, faster on large sets)
@@ -460,8 +460,12 @@ class Stage1Params(Config):
                                               device=self.device, precision=self.precision, progress=self.progress),
                             svm=self.svm, probe_protocol=self.probe_protocol, vqvae_overrides={"codebook_size": self.codebook_size})
 
-    def __repr__(self) -> str:  # the notebook echoes its parameters: a plain VQ-VAE leaves out what only the augmented view reads
-        skip = {"augmentations", "aug_recon_weight"} if self.ssl_method == PLAIN else set()
+    def unused_fields(self) -> set[str]:
+        "Parameters this run does not read: a plain VQ-VAE has no augmented view (sweeps compare runs without them)."
+        return {"augmentations", "aug_recon_weight"} if self.ssl_method == PLAIN else set()
+
+    def __repr__(self) -> str:  # the notebook echoes its parameters, less those the run does not read
+        skip = self.unused_fields()
         return f"{type(self).__name__}({', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in fields(self) if f.name not in skip)})"
 
     @property

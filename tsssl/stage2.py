@@ -492,7 +492,7 @@ class Stage2Params(Config):
     batch_size: int = 256  # token grids per step
     lr: float = 1e-3  # AdamW peak learning rate (cosine decay to 0)
     seed: int = 0  # seeds training, sampling and the metrics' draws; the FID/IS evaluator and the CAS classifier's start and batch order keep the FCN recipe's own seed (0) for every run seed
-    device: str = "auto"  # "auto" (CUDA if available), "cpu", "cuda" or "cuda:N"
+    device: str = "auto"  # "auto" (CUDA, else Apple's MPS, else the CPU), "cpu", "cuda", "cuda:N" or "mps"
     precision: Literal["fp32", "bf16", "auto", "stage1"] = "auto"  # bf16 autocast for the forward pass; auto = bf16 on a CPU with native bf16, else fp32; "stage1": as the tokenizer was trained
     compile: bool = False  # torch.compile the prior: eager's gradients; fp32 steps 1.05-1.1x faster than eager on a 2-core Xeon (speed record, 2026-12-02); compiling takes about a minute
     guidance_scale: float = 1.0  # classifier-free guidance weight for class-conditional samples; 1 = none

@@ -20,9 +20,9 @@ from .runs import KERNEL_DIED_AT_START, RunDir, axis_label, execute_notebook, ru
 
 # %% auto #0
 __all__ = ['HASH_EXCLUDED', 'FORMER_DEFAULTS', 'SPECS_DIR', 'MAX_INTERRUPTIONS', 'EXECUTORS', 'StageSpec', 'SweepSpec',
-           'load_sweep', 'as_sweep', 'run_hash', 'RunSpec', 'expand_sweep', 'sweep_specs', 'sweep_run_ids', 'plan_run',
-           'execute_run', 'slurm_parameters', 'visible_gpus', 'LocalPool', 'local_pool', 'SweepSummary', 'run_sweep',
-           'main']
+           'read_yaml', 'load_sweep', 'as_sweep', 'run_hash', 'RunSpec', 'expand_sweep', 'sweep_specs', 'sweep_run_ids',
+           'plan_run', 'execute_run', 'slurm_parameters', 'visible_gpus', 'LocalPool', 'local_pool', 'SweepSummary',
+           'run_sweep', 'main']
 
 # %% ../nbs/73_sweep.ipynb #bf4742b5
 @dataclass(frozen=True)
@@ -58,16 +58,32 @@ class SweepSpec(Config):
             d = {**d, "stages": tuple(stages)}
         return super().from_dict(d)
 
+class _YamlLoader(yaml.SafeLoader):
+    "PyYAML's safe loader without YAML 1.1's base-60 numbers: `time: 2:00:00` stays text, not the integer 7200."
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_YamlLoader.yaml_implicit_resolvers = {c: [(tag, rx) for tag, rx in rs if tag not in (_INT, _FLOAT)]
+                                       for c, rs in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_YamlLoader.add_implicit_resolver(_INT, re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+                                  list("-+0123456789"))
+_YamlLoader.add_implicit_resolver(_FLOAT, re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+                                                      r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
+
+def read_yaml(text: str) -> Any:
+    "YAML as `yaml.safe_load` reads it, but for base-60 numbers (a sweep file's `slurm: {time: 2:00:00}`, `--slurm time=2:00:00`)."
+    return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
+
 def load_sweep(path: str | Path) -> SweepSpec:
     "Read a sweep file; `base_dir` (default: the file's folder) becomes an absolute path."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"no sweep file {path}; see configs/sweeps/ for examples")
-    try: d = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try: d = read_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:  # the parser names "<unicode string>": name the file, and where it went wrong
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise ValueError(f"{path} is not valid YAML{where}: {getattr(e, 'problem', None) or e}; fix the file and run again") from None
     if not isinstance(d, dict): raise ValueError(f"{path} must hold a mapping with name, root and stages")
+    if missing := [k for k in ("name", "root", "stages") if k not in d]:
+        raise ValueError(f"{path} has no {' or '.join(missing)}: a sweep file needs name, root and stages (configs/sweeps/smoke.yaml is a small example)")
     return SweepSpec.from_dict({**d, "base_dir": str((path.parent / (d.get("base_dir") or ".")).resolve())})
 
 def as_sweep(spec: SweepSpec | dict | str | Path) -> SweepSpec:
@@ -220,7 +236,8 @@ def _checked_params(cls: type[Config] | None, # the notebook's parameter class (
     if full:
         with warnings.catch_warnings(): warnings.simplefilter("ignore"); p.to_config()  # its warnings come when the run reads them
     if why := _dataset_problem(p, base): raise FileNotFoundError(why)
-    return p.to_dict()
+    unused = p.unused_fields() if hasattr(p, "unused_fields") else set()  # e.g. a plain VQ-VAE's augmentations: not what the run is
+    return {k: v for k, v in p.to_dict().items() if k not in unused}
 
 # %% ../nbs/73_sweep.ipynb #d3848d5e
 def _message(e: BaseException) -> str: return f"{type(e).__name__}: {e.args[0] if isinstance(e, KeyError) and e.args else e}"
@@ -239,7 +256,9 @@ def _refuse_duplicates(where: str, runs: list[RunSpec], keys: list[str]) -> None
         if (a := first.setdefault(k, r)) is r: continue
         same = "is listed twice" if a.run_id == r.run_id else f"and {a.run_id} are the same run"
         extra = {x: v for x, v in {**a.labels, **r.labels}.items() if (x in a.labels) != (x in r.labels)}
-        why = f" ({', '.join(f'{x}={v!r}' for x, v in extra.items())} is the default)" if extra else ""
+        unread = [x for x in a.labels if x in r.labels and a.labels[x] != r.labels[x]]  # e.g. a plain VQ-VAE's augmentations
+        why = (f" ({', '.join(f'{x}={v!r}' for x, v in extra.items())} is the default)" if extra else
+               f" (they differ only in {', '.join(unread)}, which this run does not read)" if unread else "")
         raise ValueError(f"{where}: run {r.run_id} {same}: they have the same parameters once the notebook's defaults are "
                          f"filled in{why}; drop one of them from the axes, or the sweep trains it twice")
 
@@ -439,23 +458,30 @@ def execute_run(run: RunSpec, # the run
 _SLURM_ALIASES = {"partition": "slurm_partition", "time": "timeout_min", "mem": "mem_gb", "gpus_per_node": "gpus_per_node",
                   "cpus_per_task": "cpus_per_task", "nodes": "nodes", "tasks_per_node": "tasks_per_node", "name": "name"}
 
+_TIME_FORMATS = "minutes (90), M:S, H:M:S (2:00:00), D-H, D-H:M or D-H:M:S (1-12:00:00), as sbatch --time reads them"
+
 def _minutes(t: int | float | str) -> int:
-    "SLURM time ('90', '2:00:00', '1-12:00:00', or minutes as a number) in minutes."
-    if isinstance(t, (int, float)): return int(t)
-    days, _, hms = str(t).rpartition("-"); parts = [int(p) for p in hms.split(":")]
-    h, m, s = ([0] * (3 - len(parts)) + parts) if len(parts) > 1 else (0, parts[0], 0)
-    return int(days or 0) * 1440 + h * 60 + m + (s > 0)
+    "SLURM time in minutes (seconds round up): a number is minutes, text is read as sbatch --time reads it."
+    if isinstance(t, (int, float)) and not isinstance(t, bool): return int(t)
+    m = re.fullmatch(r"\s*(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?\s*", str(t))
+    if m is None: raise ValueError(f"slurm time {t!r} is not a SLURM time: give {_TIME_FORMATS}")
+    d, a, b, c = (None if g is None else int(g) for g in m.groups())
+    if d is not None: return d * 1440 + a * 60 + (b or 0) + ((c or 0) > 0)  # D-H[:M[:S]]: hours after the dash
+    if c is not None: return a * 60 + b + (c > 0)  # H:M:S
+    return a + ((b or 0) > 0)  # M or M:S
 
 def _gigabytes(m: int | float | str) -> float:
     "Memory ('32G', '32GB', '500M', or GB as a number) in GB."
-    if isinstance(m, (int, float)): return float(m)
-    num, unit = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?)B?\s*", str(m).upper()).groups()
+    if isinstance(m, (int, float)) and not isinstance(m, bool): return float(m)
+    hit = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([KMGT]?)B?\s*", str(m).upper())
+    if hit is None: raise ValueError(f"slurm mem {m!r} is not an amount of memory: give GB as a number (32) or text such as 32G, 32GB, 500M or 1T")
+    num, unit = hit.groups()
     return float(num) * {"K": 1 / 2**20, "M": 1 / 1024, "": 1, "G": 1, "T": 1024}[unit]
 
 def slurm_parameters(slurm: dict, # partition, time, gpus_per_node, cpus_per_task, mem, ... (other keys: sbatch's, e.g. account, qos, constraint, setup)
                      max_workers: int = 1, # jobs of an array running at once
                     ) -> dict: # `submitit.AutoExecutor.update_parameters` keyword arguments
-    "Turn the sweep's SLURM settings into submitit's parameter names."
+    "Turn the sweep's SLURM settings into submitit's parameter names (a time or memory it cannot read: ValueError)."
     out = {"slurm_array_parallelism": max_workers}
     for k, v in slurm.items():
         if k == "time": v = _minutes(v)
@@ -652,6 +678,7 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
         raise RuntimeError("executor 'slurm' needs a SLURM cluster (no sbatch on PATH here); use --executor local, "
                            "or submitit-local to run the submitit path on this machine")
     spec, log, t0 = as_sweep(spec), _log_fn(log), time.perf_counter()
+    if executor != "local": slurm_parameters({**spec.slurm, **(slurm or {})}, max_workers)  # a time or mem it cannot read fails now, dry run too
     names = [s.name for s in spec.stages]
     if stages is not None and (bad := [s for s in stages if s not in names]):
         raise ValueError(f"unknown stage(s) {bad}; the stages of {spec.name} are {names}")
@@ -693,7 +720,7 @@ def run_sweep(spec: SweepSpec | dict | str | Path, # a sweep, its dict, or its Y
 def _key_value(s: str) -> tuple[str, Any]:
     k, sep, v = s.partition("=")
     if not sep: raise argparse.ArgumentTypeError(f"expected key=value, got {s!r}")
-    return k.strip(), yaml.safe_load(v)
+    return k.strip(), read_yaml(v)
 
 def main(argv: list[str] | None = None, # the arguments (default: sys.argv[1:])
          prog: str = "tsssl-sweep", # the command's name in messages

@@ -34,7 +34,7 @@ class TrainConfig(Config):
     min_lr_ratio: float = 0.0  # the cosine ends at lr * min_lr_ratio
     grad_clip: float = 0.0  # clip the global gradient norm; 0 = off (reference: off)
     seed: int = 0  # drives torch, numpy, random and the step generator
-    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:N"
+    device: str = "auto"  # "auto" (CUDA, else Apple's MPS, else the CPU), "cpu", "cuda", "cuda:N" or "mps"
     precision: Literal["fp32", "bf16", "auto"] = "fp32"  # bf16 = torch.autocast(bfloat16) around the forward pass; auto = bf16 on a CPU with native bf16, else fp32
     compile: bool = False  # torch.compile the model (the prior: eager's gradients; NC-VQVAE: another max-pool subgradient, see train_stage1)
     checkpoint_every: int | None = None  # epochs between checkpoints; None = every 10 % of the epochs; 0 = only the final one
