@@ -66,4 +66,5 @@ clean-runs:  ## delete the git-ignored run outputs
 readme: $(STAMP)  ## regenerate README.md from nbs/index.ipynb (executed, hidden cells dropped)
 	mkdir -p runs/readme
 	cd nbs && ../$(BIN)/jupyter nbconvert --to notebook --execute index.ipynb --output-dir ../runs/readme --output index
+	rm -rf README_files  # images of cells that moved or went would stay behind
 	$(BIN)/jupyter nbconvert --to markdown --RegexRemovePreprocessor.patterns='#\|\s*hide' runs/readme/index.ipynb --output-dir . --output README
